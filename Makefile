@@ -27,6 +27,9 @@ lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
+sandbox: ## run the local BigCommerce store on :4010 (SANDBOX_ARGS="--latency-ms 50")
+	$(CARGO) run -q -p bigcommerce-sandbox -- --port 4010 --seed sandbox/seed.json $(SANDBOX_ARGS)
+
 fmt: ## format the code
 	$(CARGO) fmt --all
 

@@ -1,0 +1,300 @@
+//! The store's data: what the seed file holds and what the API changes. Totals and statuses
+//! that BigCommerce derives (refunded amount, items shipped) are derived here too, never stored
+//! twice.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Seed {
+    pub store: StoreInfo,
+    pub products: Vec<Product>,
+    pub customers: Vec<Customer>,
+    pub orders: Vec<Order>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct StoreInfo {
+    pub hash: String,
+    pub token: String,
+    pub name: String,
+    pub default_currency: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Product {
+    pub id: u64,
+    pub name: String,
+    pub sku: String,
+    pub price: Decimal,
+    #[serde(default)]
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Customer {
+    pub id: u64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default)]
+    pub company: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub customer_group_id: u64,
+    pub date_created: DateTime<Utc>,
+    #[serde(default)]
+    pub store_credit: Decimal,
+    #[serde(default)]
+    pub accepts_marketing: bool,
+    #[serde(default)]
+    pub addresses: Vec<Address>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Address {
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default)]
+    pub company: String,
+    pub address1: String,
+    #[serde(default)]
+    pub address2: String,
+    pub city: String,
+    pub state_or_province: String,
+    pub postal_code: String,
+    pub country: String,
+    pub country_code: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct BillingAddress {
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default)]
+    pub company: String,
+    pub street_1: String,
+    #[serde(default)]
+    pub street_2: String,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+    pub country: String,
+    pub country_iso2: String,
+    #[serde(default)]
+    pub phone: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentState {
+    /// Money authorised but not captured: a void releases it.
+    Authorized,
+    Captured,
+    Void,
+    /// Nothing paid yet (Awaiting Payment, Pending, Incomplete).
+    Unpaid,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Order {
+    pub id: u64,
+    /// 0 for a guest order.
+    pub customer_id: u64,
+    pub date_created: DateTime<Utc>,
+    #[serde(default)]
+    pub date_modified: Option<DateTime<Utc>>,
+    pub status_id: u32,
+    pub currency_code: String,
+    pub payment_method: String,
+    /// The payment gateway, as refund quotes name it (`braintree`, `stripev3`, …).
+    pub payment_provider: String,
+    pub payment: PaymentState,
+    #[serde(default)]
+    pub shipping_cost: Decimal,
+    #[serde(default)]
+    pub shipping_method: String,
+    #[serde(default)]
+    pub discount_amount: Decimal,
+    #[serde(default)]
+    pub coupons: Vec<Coupon>,
+    #[serde(default)]
+    pub customer_message: String,
+    #[serde(default)]
+    pub staff_notes: String,
+    #[serde(default)]
+    pub is_email_opt_in: bool,
+    pub billing_address: BillingAddress,
+    pub items: Vec<OrderItem>,
+    #[serde(default)]
+    pub shipments: Vec<Shipment>,
+    #[serde(default)]
+    pub refunds: Vec<Refund>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Coupon {
+    pub id: u64,
+    pub code: String,
+    pub amount: Decimal,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct OrderItem {
+    /// The order-product id: refunds' `item_id`, shipments' `order_product_id`.
+    pub id: u64,
+    pub product_id: u64,
+    pub quantity: u32,
+    /// Price per unit, tax included, after item discounts.
+    pub price: Decimal,
+    #[serde(default)]
+    pub quantity_refunded: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Shipment {
+    pub id: u64,
+    pub date_created: DateTime<Utc>,
+    pub tracking_number: String,
+    /// Carrier code: `ups`, `fedex`, `usps`, `royalmail`, `auspost`, or empty.
+    #[serde(default)]
+    pub carrier: String,
+    /// The merchant's own tracking link (BigCommerce's `tracking_link`), often empty.
+    #[serde(default)]
+    pub tracking_link: String,
+    #[serde(default)]
+    pub shipping_method: String,
+    pub items: Vec<ShipmentItem>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ShipmentItem {
+    pub order_product_id: u64,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Refund {
+    pub id: u64,
+    pub created: DateTime<Utc>,
+    #[serde(default)]
+    pub reason: String,
+    pub items: Vec<RefundItem>,
+    pub payments: Vec<RefundPayment>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RefundItem {
+    pub item_type: String,
+    pub item_id: u64,
+    #[serde(default)]
+    pub quantity: Option<u32>,
+    pub amount: Decimal,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RefundPayment {
+    pub id: u64,
+    pub provider_id: String,
+    pub amount: Decimal,
+    pub offline: bool,
+}
+
+impl Order {
+    pub fn subtotal(&self) -> Decimal {
+        self.items
+            .iter()
+            .map(|i| i.price * Decimal::from(i.quantity))
+            .sum()
+    }
+
+    pub fn total(&self) -> Decimal {
+        let coupons: Decimal = self.coupons.iter().map(|c| c.amount).sum();
+        self.subtotal() + self.shipping_cost - self.discount_amount - coupons
+    }
+
+    pub fn refunded_amount(&self) -> Decimal {
+        self.refunds
+            .iter()
+            .flat_map(|r| &r.payments)
+            .map(|p| p.amount)
+            .sum()
+    }
+
+    pub fn quantity_shipped(&self, order_product_id: u64) -> u32 {
+        self.shipments
+            .iter()
+            .flat_map(|s| &s.items)
+            .filter(|i| i.order_product_id == order_product_id)
+            .map(|i| i.quantity)
+            .sum()
+    }
+
+    pub fn items_total(&self) -> u32 {
+        self.items.iter().map(|i| i.quantity).sum()
+    }
+
+    pub fn items_shipped(&self) -> u32 {
+        self.items.iter().map(|i| self.quantity_shipped(i.id)).sum()
+    }
+
+    pub fn shipping_refunded(&self) -> Decimal {
+        self.refunds
+            .iter()
+            .flat_map(|r| &r.items)
+            .filter(|i| i.item_type == "SHIPPING")
+            .map(|i| i.amount)
+            .sum()
+    }
+
+    /// BigCommerce's `payment_status` string.
+    pub fn payment_status(&self) -> &'static str {
+        let refunded = self.refunded_amount();
+        match self.payment {
+            PaymentState::Void => "void",
+            PaymentState::Unpaid => "",
+            PaymentState::Authorized => "authorized",
+            PaymentState::Captured if refunded >= self.total() && refunded > Decimal::ZERO => {
+                "refunded"
+            }
+            PaymentState::Captured if refunded > Decimal::ZERO => "partially refunded",
+            PaymentState::Captured => "captured",
+        }
+    }
+}
+
+/// BigCommerce's default order statuses (`GET /v2/order_statuses`).
+pub const ORDER_STATUSES: [(u32, &str, &str); 15] = [
+    (0, "Incomplete", "An incomplete order happens when a shopper reached the payment page, but did not complete the transaction."),
+    (1, "Pending", "Customer started the checkout process, but did not complete it."),
+    (2, "Shipped", "Order has been shipped, but receipt has not been confirmed."),
+    (3, "Partially Shipped", "Only some items in the order have been shipped."),
+    (4, "Refunded", "Seller has used the Refund action."),
+    (5, "Cancelled", "Seller has cancelled an order, due to a stock inconsistency or other reasons."),
+    (6, "Declined", "Seller has marked the order as declined for lack of manual payment, or other reasons."),
+    (7, "Awaiting Payment", "Customer has completed checkout process, but payment has yet to be confirmed."),
+    (8, "Awaiting Pickup", "Order has been pulled, and is awaiting customer pickup from a seller-specified location."),
+    (9, "Awaiting Shipment", "Order has been pulled and packaged, and is awaiting collection from a shipping provider."),
+    (10, "Completed", "Client has paid for their digital product and their file(s) are available for download."),
+    (11, "Awaiting Fulfillment", "Customer has completed the checkout process and payment has been confirmed."),
+    (12, "Manual Verification Required", "Order on hold while some aspect needs to be manually confirmed."),
+    (13, "Disputed", "Customer has initiated a dispute resolution process for the PayPal transaction that paid for the order."),
+    (14, "Partially Refunded", "Seller has partially refunded the order."),
+];
+
+pub fn status_name(id: u32) -> &'static str {
+    ORDER_STATUSES
+        .iter()
+        .find(|(i, _, _)| *i == id)
+        .map(|(_, n, _)| *n)
+        .unwrap_or("Unknown")
+}

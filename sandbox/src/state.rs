@@ -1,0 +1,276 @@
+//! The running store: seeded data behind a lock, plus the test controls (faults, latency, request
+//! log, rate-limit window).
+
+use crate::model::{Customer, Order, Product, Seed, StoreInfo};
+use serde::Serialize;
+use serde_json::Value;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+pub struct AppState {
+    seed: Seed,
+    pub store: StoreInfo,
+    data: Mutex<Data>,
+    controls: Mutex<Controls>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Data {
+    pub products: Vec<Product>,
+    pub customers: Vec<Customer>,
+    pub orders: Vec<Order>,
+    pub promotions: Vec<Promotion>,
+    next_id: u64,
+}
+
+impl Data {
+    fn from_seed(seed: &Seed) -> Self {
+        Self {
+            products: seed.products.clone(),
+            customers: seed.customers.clone(),
+            orders: seed.orders.clone(),
+            promotions: Vec::new(),
+            next_id: 90_000,
+        }
+    }
+
+    /// Ids for things the API creates (refunds, payments, promotions, codes).
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub fn order_mut(&mut self, id: u64) -> Option<&mut Order> {
+        self.orders.iter_mut().find(|o| o.id == id)
+    }
+}
+
+/// A promotion as created through the API: the body it was created with, plus its codes.
+#[derive(Debug, Clone)]
+pub struct Promotion {
+    pub id: u64,
+    pub body: Value,
+    pub codes: Vec<PromotionCode>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PromotionCode {
+    pub id: u64,
+    pub code: String,
+    pub max_uses: u64,
+    pub max_uses_per_customer: u64,
+    pub created: chrono::DateTime<chrono::Utc>,
+}
+
+/// A fault the test controls inject into matching requests.
+#[derive(Debug, Clone, serde::Deserialize, Serialize)]
+pub struct Fault {
+    /// `"GET /v2/orders/{id}/shipments"`, `"/v2/orders/{id}/shipments"` (any method) or `"*"`.
+    pub route: String,
+    /// Answer this status (with the route's error shape) instead of serving.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Add this much latency before answering.
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// Answer 200 with a truncated, unparseable body.
+    #[serde(default)]
+    pub malformed: bool,
+    /// Only for the next N matching requests; forever when absent.
+    #[serde(default)]
+    pub times: Option<u32>,
+}
+
+impl Fault {
+    fn matches(&self, method: &str, route: &str) -> bool {
+        if self.route == "*" {
+            return true;
+        }
+        match self.route.split_once(' ') {
+            Some((m, r)) => m.eq_ignore_ascii_case(method) && r == route,
+            None => self.route == route,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LoggedRequest {
+    pub method: String,
+    /// The route template, e.g. `/v2/orders/{id}`.
+    pub route: String,
+    pub path: String,
+    pub query: String,
+    pub status: u16,
+}
+
+/// What the request pipeline should do with one request.
+#[derive(Debug, Default)]
+pub struct FaultPlan {
+    pub latency: Duration,
+    pub status: Option<u16>,
+    pub malformed: bool,
+}
+
+#[derive(Debug)]
+pub struct RateWindow {
+    pub quota: u32,
+    pub window: Duration,
+    started: Instant,
+    used: u32,
+}
+
+/// The rate-limit headers of one answer.
+#[derive(Debug, Clone, Copy)]
+pub struct RateInfo {
+    pub allowed: bool,
+    pub left: u32,
+    pub quota: u32,
+    pub window_ms: u64,
+    pub reset_ms: u64,
+}
+
+impl RateWindow {
+    fn new(quota: u32, window: Duration) -> Self {
+        Self {
+            quota,
+            window,
+            started: Instant::now(),
+            used: 0,
+        }
+    }
+
+    fn take(&mut self) -> RateInfo {
+        let now = Instant::now();
+        if now.duration_since(self.started) >= self.window {
+            self.started = now;
+            self.used = 0;
+        }
+        let allowed = self.used < self.quota;
+        if allowed {
+            self.used += 1;
+        }
+        let elapsed = now.duration_since(self.started);
+        RateInfo {
+            allowed,
+            left: self.quota - self.used,
+            quota: self.quota,
+            window_ms: self.window.as_millis() as u64,
+            reset_ms: self.window.saturating_sub(elapsed).as_millis() as u64,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Controls {
+    faults: Vec<Fault>,
+    latency: Duration,
+    log: Vec<LoggedRequest>,
+    rate: RateWindow,
+}
+
+/// Settings that the CLI and the control routes can change.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub latency: Duration,
+    pub quota: u32,
+    pub window: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            latency: Duration::ZERO,
+            quota: 150,
+            window: Duration::from_secs(30),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking handler must not wedge the sandbox: take the data as it is.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl AppState {
+    pub fn new(seed: Seed, settings: Settings) -> Self {
+        Self {
+            store: seed.store.clone(),
+            data: Mutex::new(Data::from_seed(&seed)),
+            controls: Mutex::new(Controls {
+                faults: Vec::new(),
+                latency: settings.latency,
+                log: Vec::new(),
+                rate: RateWindow::new(settings.quota, settings.window),
+            }),
+            seed,
+        }
+    }
+
+    pub fn data(&self) -> MutexGuard<'_, Data> {
+        lock(&self.data)
+    }
+
+    /// Back to the seed: data, faults, log and rate window (settings are kept).
+    pub fn reset(&self) {
+        *lock(&self.data) = Data::from_seed(&self.seed);
+        let mut c = lock(&self.controls);
+        c.faults.clear();
+        c.log.clear();
+        c.rate = RateWindow::new(c.rate.quota, c.rate.window);
+    }
+
+    pub fn take_rate(&self) -> RateInfo {
+        lock(&self.controls).rate.take()
+    }
+
+    pub fn set_rate_limit(&self, quota: u32, window: Duration) {
+        lock(&self.controls).rate = RateWindow::new(quota, window);
+    }
+
+    pub fn set_latency(&self, latency: Duration) {
+        lock(&self.controls).latency = latency;
+    }
+
+    pub fn add_fault(&self, fault: Fault) {
+        lock(&self.controls).faults.push(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        lock(&self.controls).faults.clear();
+    }
+
+    pub fn faults(&self) -> Vec<Fault> {
+        lock(&self.controls).faults.clone()
+    }
+
+    /// Consumes one use of every matching fault and says what to do.
+    pub fn plan(&self, method: &str, route: &str) -> FaultPlan {
+        let mut c = lock(&self.controls);
+        let mut plan = FaultPlan {
+            latency: c.latency,
+            ..FaultPlan::default()
+        };
+        for f in c.faults.iter_mut().filter(|f| f.matches(method, route)) {
+            plan.latency += Duration::from_millis(f.latency_ms);
+            plan.status = plan.status.or(f.status);
+            plan.malformed |= f.malformed;
+            if let Some(n) = f.times.as_mut() {
+                *n = n.saturating_sub(1);
+            }
+        }
+        c.faults.retain(|f| f.times != Some(0));
+        plan
+    }
+
+    pub fn log(&self, entry: LoggedRequest) {
+        lock(&self.controls).log.push(entry);
+    }
+
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        lock(&self.controls).log.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.controls).log.clear();
+    }
+}

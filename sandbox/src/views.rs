@@ -1,0 +1,429 @@
+//! How the store's records look on the wire, field for field as BigCommerce answers them.
+
+use crate::formats::{date_v2, date_v3, money_v2, money_v3};
+use crate::model::{status_name, Customer, Order, OrderItem, Product, Refund, Shipment};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+pub struct Ctx<'a> {
+    /// `http://127.0.0.1:4010/stores/abc`
+    pub api_root: &'a str,
+    pub products: &'a [Product],
+}
+
+fn link(ctx: &Ctx<'_>, resource: String) -> Value {
+    json!({ "url": format!("{}/v2{}", ctx.api_root, resource), "resource": resource })
+}
+
+const ZERO: &str = "0.0000";
+
+pub fn customer(c: &Customer, addresses: bool, storecredit: bool) -> Value {
+    let mut v = json!({
+        "id": c.id,
+        "authentication": { "force_password_reset": false },
+        "company": c.company,
+        "customer_group_id": c.customer_group_id,
+        "email": c.email,
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "notes": c.notes,
+        "phone": c.phone,
+        "registration_ip_address": "",
+        "tax_exempt_category": "",
+        "date_created": date_v3(c.date_created),
+        "date_modified": date_v3(c.date_created),
+        "accepts_product_review_abandoned_cart_emails": c.accepts_marketing,
+        "origin_channel_id": 1,
+        "channel_ids": [1],
+        "address_count": c.addresses.len(),
+        "attribute_count": 0,
+    });
+    if addresses {
+        v["addresses"] = c
+            .addresses
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                json!({
+                    "id": c.id * 100 + i as u64 + 1,
+                    "customer_id": c.id,
+                    "first_name": a.first_name,
+                    "last_name": a.last_name,
+                    "company": a.company,
+                    "address1": a.address1,
+                    "address2": a.address2,
+                    "city": a.city,
+                    "state_or_province": a.state_or_province,
+                    "postal_code": a.postal_code,
+                    "country": a.country,
+                    "country_code": a.country_code,
+                    "phone": a.phone,
+                    "address_type": "residential",
+                })
+            })
+            .collect();
+    }
+    if storecredit {
+        v["store_credit_amounts"] = json!([{ "amount": money_v3(c.store_credit) }]);
+    }
+    v
+}
+
+pub fn subscriber(c: &Customer) -> Value {
+    json!({
+        "id": c.id + 5000,
+        "email": c.email,
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "source": "storefront",
+        "order_id": null,
+        "channel_id": 1,
+        "date_created": date_v3(c.date_created),
+        "date_modified": date_v3(c.date_created),
+        "consents": ["marketing_newsletter"],
+    })
+}
+
+fn billing(o: &Order) -> Value {
+    let b = &o.billing_address;
+    json!({
+        "first_name": b.first_name, "last_name": b.last_name, "company": b.company,
+        "street_1": b.street_1, "street_2": b.street_2, "city": b.city, "state": b.state,
+        "zip": b.zip, "country": b.country, "country_iso2": b.country_iso2,
+        "phone": b.phone, "email": b.email, "form_fields": [],
+    })
+}
+
+pub fn order(ctx: &Ctx<'_>, o: &Order, consignments: bool) -> Value {
+    let subtotal = o.subtotal();
+    let total = o.total();
+    let coupon_discount: Decimal = o.coupons.iter().map(|c| c.amount).sum();
+    let shipped_at = o.shipments.iter().map(|s| s.date_created).max();
+    let mut v = json!({
+        "id": o.id,
+        "customer_id": o.customer_id,
+        "date_created": date_v2(o.date_created),
+        "date_modified": date_v2(o.date_modified.unwrap_or(o.date_created)),
+        "date_shipped": shipped_at.map(date_v2).unwrap_or_default(),
+        "status_id": o.status_id,
+        "status": status_name(o.status_id),
+        "custom_status": status_name(o.status_id),
+        "cart_id": format!("{:08x}-0000-4000-8000-{:012x}", o.id, o.id),
+        "subtotal_ex_tax": money_v2(subtotal),
+        "subtotal_inc_tax": money_v2(subtotal),
+        "subtotal_tax": ZERO,
+        "base_shipping_cost": money_v2(o.shipping_cost),
+        "shipping_cost_ex_tax": money_v2(o.shipping_cost),
+        "shipping_cost_inc_tax": money_v2(o.shipping_cost),
+        "shipping_cost_tax": ZERO,
+        "shipping_cost_tax_class_id": 2,
+        "base_handling_cost": ZERO,
+        "handling_cost_ex_tax": ZERO,
+        "handling_cost_inc_tax": ZERO,
+        "handling_cost_tax": ZERO,
+        "handling_cost_tax_class_id": 2,
+        "base_wrapping_cost": ZERO,
+        "wrapping_cost_ex_tax": ZERO,
+        "wrapping_cost_inc_tax": ZERO,
+        "wrapping_cost_tax": ZERO,
+        "wrapping_cost_tax_class_id": 3,
+        "total_ex_tax": money_v2(total),
+        "total_inc_tax": money_v2(total),
+        "total_tax": ZERO,
+        "items_total": o.items_total(),
+        "items_shipped": o.items_shipped(),
+        "payment_method": o.payment_method,
+        "payment_provider_id": o.payment_provider,
+        "payment_status": o.payment_status(),
+        "refunded_amount": money_v2(o.refunded_amount()),
+        "order_is_digital": false,
+        "store_credit_amount": ZERO,
+        "gift_certificate_amount": ZERO,
+        "ip_address": "",
+        "ip_address_v6": "",
+        "geoip_country": o.billing_address.country,
+        "geoip_country_iso2": o.billing_address.country_iso2,
+        "currency_id": if o.currency_code == "USD" { 1 } else { 2 },
+        "currency_code": o.currency_code,
+        "currency_exchange_rate": "1.0000000000",
+        "default_currency_id": if o.currency_code == "USD" { 1 } else { 2 },
+        "default_currency_code": o.currency_code,
+        "store_default_currency_code": "USD",
+        "store_default_to_transactional_exchange_rate": "1.0000000000",
+        "staff_notes": o.staff_notes,
+        "customer_message": o.customer_message,
+        "discount_amount": money_v2(o.discount_amount),
+        "coupon_discount": money_v2(coupon_discount),
+        "shipping_address_count": 1,
+        "is_tax_inclusive_pricing": true,
+        "is_deleted": false,
+        "ebay_order_id": "0",
+        "billing_address": billing(o),
+        "is_email_opt_in": o.is_email_opt_in,
+        "credit_card_type": null,
+        "order_source": "www",
+        "channel_id": 1,
+        "external_source": "",
+        "external_id": null,
+        "external_merchant_id": null,
+        "tax_provider_id": "BasicTaxProvider",
+        "customer_locale": "en",
+        "external_order_id": "",
+        "products": link(ctx, format!("/orders/{}/products", o.id)),
+        "shipping_addresses": link(ctx, format!("/orders/{}/shipping_addresses", o.id)),
+        "coupons": link(ctx, format!("/orders/{}/coupons", o.id)),
+    });
+    v["consignments"] = if consignments {
+        consignment_object(ctx, o)
+    } else {
+        link(ctx, format!("/orders/{}/consignments", o.id))
+    };
+    v
+}
+
+fn consignment_object(ctx: &Ctx<'_>, o: &Order) -> Value {
+    let b = &o.billing_address;
+    json!({
+        "pickups": [],
+        "shipping": [{
+            "id": shipping_address_id(o),
+            "first_name": b.first_name, "last_name": b.last_name, "company": b.company,
+            "street_1": b.street_1, "street_2": b.street_2, "city": b.city, "state": b.state,
+            "zip": b.zip, "country": b.country, "country_iso2": b.country_iso2,
+            "phone": b.phone, "email": b.email, "form_fields": [],
+            "shipping_method": o.shipping_method,
+            "line_items": o.items.iter().map(|i| order_product(ctx, o, i)).collect::<Vec<_>>(),
+            "items_total": o.items_total(),
+            "items_shipped": o.items_shipped(),
+            "base_cost": money_v3(o.shipping_cost),
+            "cost_ex_tax": money_v3(o.shipping_cost),
+            "cost_inc_tax": money_v3(o.shipping_cost),
+            "cost_tax": 0,
+            "cost_tax_class_id": 2,
+            "base_handling_cost": 0,
+            "handling_cost_ex_tax": 0,
+            "handling_cost_inc_tax": 0,
+            "handling_cost_tax": 0,
+            "handling_cost_tax_class_id": 2,
+            "shipping_zone_id": 1,
+            "shipping_zone_name": b.country,
+            "shipping_quotes": link(ctx, format!("/orders/{}/consignments/shipping/{}/shipping_quotes", o.id, shipping_address_id(o))),
+        }],
+        "downloads": [],
+        "email": { "gift_certificates": [] },
+    })
+}
+
+/// One shipping address per order in the sandbox; refunds' SHIPPING `item_id` is this id.
+pub fn shipping_address_id(o: &Order) -> u64 {
+    o.id * 10 + 1
+}
+
+pub fn order_product(ctx: &Ctx<'_>, o: &Order, i: &OrderItem) -> Value {
+    let product = ctx.products.iter().find(|p| p.id == i.product_id);
+    let name = product.map(|p| p.name.as_str()).unwrap_or("Custom item");
+    let sku = product.map(|p| p.sku.as_str()).unwrap_or("");
+    let qty = Decimal::from(i.quantity);
+    let line_total = i.price * qty;
+    json!({
+        "id": i.id,
+        "order_id": o.id,
+        "product_id": i.product_id,
+        "variant_id": i.product_id * 10,
+        "order_pickup_method_id": 0,
+        "order_address_id": shipping_address_id(o),
+        "name": name,
+        "name_customer": name,
+        "name_merchant": name,
+        "sku": sku,
+        "upc": "",
+        "type": "physical",
+        "base_price": money_v2(i.price),
+        "price_ex_tax": money_v2(i.price),
+        "price_inc_tax": money_v2(i.price),
+        "price_tax": ZERO,
+        "base_total": money_v2(line_total),
+        "total_ex_tax": money_v2(line_total),
+        "total_inc_tax": money_v2(line_total),
+        "total_tax": ZERO,
+        "weight": "1.0000",
+        "width": "0.0000",
+        "height": "0.0000",
+        "depth": "0.0000",
+        "quantity": i.quantity,
+        "base_cost_price": ZERO,
+        "cost_price_inc_tax": ZERO,
+        "cost_price_ex_tax": ZERO,
+        "cost_price_tax": ZERO,
+        "is_refunded": i.quantity_refunded >= i.quantity,
+        "quantity_refunded": i.quantity_refunded,
+        "refund_amount": money_v2(i.price * Decimal::from(i.quantity_refunded)),
+        "return_id": 0,
+        "wrapping_id": 0,
+        "wrapping_name": "",
+        "base_wrapping_cost": ZERO,
+        "wrapping_cost_ex_tax": ZERO,
+        "wrapping_cost_inc_tax": ZERO,
+        "wrapping_cost_tax": ZERO,
+        "wrapping_message": "",
+        "quantity_shipped": o.quantity_shipped(i.id),
+        "event_name": null,
+        "event_date": null,
+        "fixed_shipping_cost": ZERO,
+        "ebay_item_id": "",
+        "ebay_transaction_id": "",
+        "option_set_id": null,
+        "parent_order_product_id": null,
+        "is_bundled_product": false,
+        "bin_picking_number": "",
+        "external_id": null,
+        "brand": "",
+        "gift_certificate_id": null,
+        "applied_discounts": [],
+        "product_options": [],
+        "configurable_fields": [],
+        "discounted_total_inc_tax": money_v2(line_total),
+    })
+}
+
+/// The carrier's own tracking page, as BigCommerce generates it.
+pub fn carrier_link(carrier: &str, number: &str) -> String {
+    match carrier {
+        "ups" => format!("https://www.ups.com/track?tracknum={number}"),
+        "fedex" => format!("https://www.fedex.com/fedextrack/?trknbr={number}"),
+        "usps" => format!("https://tools.usps.com/go/TrackConfirmAction?tLabels={number}"),
+        "royalmail" => {
+            format!("https://www.royalmail.com/track-your-item#/tracking-results/{number}")
+        }
+        "auspost" => format!("https://auspost.com.au/mypost/track/#/details/{number}"),
+        _ => String::new(),
+    }
+}
+
+fn carrier_name(carrier: &str) -> &'static str {
+    match carrier {
+        "ups" => "UPS",
+        "fedex" => "FedEx",
+        "usps" => "USPS",
+        "royalmail" => "Royal Mail",
+        "auspost" => "Australia Post",
+        _ => "Custom",
+    }
+}
+
+pub fn shipment(o: &Order, s: &Shipment) -> Value {
+    let b = &o.billing_address;
+    let address = json!({
+        "first_name": b.first_name, "last_name": b.last_name, "company": b.company,
+        "street_1": b.street_1, "street_2": b.street_2, "city": b.city, "state": b.state,
+        "zip": b.zip, "country": b.country, "country_iso2": b.country_iso2,
+        "phone": b.phone, "email": b.email,
+    });
+    json!({
+        "id": s.id,
+        "order_id": o.id,
+        "customer_id": o.customer_id,
+        "order_address_id": shipping_address_id(o),
+        "date_created": date_v2(s.date_created),
+        "tracking_number": s.tracking_number,
+        "merchant_shipping_cost": ZERO,
+        "shipping_method": s.shipping_method,
+        "comments": "",
+        "shipping_provider": if s.carrier.is_empty() { "custom" } else { s.carrier.as_str() },
+        "tracking_carrier": s.carrier,
+        "tracking_link": s.tracking_link,
+        "generated_tracking_link": carrier_link(&s.carrier, &s.tracking_number),
+        "shipping_provider_display_name": carrier_name(&s.carrier),
+        "billing_address": address,
+        "shipping_address": address,
+        "items": s.items.iter().map(|it| json!({
+            "order_product_id": it.order_product_id,
+            "product_id": o.items.iter().find(|i| i.id == it.order_product_id).map(|i| i.product_id).unwrap_or(0),
+            "quantity": it.quantity,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub fn refund(o: &Order, r: &Refund) -> Value {
+    let total: Decimal = r.payments.iter().map(|p| p.amount).sum();
+    json!({
+        "id": r.id,
+        "order_id": o.id,
+        "user_id": 0,
+        "created": date_v3(r.created),
+        "reason": r.reason,
+        "total_amount": money_v3(total),
+        "total_tax": 0,
+        "uses_merchant_override_values": false,
+        "items": r.items.iter().map(|i| {
+            let mut v = json!({
+                "item_type": i.item_type,
+                "item_id": i.item_id,
+                "requested_amount": money_v3(i.amount),
+                "reason": i.reason.clone().unwrap_or_default(),
+            });
+            if let Some(q) = i.quantity { v["quantity"] = json!(q); }
+            v
+        }).collect::<Vec<_>>(),
+        "payments": r.payments.iter().map(|p| json!({
+            "id": p.id,
+            "provider_id": p.provider_id,
+            "amount": money_v3(p.amount),
+            "offline": p.offline,
+            "is_declined": false,
+            "declined_message": "",
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub fn catalog_product(p: &Product, with_image: bool) -> Value {
+    let mut v = json!({
+        "id": p.id,
+        "name": p.name,
+        "type": "physical",
+        "sku": p.sku,
+        "price": money_v3(p.price),
+        "weight": 1,
+        "is_visible": true,
+        "inventory_level": 100,
+        "inventory_tracking": "none",
+        "availability": "available",
+        "condition": "New",
+        "custom_url": { "url": format!("/{}/", p.name.to_lowercase().replace(' ', "-")), "is_customized": false },
+    });
+    if with_image {
+        v["primary_image"] = match &p.image {
+            Some(url) => json!({
+                "id": p.id * 10,
+                "product_id": p.id,
+                "is_thumbnail": true,
+                "sort_order": 0,
+                "description": p.name,
+                "image_file": url.rsplit('/').next().unwrap_or(""),
+                "url_zoom": url,
+                "url_standard": url,
+                "url_thumbnail": url,
+                "url_tiny": url,
+                "date_modified": "2024-01-01T00:00:00Z",
+            }),
+            None => json!({}),
+        };
+    }
+    v
+}
+
+/// Page metadata of v3 collections.
+pub fn pagination(total: usize, count: usize, per_page: usize, page: usize) -> Value {
+    let total_pages = total.div_ceil(per_page.max(1)).max(1);
+    let mut links = json!({ "current": format!("?page={page}&limit={per_page}") });
+    if page > 1 {
+        links["previous"] = json!(format!("?page={}&limit={per_page}", page - 1));
+    }
+    if page < total_pages {
+        links["next"] = json!(format!("?page={}&limit={per_page}", page + 1));
+    }
+    json!({ "pagination": {
+        "total": total, "count": count, "per_page": per_page,
+        "current_page": page, "total_pages": total_pages, "links": links,
+    }})
+}

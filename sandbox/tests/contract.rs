@@ -1,0 +1,423 @@
+//! Every answer the sandbox gives, success and error, validated against BigCommerce's own
+//! OpenAPI schemas (../shared/reference/bigcommerce-openapi). A field the spec requires that the
+//! sandbox lacks, or a wrong type, fails here.
+
+mod common;
+
+use common::{call, sandbox, Answer};
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+
+fn spec_dir() -> PathBuf {
+    std::env::var_os("BC_OPENAPI_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../shared/reference/bigcommerce-openapi")
+        })
+}
+
+fn load(file: &str) -> Value {
+    let path = spec_dir().join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+fn pointer<'a>(doc: &'a Value, reference: &str) -> &'a Value {
+    let p = reference.trim_start_matches('#');
+    doc.pointer(p)
+        .unwrap_or_else(|| panic!("unresolved $ref {reference}"))
+}
+
+/// Inlines `$ref`s and turns OpenAPI 3.0 into draft-4 JSON Schema (`nullable` → a null type).
+fn to_json_schema(doc: &Value, node: &Value, depth: usize) -> Value {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref") {
+                // Recursive schemas (item matchers, segments) are cut off as "anything".
+                if depth > 6 {
+                    return Value::Object(Map::new());
+                }
+                return to_json_schema(doc, pointer(doc, r), depth + 1);
+            }
+            let mut out = Map::new();
+            for (k, v) in map {
+                if k == "example"
+                    || k == "examples"
+                    || k.starts_with("x-")
+                    || k == "discriminator"
+                    || k == "xml"
+                    || k == "nullable"
+                {
+                    continue;
+                }
+                // A "properties"/"patternProperties" map holds schemas keyed by field name.
+                // The spec uses oneOf where its branches overlap (a link object with optional
+                // fields matches everything), so "exactly one" is read as "at least one".
+                let key = if k == "oneOf" {
+                    "anyOf".to_string()
+                } else {
+                    k.clone()
+                };
+                let converted = if k == "properties" {
+                    Value::Object(
+                        v.as_object()
+                            .map(|m| {
+                                m.iter()
+                                    .map(|(f, s)| (f.clone(), to_json_schema(doc, s, depth)))
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                    )
+                } else {
+                    to_json_schema(doc, v, depth)
+                };
+                out.insert(key, converted);
+            }
+            if map.get("nullable") == Some(&Value::Bool(true)) {
+                if let Some(Value::String(t)) = out.get("type").cloned() {
+                    out.insert(
+                        "type".into(),
+                        Value::Array(vec![Value::String(t), Value::String("null".into())]),
+                    );
+                }
+                if let Some(Value::Array(e)) = out.get_mut("enum") {
+                    e.push(Value::Null);
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| to_json_schema(doc, i, depth))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The JSON schema of one documented answer.
+fn response_schema(doc: &Value, path: &str, method: &str, status: &str) -> Value {
+    let op = &doc["paths"][path][method];
+    assert!(op.is_object(), "spec has no {method} {path}");
+    let mut resp = &op["responses"][status];
+    assert!(
+        !resp.is_null(),
+        "spec documents no {status} for {method} {path}"
+    );
+    if let Some(Value::String(r)) = resp.get("$ref") {
+        resp = pointer(doc, r);
+    }
+    let schema = &resp["content"]["application/json"]["schema"];
+    to_json_schema(doc, schema, 0)
+}
+
+struct Checker {
+    covered: Vec<String>,
+    failures: Vec<String>,
+}
+
+impl Checker {
+    fn check(&mut self, spec: &Value, file: &str, path: &str, method: &str, answer: &Answer) {
+        let status = answer.status.to_string();
+        let name = format!("{file} {} {path} {status}", method.to_uppercase());
+        self.covered.push(name.clone());
+        let schema = response_schema(spec, path, method, &status);
+        let validator = match jsonschema::draft4::new(&schema) {
+            Ok(v) => v,
+            Err(e) => {
+                let mut msg = e.to_string();
+                msg.truncate(300);
+                self.failures
+                    .push(format!("{name}: schema does not compile: {msg}"));
+                return;
+            }
+        };
+        let instance = answer.json();
+        for err in validator.iter_errors(&instance) {
+            let mut msg = err.to_string();
+            if msg.len() > 300 {
+                msg.truncate(300);
+                msg.push('…');
+            }
+            self.failures
+                .push(format!("{name}: {msg} at {}", err.instance_path()));
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_sandbox_answer_matches_bigcommerce_schemas() {
+    let customers = load("customers.v3.yml");
+    let subscribers = load("subscribers.v3.yml");
+    let orders2 = load("orders.v2.oas2.yml");
+    let orders3 = load("orders.v3.yml");
+    let promos = load("promotions.v3.yml");
+    let catalog = load("products_catalog.v3.yml");
+    let sb = sandbox().await;
+    let mut c = Checker {
+        covered: Vec::new(),
+        failures: Vec::new(),
+    };
+
+    let a = call(
+        &sb,
+        "GET",
+        "/v3/customers?email:in=jane.doe@example.com&include=addresses,storecredit",
+        None,
+    )
+    .await;
+    c.check(&customers, "customers.v3", "/customers", "get", &a);
+    let a = call(&sb, "GET", "/v3/customers?id:in=abc", None).await;
+    assert_eq!(a.status, 422);
+    c.check(&customers, "customers.v3", "/customers", "get", &a);
+    let a = call(
+        &sb,
+        "GET",
+        "/v3/customers/subscribers?email=jane.doe@example.com",
+        None,
+    )
+    .await;
+    c.check(
+        &subscribers,
+        "subscribers.v3",
+        "/customers/subscribers",
+        "get",
+        &a,
+    );
+
+    let a = call(
+        &sb,
+        "GET",
+        "/v2/orders?customer_id=1&sort=date_created:desc",
+        None,
+    )
+    .await;
+    c.check(&orders2, "orders.v2", "/orders", "get", &a);
+    let a = call(
+        &sb,
+        "GET",
+        "/v2/orders?customer_id=2&include=consignments.line_items&consignment_structure=object",
+        None,
+    )
+    .await;
+    c.check(&orders2, "orders.v2", "/orders", "get", &a);
+    let a = call(&sb, "GET", "/v2/orders/103", None).await;
+    c.check(&orders2, "orders.v2", "/orders/{order_id}", "get", &a);
+    let a = call(&sb, "GET", "/v2/orders/999999", None).await;
+    assert_eq!(a.status, 404);
+    c.check(&orders2, "orders.v2", "/orders/{order_id}", "get", &a);
+    let a = call(&sb, "GET", "/v2/orders/103/products", None).await;
+    c.check(
+        &orders2,
+        "orders.v2",
+        "/orders/{order_id}/products",
+        "get",
+        &a,
+    );
+    let a = call(&sb, "GET", "/v2/orders/103/shipments", None).await;
+    c.check(
+        &orders2,
+        "orders.v2",
+        "/orders/{order_id}/shipments",
+        "get",
+        &a,
+    );
+    let a = call(&sb, "GET", "/v2/order_statuses", None).await;
+    c.check(&orders2, "orders.v2", "/order_statuses", "get", &a);
+    let a = call(&sb, "PUT", "/v2/orders/102", Some(r#"{"status_id": 5}"#)).await;
+    c.check(&orders2, "orders.v2", "/orders/{order_id}", "put", &a);
+
+    // Order 101: Jane's Awaiting Fulfillment order, paid; its first line item is 1001.
+    let quote = r#"{"items": [{"item_type": "PRODUCT", "item_id": 1001, "quantity": 1}]}"#;
+    let a = call(
+        &sb,
+        "POST",
+        "/v3/orders/101/payment_actions/refund_quotes",
+        Some(quote),
+    )
+    .await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    c.check(
+        &orders3,
+        "orders.v3",
+        "/orders/{order_id}/payment_actions/refund_quotes",
+        "post",
+        &a,
+    );
+    let too_much = r#"{"items": [{"item_type": "PRODUCT", "item_id": 1001, "quantity": 9}]}"#;
+    let a = call(
+        &sb,
+        "POST",
+        "/v3/orders/101/payment_actions/refund_quotes",
+        Some(too_much),
+    )
+    .await;
+    assert_eq!(a.status, 422);
+    c.check(
+        &orders3,
+        "orders.v3",
+        "/orders/{order_id}/payment_actions/refund_quotes",
+        "post",
+        &a,
+    );
+    let refund = r#"{"items": [{"item_type": "PRODUCT", "item_id": 1001, "quantity": 1, "reason": "gladly:r1"}],
+                     "payments": [{"provider_id": "braintree", "amount": 14.00, "offline": false}]}"#;
+    let a = call(
+        &sb,
+        "POST",
+        "/v3/orders/101/payment_actions/refunds",
+        Some(refund),
+    )
+    .await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    c.check(
+        &orders3,
+        "orders.v3",
+        "/orders/{order_id}/payment_actions/refunds",
+        "post",
+        &a,
+    );
+    let a = call(
+        &sb,
+        "POST",
+        "/v3/orders/101/payment_actions/refunds",
+        Some(refund.replace("14.00", "13.00").as_str()),
+    )
+    .await;
+    assert_eq!(a.status, 422);
+    c.check(
+        &orders3,
+        "orders.v3",
+        "/orders/{order_id}/payment_actions/refunds",
+        "post",
+        &a,
+    );
+    let a = call(&sb, "GET", "/v3/orders/101/payment_actions/refunds", None).await;
+    c.check(
+        &orders3,
+        "orders.v3",
+        "/orders/{order_id}/payment_actions/refunds",
+        "get",
+        &a,
+    );
+
+    let promo = r#"{"name": "Gladly 10% r1", "redemption_type": "COUPON",
+        "rules": [{"action": {"cart_value": {"discount": {"percentage_amount": "10"}}}}]}"#;
+    let a = call(&sb, "POST", "/v3/promotions", Some(promo)).await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    c.check(&promos, "promotions.v3", "/promotions", "post", &a);
+    let id = a.json()["data"]["id"].as_u64().expect("promotion id");
+    let a = call(&sb, "GET", "/v3/promotions?name=Gladly%2010%25%20r1", None).await;
+    c.check(&promos, "promotions.v3", "/promotions", "get", &a);
+    let a = call(
+        &sb,
+        "POST",
+        &format!("/v3/promotions/{id}/codes"),
+        Some(r#"{"code": "GLADLY-R1", "max_uses": 1}"#),
+    )
+    .await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    c.check(
+        &promos,
+        "promotions.v3",
+        "/promotions/{promotion_id}/codes",
+        "post",
+        &a,
+    );
+    let a = call(&sb, "GET", &format!("/v3/promotions/{id}/codes"), None).await;
+    c.check(
+        &promos,
+        "promotions.v3",
+        "/promotions/{promotion_id}/codes",
+        "get",
+        &a,
+    );
+    let a = call(&sb, "GET", "/v3/promotions/codes?code=GLADLY-R1", None).await;
+    c.check(&promos, "promotions.v3", "/promotions/codes", "get", &a);
+
+    // Order 107 (Marcus, Awaiting Shipment) holds an authorised, uncaptured payment.
+    let a = call(&sb, "POST", "/v3/orders/107/payment_actions/void", None).await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    c.check(
+        &orders3,
+        "orders.v3",
+        "/orders/{order_id}/payment_actions/void",
+        "post",
+        &a,
+    );
+    let a = call(&sb, "POST", "/v3/orders/107/payment_actions/void", None).await;
+    assert_eq!(a.status, 422);
+    c.check(
+        &orders3,
+        "orders.v3",
+        "/orders/{order_id}/payment_actions/void",
+        "post",
+        &a,
+    );
+
+    let a = call(
+        &sb,
+        "GET",
+        "/v3/catalog/products?id:in=101,102&include=primary_image",
+        None,
+    )
+    .await;
+    c.check(
+        &catalog,
+        "products_catalog.v3",
+        "/catalog/products",
+        "get",
+        &a,
+    );
+
+    println!(
+        "covered {} answers:\n  {}",
+        c.covered.len(),
+        c.covered.join("\n  ")
+    );
+    assert!(
+        c.failures.is_empty(),
+        "{} schema failures:\n{}",
+        c.failures.len(),
+        c.failures.join("\n")
+    );
+}
+
+/// The checker itself must be able to fail: a customer without its id, and an order whose money
+/// is a number, are refused.
+#[tokio::test]
+async fn the_schema_check_catches_missing_and_mistyped_fields() {
+    let customers = load("customers.v3.yml");
+    let orders2 = load("orders.v2.oas2.yml");
+    let sb = sandbox().await;
+    let mut c = Checker {
+        covered: Vec::new(),
+        failures: Vec::new(),
+    };
+    let mut a = call(&sb, "GET", "/v3/customers?id:in=1", None).await;
+    let mut body = a.json();
+    if let Some(obj) = body["data"][0].as_object_mut() {
+        obj.remove("email");
+        obj.insert("id".into(), Value::String("one".into()));
+    }
+    a.text = body.to_string();
+    c.check(&customers, "customers.v3", "/customers", "get", &a);
+    assert!(
+        c.failures.iter().any(|f| f.contains("/data/0/id")),
+        "{:?}",
+        c.failures
+    );
+
+    let mut a = call(&sb, "GET", "/v2/orders/101", None).await;
+    let mut body = a.json();
+    body["total_inc_tax"] = serde_json::json!(12.5);
+    a.text = body.to_string();
+    let before = c.failures.len();
+    c.check(&orders2, "orders.v2", "/orders/{order_id}", "get", &a);
+    assert!(
+        c.failures.len() > before,
+        "a numeric v2 money field must fail"
+    );
+}
