@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 CARGO  ?= cargo
 
-.PHONY: help setup build test lint fmt sandbox
+.PHONY: help setup build test lint fmt sandbox bench
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,8 +30,12 @@ lint: ## rustfmt and clippy, warnings are errors
 sandbox: ## run the local BigCommerce store on :4010 (SANDBOX_ARGS="--latency-ms 50")
 	$(CARGO) run -q -p bigcommerce-sandbox -- --port 4010 --seed sandbox/seed.json $(SANDBOX_ARGS)
 
+bench: ## lookup wall time and call counts against the sandbox (50 ms latency), mapping CPU time
+	$(CARGO) bench -q -p shared --bench lookup
+	$(CARGO) bench -q -p shared --bench mapping -- --noplot
+
 fmt: ## format the code
 	$(CARGO) fmt --all
 
-test: setup lint ## everything CI runs: lint, unit and integration tests
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(CARGO) test --workspace --locked
+test: setup lint ## everything CI runs: lint, unit and integration tests (sandbox + moto)
+	PATH="$(abspath $(VENV))/bin:$$PATH" scripts/with-moto $(CARGO) test --workspace --locked

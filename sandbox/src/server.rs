@@ -93,12 +93,20 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
                 (Some(code), _) => {
                     let status =
                         StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                    ApiError::new(
+                    let mut r = ApiError::new(
                         family,
                         status,
                         status.canonical_reason().unwrap_or("Injected fault"),
                     )
-                    .into_response()
+                    .into_response();
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        // An injected 429 looks like a spent quota that refills in a second.
+                        let h = r.headers_mut();
+                        h.insert("x-retry-after", HeaderValue::from(1));
+                        h.insert("x-rate-limit-requests-left", HeaderValue::from(0));
+                        h.insert("x-rate-limit-time-reset-ms", HeaderValue::from(1000));
+                    }
+                    r
                 }
                 (None, true) => Response::builder()
                     .status(StatusCode::OK)
@@ -111,16 +119,14 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
             }
         };
         let h = response.headers_mut();
-        h.insert("x-rate-limit-requests-left", HeaderValue::from(rate.left));
-        h.insert("x-rate-limit-requests-quota", HeaderValue::from(rate.quota));
-        h.insert(
-            "x-rate-limit-time-window-ms",
-            HeaderValue::from(rate.window_ms),
-        );
-        h.insert(
-            "x-rate-limit-time-reset-ms",
-            HeaderValue::from(rate.reset_ms),
-        );
+        h.entry("x-rate-limit-requests-left")
+            .or_insert(HeaderValue::from(rate.left));
+        h.entry("x-rate-limit-requests-quota")
+            .or_insert(HeaderValue::from(rate.quota));
+        h.entry("x-rate-limit-time-window-ms")
+            .or_insert(HeaderValue::from(rate.window_ms));
+        h.entry("x-rate-limit-time-reset-ms")
+            .or_insert(HeaderValue::from(rate.reset_ms));
         response
     };
     st.log(LoggedRequest {

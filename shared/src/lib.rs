@@ -1,4 +1,16 @@
 //! Core of the Gladly Lookup Adaptor for BigCommerce. Every Lambda in `functions/` is a thin
-//! edge over this crate; everything here except the I/O adaptors is plain functions over data.
+//! edge over this crate. I/O lives in `bigcommerce::client`, `config` and `http`; everything
+//! else is plain functions over data.
 
+pub mod app;
 pub mod auth;
+pub mod bigcommerce;
+pub mod config;
+pub mod gladly;
+pub mod handlers;
+pub mod http;
+pub mod ids;
+pub mod lookup;
+pub mod mapping;
+pub mod money;
+pub mod telemetry;

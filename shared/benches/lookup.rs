@@ -1,0 +1,126 @@
+//! Wall time and BigCommerce request counts of real lookups against the sandbox with 50 ms of
+//! latency per BigCommerce request (customer #2: 10 orders, 3 of them shipped): `make bench`.
+
+use bigcommerce_sandbox::{parse_seed, start, Settings as SandboxSettings, DEFAULT_SEED};
+use lambda_http::{Body, Request};
+use serde_json::{json, Value};
+use shared::app::App;
+use shared::auth::{sign, SignatureInput};
+use shared::config::{SecretSource, Settings};
+use shared::handlers::lookup_customer;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+const KEY: &str = "bench-key";
+const RUNS: usize = 20;
+
+fn request(body: &str) -> Request {
+    let time = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let headers = [
+        ("content-type", "application/json"),
+        ("gladly-time", time.as_str()),
+    ];
+    let auth = sign(
+        KEY,
+        &SignatureInput {
+            method: "POST",
+            path: "/lookup",
+            query: "",
+            headers: &headers,
+            body: body.as_bytes(),
+        },
+    );
+    http::Request::builder()
+        .method("POST")
+        .uri("https://bench/lookup")
+        .header("content-type", "application/json")
+        .header("gladly-time", time)
+        .header("gladly-authorization", auth)
+        .body(Body::from(body.to_string()))
+        .unwrap_or_default()
+}
+
+async fn count(base: &str) -> u64 {
+    let v: Value = match reqwest::get(format!("{base}/__sandbox/requests")).await {
+        Ok(r) => r.json().await.unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    };
+    v["total"].as_u64().unwrap_or(0)
+}
+
+async fn clear(base: &str) {
+    let _ = reqwest::Client::new()
+        .delete(format!("{base}/__sandbox/requests"))
+        .send()
+        .await;
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let seed = match parse_seed(DEFAULT_SEED) {
+        Ok(s) => s,
+        Err(e) => return eprintln!("seed: {e}"),
+    };
+    let settings = SandboxSettings {
+        latency: Duration::from_millis(50),
+        quota: 1_000_000,
+        ..SandboxSettings::default()
+    };
+    let sb = match start(seed, settings, SocketAddr::from(([127, 0, 0, 1], 0))).await {
+        Ok(s) => s,
+        Err(e) => return eprintln!("sandbox: {e}"),
+    };
+    let base = sb.base_url();
+    let secret = json!({"store_hash": sb.store_hash, "access_token": sb.token, "api_base_url": base, "gladly_signing_key": KEY});
+    let fresh_app = || {
+        App::new(
+            Settings {
+                secret_id: "bench".into(),
+                order_limit: 10,
+            },
+            SecretSource::Fixed(secret.to_string()),
+        )
+    };
+
+    println!("BigCommerce latency 50 ms per request; {RUNS} runs each; median wall time of the handler\n");
+    println!("| lookup | BigCommerce requests | median wall time |");
+    println!("|---|---|---|");
+    let cases: [(&str, String, bool); 4] = [
+        ("DETAILED, customer with 10 orders (3 shipped), cold function", json!({"lookupLevel": "DETAILED", "query": {"externalCustomerId": "2"}}).to_string(), true),
+        ("DETAILED, same, warm function (images cached)", json!({"lookupLevel": "DETAILED", "query": {"externalCustomerId": "2"}}).to_string(), false),
+        ("auto-link by email", json!({"lookupLevel": "BASIC", "query": {"emails": ["marcus.chen@example.com"], "id": "g"}}).to_string(), false),
+        ("auto-link by email, guest fallback", json!({"lookupLevel": "BASIC", "query": {"emails": ["riley.guest@example.com"], "id": "g"}}).to_string(), false),
+    ];
+    let warm = fresh_app();
+    let _ = lookup_customer::handle(&warm, request(&cases[1].1)).await;
+    for (name, body, cold) in &cases {
+        let mut times = Vec::with_capacity(RUNS);
+        let mut calls = 0;
+        for _ in 0..RUNS {
+            let app_cold;
+            let app = if *cold {
+                app_cold = fresh_app();
+                &app_cold
+            } else {
+                &warm
+            };
+            clear(&base).await;
+            let t = Instant::now();
+            let resp = lookup_customer::handle(app, request(body)).await;
+            times.push(t.elapsed());
+            if resp.status() != 200 {
+                eprintln!("{name}: status {}", resp.status());
+            }
+            calls = count(&base).await;
+        }
+        println!(
+            "| {name} | {calls} | {:.1} ms |",
+            median(times).as_secs_f64() * 1000.0
+        );
+    }
+}

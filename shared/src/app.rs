@@ -1,0 +1,177 @@
+//! What a function keeps between invocations (clients, caches) and the steps every request
+//! takes: size limit, store secret, authentication (refetching a possibly rotated secret once).
+
+use crate::auth::authenticate;
+use crate::bigcommerce::{http_client, BcError, Client};
+use crate::config::{ConfigError, SecretSource, Settings, StoreConfig};
+use crate::http::{ApiError, Incoming, MAX_BODY_BYTES};
+use crate::lookup::images::ImageCache;
+use crate::lookup::LookupContext;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// A lookup must answer well inside Gladly's 5 s; what is not back by then is left out.
+pub const LOOKUP_DEADLINE: Duration = Duration::from_secs(4);
+
+pub struct App {
+    pub settings: Settings,
+    pub secrets: SecretSource,
+    pub http: reqwest::Client,
+    pub images: ImageCache,
+}
+
+impl App {
+    pub fn new(settings: Settings, secrets: SecretSource) -> Self {
+        Self {
+            settings,
+            secrets,
+            http: http_client(),
+            images: ImageCache::default(),
+        }
+    }
+
+    /// From the Lambda environment (`STORE_SECRET_ID`, `ORDER_LIMIT`, AWS SDK variables).
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let settings = Settings::from_env()?;
+        let secrets = SecretSource::secrets_manager(&settings.secret_id, None).await?;
+        Ok(Self::new(settings, secrets))
+    }
+
+    pub async fn store_config(&self, refresh: bool) -> Result<StoreConfig, ApiError> {
+        let text = self.secrets.get(refresh).await.map_err(|e| {
+            tracing::error!(error = %e, "store secret");
+            ApiError::from(e)
+        })?;
+        StoreConfig::from_secret(&text).map_err(|e| {
+            tracing::error!(error = %e, "store secret");
+            ApiError::from(e)
+        })
+    }
+
+    /// Size limit, then authentication. A signature or password that fails against the cached
+    /// secret is tried once more against a fresh copy, so a rotated key works at once.
+    pub async fn admit(&self, req: &Incoming) -> Result<StoreConfig, ApiError> {
+        if req.body.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        let cfg = self.store_config(false).await?;
+        match authenticate(&cfg.auth, &req.parts(), chrono::Utc::now()) {
+            Ok(()) => Ok(cfg),
+            Err(e) if e.may_be_stale_key() => {
+                let fresh = self.store_config(true).await?;
+                authenticate(&fresh.auth, &req.parts(), chrono::Utc::now())
+                    .map_err(|e| self.refused(e))?;
+                Ok(fresh)
+            }
+            Err(e) => Err(self.refused(e)),
+        }
+    }
+
+    fn refused(&self, e: crate::auth::AuthError) -> ApiError {
+        if e == crate::auth::AuthError::NotConfigured {
+            tracing::error!("request refused: {e}");
+        } else {
+            tracing::warn!(reason = %e, "request refused");
+        }
+        ApiError::from(e)
+    }
+
+    pub fn client(&self, cfg: &StoreConfig, deadline: Instant) -> Result<Client, ApiError> {
+        Client::new(
+            self.http.clone(),
+            &cfg.api_base_url,
+            &cfg.store_hash,
+            cfg.access_token.clone(),
+            deadline,
+        )
+        .map_err(ApiError::from)
+    }
+
+    pub fn lookup_context<'a>(
+        &'a self,
+        cfg: &'a StoreConfig,
+        deadline: Instant,
+    ) -> LookupContext<'a> {
+        LookupContext {
+            store_hash: &cfg.store_hash,
+            storefront_url: cfg.storefront_url.as_ref(),
+            order_limit: self.settings.order_limit,
+            deadline,
+            images: &self.images,
+        }
+    }
+
+    /// Runs `op` against BigCommerce; if BigCommerce refuses the token, refetches the secret
+    /// (it may have been rotated) and runs it once more.
+    pub async fn with_store<T, E, F, Fut>(
+        &self,
+        cfg: StoreConfig,
+        deadline: Instant,
+        op: F,
+    ) -> Result<T, ApiError>
+    where
+        F: Fn(Client, StoreConfig) -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+        E: Into<ApiError> + IsUnauthorized,
+    {
+        let client = self.client(&cfg, deadline)?;
+        match op(client, cfg).await {
+            Err(e) if e.is_unauthorized() => {
+                tracing::warn!("BigCommerce refused the token; refetching the store secret");
+                let fresh = self.store_config(true).await?;
+                let client = self.client(&fresh, deadline)?;
+                op(client, fresh).await.map_err(Into::into)
+            }
+            other => other.map_err(Into::into),
+        }
+    }
+}
+
+pub fn deadline() -> Instant {
+    Instant::now() + LOOKUP_DEADLINE
+}
+
+/// Errors that may mean "the token was rotated".
+pub trait IsUnauthorized {
+    fn is_unauthorized(&self) -> bool;
+}
+
+impl IsUnauthorized for BcError {
+    fn is_unauthorized(&self) -> bool {
+        *self == BcError::Unauthorized
+    }
+}
+
+impl IsUnauthorized for crate::lookup::LookupError {
+    fn is_unauthorized(&self) -> bool {
+        matches!(
+            self,
+            crate::lookup::LookupError::Unavailable(BcError::Unauthorized)
+                | crate::lookup::LookupError::Store(BcError::Unauthorized)
+        )
+    }
+}
+
+/// The Lambda entry point every function shares: JSON logs, clients built once per container,
+/// then each request handed to `handler`. A bad configuration stops the container at start with
+/// the reason in the log.
+pub async fn serve<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(std::sync::Arc<App>, lambda_http::Request) -> Fut + Send + Sync,
+    Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
+{
+    crate::telemetry::init();
+    let app = match App::from_env().await {
+        Ok(app) => std::sync::Arc::new(app),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start: fix the function's configuration");
+            return Err(e.into());
+        }
+    };
+    let handler = &handler;
+    lambda_http::run(lambda_http::service_fn(move |req| {
+        let fut = handler(app.clone(), req);
+        async move { Ok::<_, lambda_http::Error>(fut.await) }
+    }))
+    .await
+}

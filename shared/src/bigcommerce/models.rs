@@ -1,0 +1,287 @@
+//! The BigCommerce fields this project reads. Every field tolerates null, absence and the
+//! string-or-number wobble of real stores; unknown fields are ignored.
+
+use super::de;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Customer {
+    #[serde(deserialize_with = "de::count")]
+    pub id: u64,
+    #[serde(default, deserialize_with = "de::text")]
+    pub email: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub first_name: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub last_name: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub company: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub phone: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub notes: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub customer_group_id: String,
+    #[serde(default, deserialize_with = "de::date")]
+    pub date_created: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub addresses: Vec<CustomerAddress>,
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub store_credit_amounts: Vec<StoreCredit>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct CustomerAddress {
+    #[serde(default, deserialize_with = "de::text")]
+    pub address1: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub address2: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub city: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub state_or_province: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub postal_code: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub country: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct StoreCredit {
+    #[serde(default, deserialize_with = "de::money")]
+    pub amount: Decimal,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct BillingAddress {
+    #[serde(default, deserialize_with = "de::text")]
+    pub first_name: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub last_name: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub company: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub street_1: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub street_2: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub city: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub state: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub zip: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub country: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub phone: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Order {
+    #[serde(deserialize_with = "de::count")]
+    pub id: u64,
+    #[serde(default, deserialize_with = "de::count")]
+    pub customer_id: u64,
+    #[serde(default, deserialize_with = "de::date")]
+    pub date_created: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "de::count")]
+    pub status_id: u64,
+    #[serde(default, deserialize_with = "de::text")]
+    pub status: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub custom_status: String,
+    #[serde(default, deserialize_with = "de::money")]
+    pub total_inc_tax: Decimal,
+    #[serde(default, deserialize_with = "de::money")]
+    pub subtotal_inc_tax: Decimal,
+    #[serde(default, deserialize_with = "de::money")]
+    pub shipping_cost_inc_tax: Decimal,
+    #[serde(default, deserialize_with = "de::money")]
+    pub discount_amount: Decimal,
+    #[serde(default, deserialize_with = "de::money")]
+    pub coupon_discount: Decimal,
+    #[serde(default, deserialize_with = "de::money")]
+    pub refunded_amount: Decimal,
+    #[serde(default, deserialize_with = "de::text")]
+    pub currency_code: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub default_currency_code: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub store_default_currency_code: String,
+    #[serde(default, deserialize_with = "de::count")]
+    pub items_total: u64,
+    #[serde(default, deserialize_with = "de::count")]
+    pub items_shipped: u64,
+    #[serde(default, deserialize_with = "de::text")]
+    pub payment_method: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub payment_status: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub customer_message: String,
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub is_email_opt_in: bool,
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub billing_address: BillingAddress,
+    /// With `include=consignments.line_items&consignment_structure=object`: the line items.
+    #[serde(default)]
+    pub consignments: Value,
+}
+
+impl Order {
+    /// The line items embedded in `consignments` (shipping and pickup consignments).
+    pub fn line_items(&self) -> Vec<OrderProduct> {
+        let mut items = Vec::new();
+        for kind in ["shipping", "pickups"] {
+            for consignment in self.consignments[kind].as_array().into_iter().flatten() {
+                for item in consignment["line_items"].as_array().into_iter().flatten() {
+                    if let Ok(p) = OrderProduct::deserialize(item) {
+                        if !items.iter().any(|x: &OrderProduct| x.id == p.id) {
+                            items.push(p);
+                        }
+                    }
+                }
+            }
+        }
+        items
+    }
+
+    /// The shopper's currency; orders from old stores may only carry the default.
+    pub fn currency(&self) -> &str {
+        if !self.currency_code.is_empty() {
+            &self.currency_code
+        } else {
+            &self.default_currency_code
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct OrderProduct {
+    #[serde(deserialize_with = "de::count")]
+    pub id: u64,
+    #[serde(default, deserialize_with = "de::count")]
+    pub product_id: u64,
+    #[serde(default, deserialize_with = "de::text")]
+    pub name: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub sku: String,
+    #[serde(default, deserialize_with = "de::count")]
+    pub quantity: u64,
+    #[serde(default, deserialize_with = "de::count")]
+    pub quantity_shipped: u64,
+    #[serde(default, deserialize_with = "de::count")]
+    pub quantity_refunded: u64,
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub is_refunded: bool,
+    #[serde(default, deserialize_with = "de::money")]
+    pub price_inc_tax: Decimal,
+    #[serde(default, deserialize_with = "de::money")]
+    pub total_inc_tax: Decimal,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Shipment {
+    #[serde(deserialize_with = "de::count")]
+    pub id: u64,
+    #[serde(default, deserialize_with = "de::count")]
+    pub order_id: u64,
+    #[serde(default, deserialize_with = "de::date")]
+    pub date_created: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "de::text")]
+    pub tracking_number: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub tracking_carrier: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub tracking_link: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub generated_tracking_link: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub shipping_method: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub shipping_provider: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub shipping_provider_display_name: String,
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub shipping_address: BillingAddress,
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub items: Vec<ShipmentItem>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct ShipmentItem {
+    #[serde(default, deserialize_with = "de::count")]
+    pub order_product_id: u64,
+    #[serde(default, deserialize_with = "de::count")]
+    pub quantity: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct CatalogProduct {
+    #[serde(deserialize_with = "de::count")]
+    pub id: u64,
+    #[serde(default)]
+    pub primary_image: Value,
+}
+
+impl CatalogProduct {
+    pub fn thumbnail(&self) -> Option<String> {
+        self.primary_image["url_thumbnail"]
+            .as_str()
+            .filter(|u| !u.is_empty())
+            .map(String::from)
+    }
+}
+
+/// v3 list answers: `{"data": [...], "meta": {...}}`.
+#[derive(Debug, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+pub struct DataList<T> {
+    #[serde(default = "Vec::new", deserialize_with = "de::null_default")]
+    pub data: Vec<T>,
+}
+
+impl<T> Default for DataList<T> {
+    fn default() -> Self {
+        Self { data: Vec::new() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn real_store_looseness_is_tolerated() {
+        let o: Order = serde_json::from_value(json!({
+            "id": "101", "customer_id": null, "payment_provider_id": null, "status_id": 11,
+            "total_inc_tax": "55.9400", "refunded_amount": 0, "items_total": "3",
+            "billing_address": null, "is_email_opt_in": null, "date_created": "Tue, 05 Mar 2019 21:40:11 +0000",
+            "unknown_field": {"x": 1},
+            "consignments": {"shipping": [{"line_items": [
+                {"id": 1001, "product_id": 101, "name": "Mug", "quantity": 2, "price_inc_tax": "14.0000",
+                 "fulfillment_source": "", "event_name": null, "configurable_fields": []}
+            ]}]}
+        }))
+        .expect("loose order parses");
+        assert_eq!((o.id, o.customer_id, o.items_total), (101, 0, 3));
+        assert_eq!(o.total_inc_tax.to_string(), "55.9400");
+        assert_eq!(o.line_items().len(), 1);
+        assert!(o.date_created.is_some());
+
+        let c: Customer = serde_json::from_value(json!({
+            "id": 1, "email": "a@b.co", "channel_ids": null, "company": null, "customer_group_id": 0,
+            "addresses": null, "store_credit_amounts": [{"amount": 43.15}]
+        }))
+        .expect("loose customer parses");
+        assert_eq!(c.store_credit_amounts[0].amount.to_string(), "43.15");
+        assert_eq!(c.customer_group_id, "0");
+    }
+}

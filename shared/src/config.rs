@@ -1,0 +1,283 @@
+//! The store secret (Secrets Manager, cached with a TTL so a rotated key or token takes effect
+//! without a redeploy) and the function's environment.
+
+use crate::auth::{AuthKeys, BasicCredentials};
+use aws_secretsmanager_caching::SecretsManagerCachingClient;
+use secrecy::SecretString;
+use serde_json::Value;
+use std::num::NonZeroUsize;
+use std::time::Duration;
+use url::Url;
+
+/// How long a fetched secret is trusted before Secrets Manager is asked again.
+pub const SECRET_TTL: Duration = Duration::from_secs(300);
+pub const DEFAULT_API_BASE: &str = "https://api.bigcommerce.com";
+pub const DEFAULT_ORDER_LIMIT: u32 = 10;
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    MissingEnv(&'static str),
+    #[error("environment variable {name} is invalid: {why}")]
+    BadEnv { name: &'static str, why: String },
+    #[error("could not read the store secret: {0}")]
+    SecretUnavailable(String),
+    #[error("the store secret is invalid: {0}")]
+    SecretInvalid(String),
+}
+
+/// One store's settings, from its secret.
+#[derive(Clone)]
+pub struct StoreConfig {
+    pub store_hash: String,
+    pub access_token: SecretString,
+    pub auth: AuthKeys,
+    pub api_base_url: Url,
+    pub storefront_url: Option<Url>,
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("store_hash", &self.store_hash)
+            .field("auth", &self.auth)
+            .field("api_base_url", &self.api_base_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoreConfig {
+    /// Parses the secret's flat JSON object of strings. Errors name the key, never a value.
+    pub fn from_secret(text: &str) -> Result<Self, ConfigError> {
+        let v: Value = serde_json::from_str(text)
+            .map_err(|_| ConfigError::SecretInvalid("not a JSON object".into()))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| ConfigError::SecretInvalid("not a JSON object".into()))?;
+        let get = |k: &str| -> Result<Option<String>, ConfigError> {
+            match obj.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+                Some(_) => Err(ConfigError::SecretInvalid(format!("{k} must be a string"))),
+            }
+        };
+        let required = |k: &'static str| {
+            get(k)?.ok_or_else(|| ConfigError::SecretInvalid(format!("{k} is required")))
+        };
+        let store_hash = required("store_hash")?;
+        if !store_hash.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(ConfigError::SecretInvalid(
+                "store_hash must be letters and digits".into(),
+            ));
+        }
+        let url = |k: &'static str, v: String| -> Result<Url, ConfigError> {
+            let mut u = Url::parse(&v)
+                .map_err(|_| ConfigError::SecretInvalid(format!("{k} is not a URL")))?;
+            if !matches!(u.scheme(), "http" | "https") {
+                return Err(ConfigError::SecretInvalid(format!("{k} must be http(s)")));
+            }
+            if !u.path().ends_with('/') {
+                let p = format!("{}/", u.path());
+                u.set_path(&p);
+            }
+            Ok(u)
+        };
+        let basic = match (get("gladly_basic_username")?, get("gladly_basic_password")?) {
+            (Some(u), Some(p)) => Some(BasicCredentials::new(&u, &p)),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::SecretInvalid(
+                    "gladly_basic_username and gladly_basic_password go together".into(),
+                ))
+            }
+        };
+        Ok(StoreConfig {
+            store_hash,
+            access_token: SecretString::from(required("access_token")?),
+            auth: AuthKeys {
+                signing_key: get("gladly_signing_key")?.map(SecretString::from),
+                basic,
+            },
+            api_base_url: url(
+                "api_base_url",
+                get("api_base_url")?.unwrap_or_else(|| DEFAULT_API_BASE.to_string()),
+            )?,
+            storefront_url: get("storefront_url")?
+                .map(|u| url("storefront_url", u))
+                .transpose()?,
+        })
+    }
+}
+
+/// The function's environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub secret_id: String,
+    pub order_limit: u32,
+}
+
+impl Settings {
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let secret_id = var("STORE_SECRET_ID")
+            .filter(|s| !s.trim().is_empty())
+            .ok_or(ConfigError::MissingEnv("STORE_SECRET_ID"))?;
+        let order_limit = match var("ORDER_LIMIT").filter(|s| !s.trim().is_empty()) {
+            None => DEFAULT_ORDER_LIMIT,
+            Some(s) => s
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=50).contains(n))
+                .ok_or_else(|| ConfigError::BadEnv {
+                    name: "ORDER_LIMIT",
+                    why: "a whole number from 1 to 50".into(),
+                })?,
+        };
+        Ok(Settings {
+            secret_id: secret_id.trim().to_string(),
+            order_limit,
+        })
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+}
+
+/// Where the store secret comes from.
+pub enum SecretSource {
+    SecretsManager {
+        cache: SecretsManagerCachingClient,
+        secret_id: String,
+    },
+    /// A fixed value, for benchmarks and tools.
+    Fixed(String),
+}
+
+impl SecretSource {
+    /// A caching Secrets Manager source. The SDK honours `AWS_ENDPOINT_URL_SECRETS_MANAGER`
+    /// (moto in development); `endpoint` overrides it explicitly (tests).
+    pub async fn secrets_manager(
+        secret_id: &str,
+        endpoint: Option<&str>,
+    ) -> Result<Self, ConfigError> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(e) = endpoint {
+            loader = loader.endpoint_url(e);
+        }
+        let sdk = loader.load().await;
+        let builder = aws_sdk_secretsmanager::config::Builder::from(&sdk);
+        let cache = SecretsManagerCachingClient::from_builder(
+            builder,
+            NonZeroUsize::MIN,
+            SECRET_TTL,
+            false,
+        )
+        .await
+        .map_err(|e| ConfigError::SecretUnavailable(e.to_string()))?;
+        Ok(SecretSource::SecretsManager {
+            cache,
+            secret_id: secret_id.to_string(),
+        })
+    }
+
+    /// The secret's text; `refresh` bypasses the cache (after a 401 or a failed signature).
+    pub async fn get(&self, refresh: bool) -> Result<String, ConfigError> {
+        match self {
+            SecretSource::Fixed(s) => Ok(s.clone()),
+            SecretSource::SecretsManager { cache, secret_id } => {
+                let result = cache.get_secret_value(secret_id, None, None, refresh).await;
+                let value = result.map_err(|e| ConfigError::SecretUnavailable(e.to_string()))?;
+                value.secret_string.ok_or_else(|| {
+                    ConfigError::SecretInvalid("the secret has no string value".into())
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn a_full_secret() {
+        let c = StoreConfig::from_secret(r#"{"store_hash":"abc123","access_token":"tok","gladly_signing_key":"k",
+            "gladly_basic_username":"u","gladly_basic_password":"p","api_base_url":"http://127.0.0.1:4010",
+            "storefront_url":"https://shop.example.com"}"#)
+        .unwrap();
+        assert_eq!(c.store_hash, "abc123");
+        assert_eq!(c.access_token.expose_secret(), "tok");
+        assert!(c.auth.signing_key.is_some() && c.auth.basic.is_some());
+        assert_eq!(c.api_base_url.as_str(), "http://127.0.0.1:4010/");
+        assert_eq!(
+            c.storefront_url.map(String::from).as_deref(),
+            Some("https://shop.example.com/")
+        );
+    }
+
+    #[test]
+    fn defaults_and_errors_name_the_key_not_the_value() {
+        let c = StoreConfig::from_secret(r#"{"store_hash":"abc","access_token":"t0k3n"}"#).unwrap();
+        assert_eq!(c.api_base_url.as_str(), "https://api.bigcommerce.com/");
+        assert!(c.auth.signing_key.is_none() && c.auth.basic.is_none());
+        for (text, says) in [
+            ("nope", "not a JSON object"),
+            (r#"{"access_token":"t0k3n"}"#, "store_hash is required"),
+            (
+                r#"{"store_hash":"a/b","access_token":"t0k3n"}"#,
+                "store_hash must be",
+            ),
+            (
+                r#"{"store_hash":"a","access_token":"t0k3n","api_base_url":"ftp://x"}"#,
+                "api_base_url must be http(s)",
+            ),
+            (
+                r#"{"store_hash":"a","access_token":"t0k3n","gladly_basic_username":"u"}"#,
+                "go together",
+            ),
+            (
+                r#"{"store_hash":"a","access_token":5}"#,
+                "access_token must be a string",
+            ),
+        ] {
+            let e = StoreConfig::from_secret(text).unwrap_err().to_string();
+            assert!(e.contains(says), "{text}: {e}");
+            assert!(!e.contains("t0k3n"));
+        }
+        assert!(!format!("{c:?}").contains("t0k3n"));
+    }
+
+    #[test]
+    fn settings_from_env() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(
+            Settings::from_lookup(env(&[])).unwrap_err(),
+            ConfigError::MissingEnv("STORE_SECRET_ID")
+        );
+        let s = Settings::from_lookup(env(&[("STORE_SECRET_ID", "store/x")])).unwrap();
+        assert_eq!((s.secret_id.as_str(), s.order_limit), ("store/x", 10));
+        assert_eq!(
+            Settings::from_lookup(env(&[("STORE_SECRET_ID", "x"), ("ORDER_LIMIT", "3")]))
+                .unwrap()
+                .order_limit,
+            3
+        );
+        assert!(
+            Settings::from_lookup(env(&[("STORE_SECRET_ID", "x"), ("ORDER_LIMIT", "0")])).is_err()
+        );
+        assert!(
+            Settings::from_lookup(env(&[("STORE_SECRET_ID", "x"), ("ORDER_LIMIT", "many")]))
+                .is_err()
+        );
+    }
+}

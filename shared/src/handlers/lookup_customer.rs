@@ -1,0 +1,56 @@
+//! `POST /lookup`: Gladly's Lookup Adaptor URL (BASIC and DETAILED).
+
+use super::respond;
+use crate::app::{deadline, App};
+use crate::gladly::{LookupLevel, LookupRequest, LookupResponse};
+use crate::http::{json_response, ApiError, Incoming};
+use crate::ids::ShopperId;
+use crate::lookup::{self, Actions, NoActions};
+use lambda_http::{Body, Request, Response};
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    handle_with(app, req, &NoActions).await
+}
+
+/// The same, with the action links the actions functions define.
+pub async fn handle_with(app: &App, req: Request, actions: &dyn Actions) -> Response<Body> {
+    let inc = Incoming::from_request(req);
+    respond("lookup-customer", &inc, run(app, &inc, actions)).await
+}
+
+async fn run(app: &App, inc: &Incoming, actions: &dyn Actions) -> Result<Response<Body>, ApiError> {
+    if inc.method != "POST" {
+        return Err(ApiError::MethodNotAllowed);
+    }
+    let cfg = app.admit(inc).await?;
+    let req = LookupRequest::parse(&inc.body)?;
+    let until = deadline();
+    let results = match req.level {
+        LookupLevel::Basic => {
+            let q = &req.query;
+            app.with_store(cfg, until, move |client, _| async move {
+                lookup::basic(&client, q, until).await
+            })
+            .await?
+        }
+        LookupLevel::Detailed => {
+            let Some(raw) = req.query.external_customer_id.as_deref() else {
+                return Err(ApiError::BadRequest {
+                    message: "wrong shape".into(),
+                    detail: "a DETAILED lookup needs query.externalCustomerId".into(),
+                });
+            };
+            let Some(shopper) = ShopperId::parse(raw) else {
+                tracing::info!("DETAILED lookup for an id this integration never issued; no match");
+                return Ok(json_response(200, &LookupResponse::default()));
+            };
+            let shopper = &shopper;
+            app.with_store(cfg, until, move |client, cfg| async move {
+                let ctx = app.lookup_context(&cfg, until);
+                lookup::detailed(&client, shopper, &ctx, actions).await
+            })
+            .await?
+        }
+    };
+    Ok(json_response(200, &LookupResponse { results }))
+}

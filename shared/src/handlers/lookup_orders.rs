@@ -1,0 +1,70 @@
+//! `GET /customers/{customerId}/orders` and `GET /orders/{orderId}`.
+
+use super::respond;
+use crate::app::{deadline, App};
+use crate::http::{json_response, ApiError, Incoming};
+use crate::ids::{OrderId, ShopperId};
+use crate::lookup::{self, Actions, NoActions};
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    handle_with(app, req, &NoActions).await
+}
+
+pub async fn handle_with(app: &App, req: Request, actions: &dyn Actions) -> Response<Body> {
+    let inc = Incoming::from_request(req);
+    respond("lookup-orders", &inc, run(app, &inc, actions)).await
+}
+
+enum Route {
+    ShopperOrders(ShopperId),
+    Order(OrderId),
+}
+
+fn route(inc: &Incoming) -> Result<Route, ApiError> {
+    let seg = inc.segments();
+    let tail: Vec<&str> = seg.iter().map(String::as_str).collect();
+    let bad = |detail: &str| ApiError::BadRequest {
+        message: "invalid id".into(),
+        detail: detail.into(),
+    };
+    match tail.as_slice() {
+        [.., "customers", id, "orders"] => ShopperId::parse(id)
+            .map(Route::ShopperOrders)
+            .ok_or_else(|| bad("customerId must be a BigCommerce customer id or guest:<email>")),
+        [.., "orders", id] => OrderId::parse(id)
+            .map(Route::Order)
+            .ok_or_else(|| bad("orderId must be a BigCommerce order id")),
+        _ => Err(ApiError::NotFound(format!("no route for {}", inc.path))),
+    }
+}
+
+async fn run(app: &App, inc: &Incoming, actions: &dyn Actions) -> Result<Response<Body>, ApiError> {
+    let route = route(inc)?;
+    if inc.method != "GET" {
+        return Err(ApiError::MethodNotAllowed);
+    }
+    let cfg = app.admit(inc).await?;
+    let until = deadline();
+    let route = &route;
+    let cards = app
+        .with_store(cfg, until, move |client, cfg| async move {
+            let ctx = app.lookup_context(&cfg, until);
+            match route {
+                Route::ShopperOrders(shopper) => {
+                    lookup::shopper_orders(&client, shopper, &ctx, actions)
+                        .await
+                        .map(Some)
+                }
+                Route::Order(id) => lookup::one_order(&client, *id, &ctx, actions)
+                    .await
+                    .map(|o| o.map(|c| vec![c])),
+            }
+        })
+        .await?;
+    match cards {
+        Some(orders) => Ok(json_response(200, &json!({ "orders": orders }))),
+        None => Err(ApiError::NotFound("no such order".into())),
+    }
+}

@@ -1,0 +1,214 @@
+//! The lambda_http edge: a request becomes plain data, and every error becomes exactly one
+//! status and body, from the contract's table. Nothing else decides status codes.
+
+use crate::auth::AuthError;
+use crate::bigcommerce::BcError;
+use crate::config::ConfigError;
+use crate::gladly::BadRequest;
+use crate::lookup::LookupError;
+use http::HeaderMap;
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use serde_json::json;
+
+/// Gladly's bodies are small; anything larger is refused before it is parsed.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A request as plain data.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Incoming {
+    pub fn from_request(req: Request) -> Self {
+        let (parts, body) = req.into_parts();
+        let body = match body {
+            Body::Empty => Vec::new(),
+            Body::Text(t) => t.into_bytes(),
+            Body::Binary(b) => b,
+            _ => Vec::new(),
+        };
+        Incoming {
+            method: parts.method.as_str().to_string(),
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().unwrap_or("").to_string(),
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    pub fn parts(&self) -> crate::auth::RequestParts<'_> {
+        crate::auth::RequestParts {
+            method: &self.method,
+            path: &self.path,
+            query: &self.query,
+            headers: &self.headers,
+            body: &self.body,
+        }
+    }
+
+    /// Path segments, percent-decoded (`guest:jane%40x.com` → `guest:jane@x.com`).
+    pub fn segments(&self) -> Vec<String> {
+        self.path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+}
+
+/// Every answer that is not a success.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}: {detail}")]
+    BadRequest { message: String, detail: String },
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("body larger than {MAX_BODY_BYTES} bytes")]
+    PayloadTooLarge,
+    #[error("BigCommerce unavailable: {0}")]
+    Unavailable(String),
+    #[error("integration misconfigured: {0}")]
+    Misconfigured(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::BadRequest { .. } => 400,
+            ApiError::Unauthorized(_) => 401,
+            ApiError::NotFound(_) => 404,
+            ApiError::MethodNotAllowed => 405,
+            ApiError::PayloadTooLarge => 413,
+            ApiError::Unavailable(_) => 503,
+            ApiError::Misconfigured(_) => 500,
+        }
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        match self {
+            ApiError::BadRequest { message, detail } => {
+                json!({ "errors": [{ "message": message, "detail": detail }] })
+            }
+            other => json!({ "errors": [{ "message": other.to_string() }] }),
+        }
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        json_response(self.status(), &self.body())
+    }
+}
+
+impl From<BadRequest> for ApiError {
+    fn from(e: BadRequest) -> Self {
+        ApiError::BadRequest {
+            message: e.message,
+            detail: e.detail,
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        ApiError::Unauthorized(e.to_string())
+    }
+}
+
+impl From<ConfigError> for ApiError {
+    fn from(e: ConfigError) -> Self {
+        match e {
+            // Secrets Manager itself failing is passing trouble, not a bad setup.
+            ConfigError::SecretUnavailable(why) => {
+                ApiError::Unavailable(format!("store secret unavailable: {why}"))
+            }
+            other => ApiError::Misconfigured(other.to_string()),
+        }
+    }
+}
+
+impl From<BcError> for ApiError {
+    fn from(e: BcError) -> Self {
+        match e {
+            BcError::Unauthorized | BcError::Forbidden => ApiError::Misconfigured(e.to_string()),
+            other => ApiError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+impl From<LookupError> for ApiError {
+    fn from(e: LookupError) -> Self {
+        match e {
+            LookupError::Unavailable(b) | LookupError::Store(b) => b.into(),
+        }
+    }
+}
+
+pub fn json_response(status: u16, body: &impl Serialize) -> Response<Body> {
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_string());
+    let mut resp = Response::new(Body::Text(text));
+    *resp.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_has_one_status_and_the_contract_shape() {
+        let cases = [
+            (
+                ApiError::BadRequest {
+                    message: "m".into(),
+                    detail: "d".into(),
+                },
+                400,
+            ),
+            (ApiError::Unauthorized("x".into()), 401),
+            (ApiError::NotFound("x".into()), 404),
+            (ApiError::PayloadTooLarge, 413),
+            (ApiError::Unavailable("x".into()), 503),
+            (ApiError::Misconfigured("x".into()), 500),
+        ];
+        for (e, status) in cases {
+            assert_eq!(e.status(), status);
+            assert!(e.body()["errors"][0]["message"].is_string());
+        }
+        assert_eq!(ApiError::from(BcError::Timeout).status(), 503);
+        assert_eq!(ApiError::from(BcError::Unauthorized).status(), 500);
+    }
+
+    #[test]
+    fn segments_are_decoded() {
+        let inc = Incoming {
+            method: "GET".into(),
+            path: "/customers/guest%3Ariley.guest%40example.com/orders".into(),
+            query: String::new(),
+            headers: HeaderMap::new(),
+            body: vec![],
+        };
+        assert_eq!(
+            inc.segments(),
+            vec!["customers", "guest:riley.guest@example.com", "orders"]
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! Ids as types, so a customer id is never passed where an order id belongs.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CustomerId(pub u64);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OrderId(pub u64);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProductId(pub u64);
+
+impl fmt::Display for CustomerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for OrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// BigCommerce ids are positive 32-bit integers; anything else cannot name a record.
+fn parse_positive(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0 && *n <= i32::MAX as u64)
+}
+
+impl OrderId {
+    pub fn parse(s: &str) -> Option<Self> {
+        parse_positive(s.trim_start_matches('#')).map(OrderId)
+    }
+}
+
+/// Who a Gladly profile is linked to: a BigCommerce account, or a guest known only by the
+/// email on their orders (`guest:<email>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShopperId {
+    Registered(CustomerId),
+    Guest(String),
+}
+
+impl ShopperId {
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        if let Some(email) = s.strip_prefix("guest:") {
+            let email = email.trim().to_lowercase();
+            return looks_like_email(&email).then_some(ShopperId::Guest(email));
+        }
+        parse_positive(s).map(|n| ShopperId::Registered(CustomerId(n)))
+    }
+}
+
+impl fmt::Display for ShopperId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ShopperId::Registered(id) => write!(f, "{id}"),
+            ShopperId::Guest(email) => write!(f, "guest:{email}"),
+        }
+    }
+}
+
+/// Enough to refuse garbage before it reaches a query string; BigCommerce judges the rest.
+pub fn looks_like_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && s.len() <= 254
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c == ',' || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shopper_ids_round_trip() {
+        assert_eq!(
+            ShopperId::parse("42"),
+            Some(ShopperId::Registered(CustomerId(42)))
+        );
+        assert_eq!(
+            ShopperId::parse("guest:Riley.Guest@Example.com"),
+            Some(ShopperId::Guest("riley.guest@example.com".into()))
+        );
+        assert_eq!(
+            ShopperId::Guest("a@b.co".into()).to_string(),
+            "guest:a@b.co"
+        );
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "abc",
+            "99999999999",
+            "guest:",
+            "guest:nobody",
+            "1e3",
+            "4 2",
+        ] {
+            assert_eq!(ShopperId::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn order_ids() {
+        assert_eq!(OrderId::parse("#101"), Some(OrderId(101)));
+        assert_eq!(OrderId::parse(" 7 "), Some(OrderId(7)));
+        assert_eq!(OrderId::parse("x7"), None);
+    }
+}

@@ -1,0 +1,384 @@
+//! The lookups: which BigCommerce calls to make for each Gladly request, concurrently and
+//! within a deadline, and what to answer. Generic over `Store`, so tests can hand it anything.
+
+pub mod images;
+
+use crate::bigcommerce::models::{Customer, Order, Shipment};
+use crate::bigcommerce::{BcError, CustomerQuery, OrderQuery, Store};
+use crate::gladly::{Action, OrderCard, Profile, Query};
+use crate::ids::{looks_like_email, CustomerId, OrderId, ShopperId};
+use crate::mapping::{self, mask, phone, MapContext};
+use futures::future::join_all;
+use images::ImageCache;
+use std::collections::HashMap;
+use tokio::time::{timeout_at, Instant};
+use url::Url;
+
+/// Gladly shows at most this many search results.
+pub const MAX_RESULTS: usize = 25;
+
+/// Store facts the mapping needs, and the knobs of one lookup.
+#[derive(Debug, Clone)]
+pub struct LookupContext<'a> {
+    pub store_hash: &'a str,
+    pub storefront_url: Option<&'a Url>,
+    pub order_limit: u32,
+    pub deadline: Instant,
+    pub images: &'a ImageCache,
+}
+
+/// Decides the action links of an order card and a profile. The lookups issue adds them; until
+/// then nothing is linked, so nothing links to a 404.
+pub trait Actions: Sync {
+    fn order_actions(&self, _order: &Order) -> Vec<Action> {
+        Vec::new()
+    }
+    fn profile_actions(&self, _shopper: &ShopperId) -> Vec<Action> {
+        Vec::new()
+    }
+}
+
+/// No action links.
+pub struct NoActions;
+impl Actions for NoActions {}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LookupError {
+    /// The shopper's own record could not be read: Gladly must keep what it had (503).
+    #[error("the shopper's record could not be read from BigCommerce: {0}")]
+    Unavailable(BcError),
+    #[error("{0}")]
+    Store(BcError),
+}
+
+impl From<BcError> for LookupError {
+    fn from(e: BcError) -> Self {
+        LookupError::Store(e)
+    }
+}
+
+async fn by_deadline<T>(
+    deadline: Instant,
+    f: impl std::future::Future<Output = Result<T, BcError>>,
+) -> Result<T, BcError> {
+    timeout_at(deadline, f)
+        .await
+        .unwrap_or(Err(BcError::Timeout))
+}
+
+// ---------------- BASIC ----------------
+
+/// Auto-link and manual search. Auto-link answers exactly the customers whose email (else
+/// phone) matches, so Gladly's exactly-one rule never links a wrong one; a manual search may
+/// also go by order number or name.
+pub async fn basic<S: Store>(
+    store: &S,
+    q: &Query,
+    deadline: Instant,
+) -> Result<Vec<Profile>, BcError> {
+    if let Some(number) = &q.order_number {
+        return match OrderId::parse(number) {
+            Some(id) => by_order_number(store, id, deadline).await,
+            None => Ok(Vec::new()),
+        };
+    }
+    let emails: Vec<String> = q
+        .emails
+        .iter()
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| looks_like_email(e))
+        .collect();
+    if !emails.is_empty() {
+        let found = by_deadline(
+            deadline,
+            store.customers(&CustomerQuery::Emails(emails.clone())),
+        )
+        .await?;
+        let found: Vec<&Customer> = found
+            .iter()
+            .filter(|c| emails.contains(&c.email.trim().to_lowercase()))
+            .collect();
+        if !found.is_empty() {
+            return Ok(found
+                .into_iter()
+                .take(MAX_RESULTS)
+                .map(|c| mapping::profile::registered(c, None))
+                .collect());
+        }
+        // No account: perhaps a guest who checked out with this email.
+        if let Some(p) = guest_profile(store, &emails[0], deadline).await? {
+            return Ok(vec![p]);
+        }
+        tracing::info!(email = %mask::email(&emails[0]), "no customer or guest orders for email");
+        if q.phones.is_empty() {
+            return Ok(Vec::new());
+        }
+    }
+    if !q.phones.is_empty() {
+        let spellings: Vec<String> = q
+            .phones
+            .iter()
+            .take(3)
+            .flat_map(|p| phone::search_spellings(p))
+            .collect();
+        if spellings.is_empty() {
+            return Ok(Vec::new());
+        }
+        let found =
+            by_deadline(deadline, store.customers(&CustomerQuery::Phones(spellings))).await?;
+        return Ok(found
+            .iter()
+            .filter(|c| {
+                let theirs = std::iter::once(&c.phone).chain(c.addresses.iter().map(|a| &a.phone));
+                theirs
+                    .flat_map(|t| q.phones.iter().map(move |p| (t, p)))
+                    .any(|(t, p)| phone::same_number(t, p))
+            })
+            .take(MAX_RESULTS)
+            .map(|c| mapping::profile::registered(c, None))
+            .collect());
+    }
+    // A name alone is only a manual search (Gladly's auto-link always carries its own id).
+    match (&q.name, &q.gladly_id) {
+        (Some(name), None) if name.chars().count() >= 2 => {
+            let found = by_deadline(
+                deadline,
+                store.customers(&CustomerQuery::NameLike(name.clone())),
+            )
+            .await?;
+            Ok(found
+                .iter()
+                .take(MAX_RESULTS)
+                .map(|c| mapping::profile::registered(c, None))
+                .collect())
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+async fn by_order_number<S: Store>(
+    store: &S,
+    id: OrderId,
+    deadline: Instant,
+) -> Result<Vec<Profile>, BcError> {
+    let Some(order) = by_deadline(deadline, store.order(id)).await? else {
+        return Ok(Vec::new());
+    };
+    if order.customer_id == 0 {
+        let email = order.billing_address.email.trim().to_lowercase();
+        return Ok(if looks_like_email(&email) {
+            vec![mapping::profile::guest(&email, &order)]
+        } else {
+            Vec::new()
+        });
+    }
+    let found = by_deadline(
+        deadline,
+        store.customers(&CustomerQuery::Ids(vec![order.customer_id])),
+    )
+    .await?;
+    Ok(found
+        .iter()
+        .map(|c| mapping::profile::registered(c, Some(&order)))
+        .collect())
+}
+
+async fn guest_orders<S: Store>(
+    store: &S,
+    email: &str,
+    limit: u32,
+    with_line_items: bool,
+    deadline: Instant,
+) -> Result<Vec<Order>, BcError> {
+    let q = OrderQuery {
+        email: Some(email.to_string()),
+        limit,
+        with_line_items,
+        ..OrderQuery::default()
+    };
+    let orders = by_deadline(deadline, store.orders(&q)).await?;
+    Ok(orders
+        .into_iter()
+        .filter(|o| {
+            o.customer_id == 0 && o.billing_address.email.trim().eq_ignore_ascii_case(email)
+        })
+        .collect())
+}
+
+async fn guest_profile<S: Store>(
+    store: &S,
+    email: &str,
+    deadline: Instant,
+) -> Result<Option<Profile>, BcError> {
+    let orders = guest_orders(store, email, 5, false, deadline).await?;
+    Ok(orders.first().map(|o| mapping::profile::guest(email, o)))
+}
+
+// ---------------- DETAILED ----------------
+
+/// The profile with its recent orders and actions. Only `externalCustomerId` identifies the
+/// shopper. The customer and the orders are fetched together; then shipments (only for orders
+/// with shipped items) and product images (one catalog call, cached) together. What is not back
+/// by the deadline is left out and logged.
+pub async fn detailed<S: Store>(
+    store: &S,
+    shopper: &ShopperId,
+    ctx: &LookupContext<'_>,
+    actions: &dyn Actions,
+) -> Result<Vec<Profile>, LookupError> {
+    let (mut profile, orders) = match shopper {
+        ShopperId::Registered(id) => {
+            let oq = OrderQuery {
+                customer_id: Some(id.0),
+                limit: ctx.order_limit,
+                with_line_items: true,
+                ..OrderQuery::default()
+            };
+            let cq = CustomerQuery::Ids(vec![id.0]);
+            let (customer, orders) = tokio::join!(
+                by_deadline(ctx.deadline, store.customers(&cq)),
+                by_deadline(ctx.deadline, store.orders(&oq)),
+            );
+            let customer = customer.map_err(LookupError::Unavailable)?;
+            let Some(c) = customer.iter().find(|c| c.id == id.0) else {
+                return Ok(Vec::new());
+            };
+            let orders = orders
+                .inspect_err(|e| tracing::warn!(customer = id.0, error = %e, "orders unavailable; answering the profile without them"))
+                .ok();
+            (
+                mapping::profile::registered(c, orders.as_ref().and_then(|o| o.first())),
+                orders,
+            )
+        }
+        ShopperId::Guest(email) => {
+            let orders = guest_orders(store, email, ctx.order_limit, true, ctx.deadline)
+                .await
+                .map_err(LookupError::Unavailable)?;
+            let Some(newest) = orders.first() else {
+                return Ok(Vec::new());
+            };
+            (mapping::profile::guest(email, newest), Some(orders))
+        }
+    };
+    if let Some(orders) = orders {
+        profile.transactions = Some(cards(store, &orders, ctx, actions).await);
+    }
+    profile.actions = Some(actions.profile_actions(shopper));
+    Ok(vec![profile])
+}
+
+/// Recent orders of one shopper as ORDER cards (the `lookup-orders` function).
+pub async fn shopper_orders<S: Store>(
+    store: &S,
+    shopper: &ShopperId,
+    ctx: &LookupContext<'_>,
+    actions: &dyn Actions,
+) -> Result<Vec<OrderCard>, LookupError> {
+    let orders = match shopper {
+        ShopperId::Registered(CustomerId(id)) => {
+            let q = OrderQuery {
+                customer_id: Some(*id),
+                limit: ctx.order_limit,
+                with_line_items: true,
+                ..OrderQuery::default()
+            };
+            by_deadline(ctx.deadline, store.orders(&q)).await
+        }
+        ShopperId::Guest(email) => {
+            guest_orders(store, email, ctx.order_limit, true, ctx.deadline).await
+        }
+    }
+    .map_err(LookupError::Unavailable)?;
+    Ok(cards(store, &orders, ctx, actions).await)
+}
+
+/// One order as an ORDER card, `None` when BigCommerce has no such order.
+pub async fn one_order<S: Store>(
+    store: &S,
+    id: OrderId,
+    ctx: &LookupContext<'_>,
+    actions: &dyn Actions,
+) -> Result<Option<OrderCard>, LookupError> {
+    let order = by_deadline(ctx.deadline, store.order(id))
+        .await
+        .map_err(LookupError::Unavailable)?;
+    match order {
+        None => Ok(None),
+        Some(o) => Ok(cards(store, std::slice::from_ref(&o), ctx, actions)
+            .await
+            .pop()),
+    }
+}
+
+/// Cards for orders, with shipments and images fetched side by side; gaps are logged.
+async fn cards<S: Store>(
+    store: &S,
+    orders: &[Order],
+    ctx: &LookupContext<'_>,
+    actions: &dyn Actions,
+) -> Vec<OrderCard> {
+    let shipped: Vec<u64> = orders
+        .iter()
+        .filter(|o| o.items_shipped > 0)
+        .map(|o| o.id)
+        .collect();
+    let product_ids: Vec<u64> = orders
+        .iter()
+        .flat_map(|o| o.line_items())
+        .map(|p| p.product_id)
+        .filter(|id| *id > 0)
+        .collect();
+    let missing = ctx.images.missing(&product_ids);
+
+    let shipments_f = join_all(
+        shipped
+            .iter()
+            .map(|id| by_deadline(ctx.deadline, store.shipments(OrderId(*id)))),
+    );
+    let images_f = async {
+        if missing.is_empty() {
+            Ok(Vec::new())
+        } else {
+            by_deadline(ctx.deadline, store.catalog_products(&missing)).await
+        }
+    };
+    let (shipments, found) = tokio::join!(shipments_f, images_f);
+
+    match found {
+        Ok(products) => ctx
+            .images
+            .record(&missing, products.iter().map(|p| (p.id, p.thumbnail()))),
+        Err(e) => {
+            tracing::warn!(error = %e, products = missing.len(), "product images unavailable; cards go without them")
+        }
+    }
+    let mut by_order: HashMap<u64, Vec<Shipment>> = HashMap::new();
+    for (id, result) in shipped.iter().zip(shipments) {
+        match result {
+            Ok(list) => {
+                by_order.insert(*id, list);
+            }
+            Err(e) => {
+                tracing::warn!(order = id, error = %e, "shipments unavailable; the card goes without tracking")
+            }
+        }
+    }
+    let images = ctx.images.urls(&product_ids);
+    let map_ctx = MapContext {
+        store_hash: ctx.store_hash,
+        storefront_url: ctx.storefront_url,
+        images: &images,
+    };
+    orders
+        .iter()
+        .map(|o| {
+            mapping::order::card(
+                o,
+                by_order.get(&o.id).map(Vec::as_slice),
+                &map_ctx,
+                actions.order_actions(o),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,188 @@
+//! End-to-end harness: the sandbox store in-process, moto's Secrets Manager (started by
+//! `scripts/with-moto`, which `make test` uses), and signed Gladly requests to the real handlers.
+#![allow(dead_code)]
+
+use bigcommerce_sandbox::{parse_seed, start, Running, Settings as SandboxSettings, DEFAULT_SEED};
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+use shared::app::App;
+use shared::auth::{sign, SignatureInput};
+use shared::config::{SecretSource, Settings};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const SIGNING_KEY: &str = "demo-signing-key";
+
+pub fn moto() -> String {
+    std::env::var("MOTO_ENDPOINT").unwrap_or_else(|_| {
+        panic!("MOTO_ENDPOINT is not set: run these tests with `make test` (or scripts/with-moto cargo test)")
+    })
+}
+
+pub async fn sandbox() -> Running {
+    let seed = parse_seed(DEFAULT_SEED).expect("seed");
+    start(
+        seed,
+        SandboxSettings::default(),
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .expect("sandbox")
+}
+
+async fn sm_client() -> aws_sdk_secretsmanager::Client {
+    let cfg = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(moto())
+        .load()
+        .await;
+    aws_sdk_secretsmanager::Client::new(&cfg)
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh secret name, so parallel tests never share one.
+pub fn secret_name(tag: &str) -> String {
+    format!(
+        "test/{tag}/{}/{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+pub async fn put_secret(name: &str, value: &Value) {
+    let c = sm_client().await;
+    let text = value.to_string();
+    if c.create_secret()
+        .name(name)
+        .secret_string(&text)
+        .send()
+        .await
+        .is_err()
+    {
+        c.put_secret_value()
+            .secret_id(name)
+            .secret_string(&text)
+            .send()
+            .await
+            .expect("secret updated");
+    }
+}
+
+pub fn store_secret(sb: &Running) -> Value {
+    json!({
+        "store_hash": sb.store_hash,
+        "access_token": sb.token,
+        "api_base_url": sb.base_url(),
+        "gladly_signing_key": SIGNING_KEY,
+        "storefront_url": "https://shop.example.com",
+    })
+}
+
+/// An app reading `secret` from moto, as a deployed function would.
+pub async fn app_with(secret: &Value, order_limit: u32) -> App {
+    let name = secret_name("store");
+    put_secret(&name, secret).await;
+    let source = SecretSource::secrets_manager(&name, Some(&moto()))
+        .await
+        .expect("secret source");
+    App::new(
+        Settings {
+            secret_id: name,
+            order_limit,
+        },
+        source,
+    )
+}
+
+pub async fn app(sb: &Running) -> App {
+    app_with(&store_secret(sb), 10).await
+}
+
+pub fn gladly_time(offset_secs: i64) -> String {
+    (chrono::Utc::now() + chrono::TimeDelta::seconds(offset_secs))
+        .format("%Y%m%dT%H%M%SZ")
+        .to_string()
+}
+
+/// A request signed as Gladly signs it.
+pub fn signed(method: &str, path: &str, body: &str, key: &str) -> Request {
+    signed_at(method, path, body, key, &gladly_time(0))
+}
+
+pub fn signed_at(method: &str, path: &str, body: &str, key: &str, time: &str) -> Request {
+    let headers = [
+        ("content-type", "application/json"),
+        ("gladly-time", time),
+        ("x-b3-traceid", "abc123"),
+    ];
+    let (path_only, query) = path.split_once('?').unwrap_or((path, ""));
+    let auth = sign(
+        key,
+        &SignatureInput {
+            method,
+            path: path_only,
+            query,
+            headers: &headers,
+            body: body.as_bytes(),
+        },
+    );
+    let mut b = http::Request::builder()
+        .method(method)
+        .uri(format!("https://adaptor.example.com{path}"));
+    for (n, v) in headers {
+        b = b.header(n, v);
+    }
+    b.header("gladly-authorization", auth)
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+pub fn unsigned(method: &str, path: &str, body: &str) -> Request {
+    http::Request::builder()
+        .method(method)
+        .uri(format!("https://adaptor.example.com{path}"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+pub fn json_of(resp: &Response<Body>) -> Value {
+    let bytes: &[u8] = resp.body().as_ref();
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
+}
+
+pub async fn control(sb: &Running, method: &str, path: &str, body: Option<Value>) -> Value {
+    let c = reqwest::Client::new();
+    let mut r = c.request(
+        method.parse().expect("method"),
+        format!("{}{}", sb.base_url(), path),
+    );
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let resp = r.send().await.expect("control call");
+    resp.json::<Value>().await.unwrap_or(Value::Null)
+}
+
+pub async fn clear_log(sb: &Running) {
+    control(sb, "DELETE", "/__sandbox/requests", None).await;
+}
+
+/// Calls the store API made since the log was cleared, per route.
+pub async fn calls(sb: &Running) -> (u64, Value) {
+    let log = control(sb, "GET", "/__sandbox/requests", None).await;
+    (log["total"].as_u64().unwrap_or(0), log["by_route"].clone())
+}
+
+pub async fn fault(sb: &Running, f: Value) {
+    control(sb, "POST", "/__sandbox/faults", Some(f)).await;
+}
+
+pub fn basic(query: Value) -> String {
+    json!({ "lookupLevel": "BASIC", "query": query, "uniqueMatchRequired": false }).to_string()
+}
+
+pub fn detailed(external_id: &str) -> String {
+    json!({ "lookupLevel": "DETAILED", "query": { "externalCustomerId": external_id, "id": "gladly-1" }, "uniqueMatchRequired": true }).to_string()
+}
