@@ -634,7 +634,7 @@ fn price_items(
 
 fn positive_amount(it: &RefundItemIn) -> Result<Decimal, ApiError> {
     it.amount
-        .filter(|a| *a > Decimal::ZERO && a.scale() <= 2)
+        .filter(|a| *a > Decimal::ZERO && a.normalize().scale() <= 2)
         .ok_or_else(|| {
             unprocessable(format!(
                 "{} items need an amount above 0 with at most 2 decimals.",

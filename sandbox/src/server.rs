@@ -89,6 +89,12 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
             if !plan.latency.is_zero() {
                 tokio::time::sleep(plan.latency).await;
             }
+            let serve = plan.after || (plan.status.is_none() && !plan.malformed);
+            let served = if serve {
+                Some(next.run(req).await)
+            } else {
+                None
+            };
             match (plan.status, plan.malformed) {
                 (Some(code), _) => {
                     let status =
@@ -115,7 +121,9 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
                         b"{\"data\": [{\"id\": 1, \"na",
                     )))
                     .unwrap_or_else(|_| StatusCode::OK.into_response()),
-                (None, false) => next.run(req).await,
+                (None, false) => {
+                    served.unwrap_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+                }
             }
         };
         let h = response.headers_mut();
@@ -145,7 +153,7 @@ async fn describe(State(st): State<Arc<AppState>>) -> Response {
         "faults": st.faults(),
         "controls": {
             "POST /__sandbox/reset": "back to the seed (data, faults, request log, rate window)",
-            "POST /__sandbox/faults": "{route, status?, latency_ms?, malformed?, times?}; route is 'GET /v2/orders/{id}', '/v2/orders/{id}' or '*'",
+            "POST /__sandbox/faults": "{route, status?, latency_ms?, malformed?, after?, times?}; route is 'GET /v2/orders/{id}', '/v2/orders/{id}' or '*'; after: serve first, then answer the fault",
             "DELETE /__sandbox/faults": "remove every fault",
             "GET /__sandbox/requests": "the request log with counts per route",
             "DELETE /__sandbox/requests": "clear the request log",

@@ -76,6 +76,10 @@ pub struct Fault {
     /// Answer 200 with a truncated, unparseable body.
     #[serde(default)]
     pub malformed: bool,
+    /// Serve the request first (its changes stick), then answer the fault: a write that
+    /// happened although the client saw an error.
+    #[serde(default)]
+    pub after: bool,
     /// Only for the next N matching requests; forever when absent.
     #[serde(default)]
     pub times: Option<u32>,
@@ -109,6 +113,7 @@ pub struct FaultPlan {
     pub latency: Duration,
     pub status: Option<u16>,
     pub malformed: bool,
+    pub after: bool,
 }
 
 #[derive(Debug)]
@@ -254,6 +259,7 @@ impl AppState {
             plan.latency += Duration::from_millis(f.latency_ms);
             plan.status = plan.status.or(f.status);
             plan.malformed |= f.malformed;
+            plan.after |= f.after;
             if let Some(n) = f.times.as_mut() {
                 *n = n.saturating_sub(1);
             }

@@ -152,16 +152,50 @@ impl IsUnauthorized for crate::lookup::LookupError {
     }
 }
 
+/// What a function builds once per container from its environment.
+pub trait FromEnv: Sized + Send + Sync + 'static {
+    fn from_env() -> impl std::future::Future<Output = Result<Self, ConfigError>> + Send;
+}
+
+impl FromEnv for App {
+    async fn from_env() -> Result<Self, ConfigError> {
+        App::from_env().await
+    }
+}
+
+/// The action functions also keep the idempotency ledger (`IDEMPOTENCY_TABLE`).
+pub struct ActionApp<L = crate::actions::ledger::DynamoLedger> {
+    pub app: App,
+    pub ledger: L,
+}
+
+/// Actions get longer than lookups: a refund is an order read, a refunds read, a quote and
+/// the refund itself, and Gladly waits up to 15 s.
+pub const ACTION_DEADLINE: Duration = Duration::from_secs(12);
+
+impl FromEnv for ActionApp {
+    async fn from_env() -> Result<Self, ConfigError> {
+        let table = std::env::var("IDEMPOTENCY_TABLE")
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+            .ok_or(ConfigError::MissingEnv("IDEMPOTENCY_TABLE"))?;
+        let app = App::from_env().await?;
+        let ledger = crate::actions::ledger::DynamoLedger::connect(table.trim(), None).await;
+        Ok(ActionApp { app, ledger })
+    }
+}
+
 /// The Lambda entry point every function shares: JSON logs, clients built once per container,
 /// then each request handed to `handler`. A bad configuration stops the container at start with
 /// the reason in the log.
-pub async fn serve<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+pub async fn serve<T, F, Fut>(handler: F) -> Result<(), lambda_http::Error>
 where
-    F: Fn(std::sync::Arc<App>, lambda_http::Request) -> Fut + Send + Sync,
+    T: FromEnv,
+    F: Fn(std::sync::Arc<T>, lambda_http::Request) -> Fut + Send + Sync,
     Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
 {
     crate::telemetry::init();
-    let app = match App::from_env().await {
+    let app = match T::from_env().await {
         Ok(app) => std::sync::Arc::new(app),
         Err(e) => {
             tracing::error!(error = %e, "cannot start: fix the function's configuration");

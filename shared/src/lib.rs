@@ -2,6 +2,7 @@
 //! edge over this crate. I/O lives in `bigcommerce::client`, `config` and `http`; everything
 //! else is plain functions over data.
 
+pub mod actions;
 pub mod app;
 pub mod auth;
 pub mod bigcommerce;

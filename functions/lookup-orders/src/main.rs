@@ -1,8 +1,11 @@
 //! The `lookup-orders` Lambda: everything happens in `shared::handlers::lookup_orders`.
 
+use shared::app::App;
+use std::sync::Arc;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::app::serve(|app, req| async move {
+    shared::app::serve(|app: Arc<App>, req| async move {
         shared::handlers::lookup_orders::handle(&app, req).await
     })
     .await

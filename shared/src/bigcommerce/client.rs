@@ -3,8 +3,10 @@
 //! never past the operation's deadline.
 
 use super::error::BcError;
-use super::models::{CatalogProduct, Customer, DataList, Order, Shipment};
-use super::{CustomerQuery, OrderQuery, Store};
+use super::models::{
+    CatalogProduct, CouponCode, Customer, DataList, Order, Promotion, Refund, RefundQuote, Shipment,
+};
+use super::{CustomerQuery, OrderQuery, Store, StoreActions};
 use crate::ids::OrderId;
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -344,6 +346,106 @@ impl Store for Client {
         let found: Option<DataList<CatalogProduct>> =
             self.get("v3/catalog/products", &query).await?;
         Ok(found.map(|l| l.data).unwrap_or_default())
+    }
+}
+
+/// The `data` of a v3 answer; a missing record is BigCommerce's 404 in words.
+fn data<T: DeserializeOwned>(answer: Option<Value>) -> Result<T, BcError> {
+    let v = answer.ok_or_else(|| BcError::Rejected {
+        status: 404,
+        message: "BigCommerce has no such record".into(),
+    })?;
+    serde_json::from_value(v.get("data").cloned().unwrap_or(Value::Null))
+        .map_err(|e| BcError::Decode(e.to_string()))
+}
+
+impl StoreActions for Client {
+    async fn refunds(&self, id: OrderId) -> Result<Vec<Refund>, BcError> {
+        let list: Option<DataList<Refund>> = self
+            .get(&format!("v3/orders/{id}/payment_actions/refunds"), &[])
+            .await?;
+        Ok(list.map(|l| l.data).unwrap_or_default())
+    }
+
+    async fn refund_quote(&self, id: OrderId, items: &Value) -> Result<RefundQuote, BcError> {
+        data(
+            self.post(
+                &format!("v3/orders/{id}/payment_actions/refund_quotes"),
+                &serde_json::json!({ "items": items }),
+            )
+            .await?,
+        )
+    }
+
+    async fn create_refund(&self, id: OrderId, body: &Value) -> Result<Refund, BcError> {
+        data(
+            self.post(&format!("v3/orders/{id}/payment_actions/refunds"), body)
+                .await?,
+        )
+    }
+
+    async fn void_payment(&self, id: OrderId) -> Result<(), BcError> {
+        self.post(
+            &format!("v3/orders/{id}/payment_actions/void"),
+            &serde_json::json!({}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_status(
+        &self,
+        id: OrderId,
+        status_id: u64,
+        staff_notes: Option<&str>,
+    ) -> Result<(), BcError> {
+        let mut body = serde_json::json!({ "status_id": status_id });
+        if let Some(n) = staff_notes {
+            body["staff_notes"] = Value::String(n.to_string());
+        }
+        match self.put(&format!("v2/orders/{id}"), &body).await? {
+            Some(_) => Ok(()),
+            None => Err(BcError::Rejected {
+                status: 404,
+                message: format!("order {id} does not exist"),
+            }),
+        }
+    }
+
+    async fn create_promotion(&self, body: &Value) -> Result<Promotion, BcError> {
+        data(self.post("v3/promotions", body).await?)
+    }
+
+    async fn find_promotion(&self, name: &str) -> Result<Option<Promotion>, BcError> {
+        let list: Option<DataList<Promotion>> = self
+            .get("v3/promotions", &[("name", name.to_string())])
+            .await?;
+        Ok(list.and_then(|l| l.data.into_iter().find(|p| p.name == name)))
+    }
+
+    async fn create_code(
+        &self,
+        promotion_id: u64,
+        code: &str,
+        max_uses: u64,
+    ) -> Result<CouponCode, BcError> {
+        let body =
+            serde_json::json!({ "code": code, "max_uses": max_uses, "max_uses_per_customer": 1 });
+        data(
+            self.post(&format!("v3/promotions/{promotion_id}/codes"), &body)
+                .await?,
+        )
+    }
+
+    async fn find_code(&self, code: &str) -> Result<Option<CouponCode>, BcError> {
+        let list: Option<DataList<CouponCode>> = self
+            .get("v3/promotions/codes", &[("code", code.to_string())])
+            .await?;
+        Ok(list.and_then(|l| {
+            l.data
+                .into_iter()
+                .find(|c| c.code.eq_ignore_ascii_case(code))
+        }))
     }
 }
 

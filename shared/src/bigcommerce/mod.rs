@@ -10,7 +10,10 @@ pub use client::{http_client, Client};
 pub use error::BcError;
 
 use crate::ids::OrderId;
-use models::{CatalogProduct, Customer, Order, Shipment};
+use models::{
+    CatalogProduct, CouponCode, Customer, Order, Promotion, Refund, RefundQuote, Shipment,
+};
+use serde_json::Value;
 use std::future::Future;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,4 +50,47 @@ pub trait Store: Send + Sync {
         &self,
         ids: &[u64],
     ) -> impl Future<Output = Result<Vec<CatalogProduct>, BcError>> + Send;
+}
+
+/// What the actions change. Every write here is either naturally idempotent (status, void) or
+/// carries a marker the actions look for before repeating it (refund reason, promotion name).
+pub trait StoreActions: Store {
+    fn refunds(&self, id: OrderId) -> impl Future<Output = Result<Vec<Refund>, BcError>> + Send;
+    fn refund_quote(
+        &self,
+        id: OrderId,
+        items: &Value,
+    ) -> impl Future<Output = Result<RefundQuote, BcError>> + Send;
+    fn create_refund(
+        &self,
+        id: OrderId,
+        body: &Value,
+    ) -> impl Future<Output = Result<Refund, BcError>> + Send;
+    fn void_payment(&self, id: OrderId) -> impl Future<Output = Result<(), BcError>> + Send;
+    /// `PUT /v2/orders/{id}` with the status (and staff notes) only: a PUT that touches
+    /// products would clear their discounts.
+    fn set_status(
+        &self,
+        id: OrderId,
+        status_id: u64,
+        staff_notes: Option<&str>,
+    ) -> impl Future<Output = Result<(), BcError>> + Send;
+    fn create_promotion(
+        &self,
+        body: &Value,
+    ) -> impl Future<Output = Result<Promotion, BcError>> + Send;
+    fn find_promotion(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<Promotion>, BcError>> + Send;
+    fn create_code(
+        &self,
+        promotion_id: u64,
+        code: &str,
+        max_uses: u64,
+    ) -> impl Future<Output = Result<CouponCode, BcError>> + Send;
+    fn find_code(
+        &self,
+        code: &str,
+    ) -> impl Future<Output = Result<Option<CouponCode>, BcError>> + Send;
 }

@@ -239,6 +239,81 @@ impl CatalogProduct {
     }
 }
 
+impl Order {
+    /// The shipping consignment's id: refunds name shipping by it (`item_type: SHIPPING`).
+    pub fn shipping_item_id(&self) -> Option<u64> {
+        self.consignments["shipping"][0]["id"].as_u64()
+    }
+}
+
+/// A past refund (`GET /v3/orders/{id}/payment_actions/refunds`).
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Refund {
+    #[serde(default, deserialize_with = "de::count")]
+    pub id: u64,
+    #[serde(default, deserialize_with = "de::text")]
+    pub reason: String,
+    #[serde(default, deserialize_with = "de::money")]
+    pub total_amount: Decimal,
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub items: Vec<RefundedItem>,
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub payments: Vec<RefundPayment>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct RefundedItem {
+    #[serde(default, deserialize_with = "de::text")]
+    pub item_type: String,
+    #[serde(default, deserialize_with = "de::count")]
+    pub item_id: u64,
+    #[serde(default, deserialize_with = "de::money")]
+    pub requested_amount: Decimal,
+    #[serde(default, deserialize_with = "de::text")]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
+pub struct RefundPayment {
+    #[serde(default, deserialize_with = "de::text")]
+    pub provider_id: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub provider_description: String,
+    #[serde(default, deserialize_with = "de::money")]
+    pub amount: Decimal,
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub offline: bool,
+}
+
+/// `POST …/refund_quotes` answer (inside `data`).
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct RefundQuote {
+    #[serde(default, deserialize_with = "de::money")]
+    pub total_refund_amount: Decimal,
+    /// Each inner list is one complete way to pay the refund back.
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub refund_methods: Vec<Vec<RefundPayment>>,
+}
+
+/// A v3 promotion, as far as we read it.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Promotion {
+    #[serde(default, deserialize_with = "de::count")]
+    pub id: u64,
+    #[serde(default, deserialize_with = "de::text")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct CouponCode {
+    #[serde(default, deserialize_with = "de::count")]
+    pub id: u64,
+    #[serde(default, deserialize_with = "de::text")]
+    pub code: String,
+    #[serde(default, deserialize_with = "de::count")]
+    pub promotion_id: u64,
+}
+
 /// v3 list answers: `{"data": [...], "meta": {...}}`.
 #[derive(Debug, Deserialize)]
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]

@@ -1,15 +1,17 @@
 //! `POST /lookup`: Gladly's Lookup Adaptor URL (BASIC and DETAILED).
 
 use super::respond;
+use crate::actions::StandardActions;
 use crate::app::{deadline, App};
 use crate::gladly::{LookupLevel, LookupRequest, LookupResponse};
 use crate::http::{json_response, ApiError, Incoming};
 use crate::ids::ShopperId;
-use crate::lookup::{self, Actions, NoActions};
+use crate::lookup::{self, Actions};
 use lambda_http::{Body, Request, Response};
 
+/// With the action links of this deployment's action functions.
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    handle_with(app, req, &NoActions).await
+    handle_with(app, req, &StandardActions).await
 }
 
 /// The same, with the action links the actions functions define.

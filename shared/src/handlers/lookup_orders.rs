@@ -1,15 +1,17 @@
 //! `GET /customers/{customerId}/orders` and `GET /orders/{orderId}`.
 
 use super::respond;
+use crate::actions::StandardActions;
 use crate::app::{deadline, App};
 use crate::http::{json_response, ApiError, Incoming};
 use crate::ids::{OrderId, ShopperId};
-use crate::lookup::{self, Actions, NoActions};
+use crate::lookup::{self, Actions};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
+/// With the action links of this deployment's action functions.
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    handle_with(app, req, &NoActions).await
+    handle_with(app, req, &StandardActions).await
 }
 
 pub async fn handle_with(app: &App, req: Request, actions: &dyn Actions) -> Response<Body> {

@@ -1,8 +1,12 @@
 //! One handler per function: request in, response out, every error already turned into its
 //! status. `functions/*/src/main.rs` only wire these to the Lambda runtime.
 
+mod action_common;
+pub mod cancel_order;
+pub mod create_discount;
 pub mod lookup_customer;
 pub mod lookup_orders;
+pub mod refund_order;
 
 use crate::http::{ApiError, Incoming};
 use lambda_http::{Body, Response};

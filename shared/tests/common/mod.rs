@@ -186,3 +186,75 @@ pub fn basic(query: Value) -> String {
 pub fn detailed(external_id: &str) -> String {
     json!({ "lookupLevel": "DETAILED", "query": { "externalCustomerId": external_id, "id": "gladly-1" }, "uniqueMatchRequired": true }).to_string()
 }
+
+/// A fresh idempotency table in moto, as the SAM template creates it.
+pub async fn ledger() -> shared::actions::ledger::DynamoLedger {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let cfg = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(moto())
+        .load()
+        .await;
+    let client = aws_sdk_dynamodb::Client::new(&cfg);
+    let name = format!(
+        "idem-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    client
+        .create_table()
+        .table_name(&name)
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("request_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("request_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attr"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("table created");
+    shared::actions::ledger::DynamoLedger::new(client, &name)
+}
+
+pub async fn action_app(sb: &Running) -> shared::app::ActionApp {
+    shared::app::ActionApp {
+        app: app(sb).await,
+        ledger: ledger().await,
+    }
+}
+
+/// The sandbox's own view of an order (v2).
+pub async fn bc_order(sb: &Running, id: u64) -> Value {
+    let c = reqwest::Client::new();
+    let r = c
+        .get(format!("{}/v2/orders/{id}", sb.store_url()))
+        .header("x-auth-token", &sb.token)
+        .send()
+        .await
+        .expect("order");
+    r.json().await.expect("order json")
+}
+
+pub async fn bc_refunds(sb: &Running, id: u64) -> Value {
+    let c = reqwest::Client::new();
+    let r = c
+        .get(format!(
+            "{}/v3/orders/{id}/payment_actions/refunds",
+            sb.store_url()
+        ))
+        .header("x-auth-token", &sb.token)
+        .send()
+        .await
+        .expect("refunds");
+    r.json().await.expect("refunds json")
+}

@@ -1,0 +1,12 @@
+//! The `cancel-order` Lambda: everything happens in `shared::handlers::cancel_order`.
+
+use shared::app::ActionApp;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::app::serve(|app: Arc<ActionApp>, req| async move {
+        shared::handlers::cancel_order::handle(&app, req).await
+    })
+    .await
+}

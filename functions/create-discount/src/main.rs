@@ -1,0 +1,12 @@
+//! The `create-discount` Lambda: everything happens in `shared::handlers::create_discount`.
+
+use shared::app::ActionApp;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::app::serve(|app: Arc<ActionApp>, req| async move {
+        shared::handlers::create_discount::handle(&app, req).await
+    })
+    .await
+}
