@@ -752,3 +752,22 @@ async fn hostile_input_gets_bigcommerce_shaped_4xx_and_the_sandbox_keeps_serving
     }
     assert_eq!(call(&sb, "GET", "/v2/orders/101", None).await.status, 200);
 }
+
+#[tokio::test]
+async fn an_after_fault_serves_the_request_then_fails_it() {
+    let sb = sandbox().await;
+    control(
+        &sb,
+        "POST",
+        "/__sandbox/faults",
+        Some(r#"{"route": "PUT /v2/orders/{id}", "status": 502, "after": true, "times": 1}"#),
+    )
+    .await;
+    let a = call(&sb, "PUT", "/v2/orders/102", Some(r#"{"status_id": 5}"#)).await;
+    assert_eq!(a.status, 502);
+    assert_eq!(
+        call(&sb, "GET", "/v2/orders/102", None).await.json()["status_id"],
+        5,
+        "the change stuck"
+    );
+}
