@@ -3,11 +3,20 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV   ?= .venv
-PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 CARGO  ?= cargo
+BIN    := $(abspath $(VENV))/bin
+export PATH := $(BIN):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+# Local tools never need real AWS credentials; real ones in the environment win.
+export AWS_REGION ?= us-east-1
+export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help setup build test lint fmt sandbox bench
+URL ?=
+KEY ?=
+EVENT ?= lookup-customer.detailed.json
+
+.PHONY: help setup build test lint fmt sandbox bench demo watch events invoke smoke deploy sizes
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,14 +27,36 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: $(VENV)/.installed ## install the local tools (moto's server) into .venv; nothing needs Docker
+setup: $(VENV)/.installed ## install cargo-lambda, moto's server, cfn-lint and aws-sam-cli into .venv (no Docker)
 
-build: ## build every crate
-	$(CARGO) build --workspace --locked
+build: setup ## release builds of the five functions for Lambda (arm64), into target/lambda/
+	rustup target add aarch64-unknown-linux-gnu
+	$(CARGO) lambda build --release --arm64 --locked -p lookup-customer -p lookup-orders -p cancel-order -p refund-order -p create-discount
 
-lint: ## rustfmt and clippy, warnings are errors
+lint: setup ## rustfmt, clippy (warnings are errors), cfn-lint and sam validate --lint
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	cfn-lint template.yaml
+	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} sam validate --lint --template template.yaml
+
+fmt: ## format the code
+	$(CARGO) fmt --all
+
+test: setup lint ## everything CI runs: lint, unit and integration tests, and every event through cargo lambda watch
+	scripts/with-moto $(CARGO) test --workspace --locked
+	scripts/local-stack scripts/invoke-events
+
+demo: setup ## the whole flow on the sandbox store: auto-link, profile, cancel, refund, discount, look again
+	scripts/local-stack target/debug/gladly-client demo --local
+
+watch: setup ## serve the functions locally (sandbox + moto + cargo lambda watch) until Ctrl-C
+	scripts/local-stack bash -c 'echo "Serving on $$GLADLY_URL/lambda-url/<function>/<path>, sandbox on $$SANDBOX_URL, signing key $$GLADLY_SIGNING_KEY. Ctrl-C stops."; while true; do sleep 3600; done'
+
+events: ## regenerate events/ (signed now with the demo key; signatures last 5 minutes)
+	scripts/make-events
+
+invoke: setup ## invoke every event with cargo lambda invoke against cargo lambda watch, checking statuses
+	scripts/local-stack scripts/invoke-events
 
 sandbox: ## run the local BigCommerce store on :4010 (SANDBOX_ARGS="--latency-ms 50")
 	$(CARGO) run -q -p bigcommerce-sandbox -- --port 4010 --seed sandbox/seed.json $(SANDBOX_ARGS)
@@ -34,8 +65,15 @@ bench: ## lookup wall time and call counts against the sandbox (50 ms latency), 
 	$(CARGO) bench -q -p shared --bench lookup
 	$(CARGO) bench -q -p shared --bench mapping -- --noplot
 
-fmt: ## format the code
-	$(CARGO) fmt --all
+smoke: ## check a deployment: make smoke URL=https://…execute-api….amazonaws.com KEY=<gladly signing key>
+	@test -n "$(URL)" -a -n "$(KEY)" || { echo "usage: make smoke URL=<BaseUrl output> KEY=<signing key>"; exit 2; }
+	$(CARGO) run -q -p gladly-client -- smoke --url "$(URL)" --key "$(KEY)"
 
-test: setup lint ## everything CI runs: lint, unit and integration tests (sandbox + moto)
-	PATH="$(abspath $(VENV))/bin:$$PATH" scripts/with-moto $(CARGO) test --workspace --locked
+deploy: setup ## sam build (cargo lambda, no Docker) and sam deploy (--guided the first time: make deploy GUIDED=1)
+	rustup target add aarch64-unknown-linux-gnu
+	sam build --beta-features
+	sam deploy $(if $(GUIDED),--guided,)
+
+sizes: build ## each function's arm64 binary size
+	@for f in lookup-customer lookup-orders cancel-order refund-order create-discount; do \
+	  printf '%-16s %s bytes\n' $$f $$(stat -c %s target/lambda/$$f/bootstrap); done

@@ -1,0 +1,242 @@
+//! The demo session and the smoke test.
+
+use crate::target::Target;
+use crate::{send, Reply};
+use serde_json::{json, Value};
+
+fn step(n: u32, title: &str) {
+    println!("\n\x1b[1m── {n}. {title}\x1b[0m");
+}
+
+fn expect(r: &Reply, status: u16, what: &str) -> Result<(), String> {
+    if r.status == status {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what}: expected {status}, got {} {}",
+            r.status, r.json
+        ))
+    }
+}
+
+fn orders_table(profile: &Value) {
+    println!(
+        "   {:<7} {:<22} {:>10}  {:<24} actions",
+        "order", "status", "total", "tracking"
+    );
+    for t in profile["transactions"].as_array().into_iter().flatten() {
+        let actions: Vec<&str> = t["actions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a["name"].as_str())
+            .collect();
+        println!(
+            "   #{:<6} {:<22} {:>10}  {:<24} {}",
+            t["orderNumber"].as_str().unwrap_or("?"),
+            t["orderStatus"].as_str().unwrap_or("?"),
+            t["orderTotal"].as_str().unwrap_or("?"),
+            t["firstTrackingNumber"].as_str().unwrap_or("-"),
+            actions.join(", ")
+        );
+    }
+}
+
+async fn submit_form(
+    target: &Target,
+    key: &str,
+    form_path: &str,
+    attrs: Value,
+) -> Result<(String, Reply), String> {
+    let form = send(target, Some(key), "GET", form_path, None).await?;
+    expect(&form, 200, form_path)?;
+    println!(
+        "   form: \"{}\" ({} ms)",
+        form.json["title"].as_str().unwrap_or(""),
+        form.millis
+    );
+    let action = form.json["actionUrl"]
+        .as_str()
+        .ok_or("form without actionUrl")?
+        .to_string();
+    let reply = send(target, Some(key), "POST", &action, Some(&attrs.to_string())).await?;
+    Ok((action, reply))
+}
+
+pub async fn play(target: &Target, key: &str) -> Result<(), String> {
+    step(
+        1,
+        "Jane writes in from jane.doe@example.com: Gladly auto-links her profile (BASIC)",
+    );
+    let body = json!({"lookupLevel": "BASIC", "query": {"emails": ["jane.doe@example.com"], "id": "gladly-demo", "name": "Jane Doe"}, "uniqueMatchRequired": false});
+    let r = send(
+        target,
+        Some(key),
+        "POST",
+        "/lookup",
+        Some(&body.to_string()),
+    )
+    .await?;
+    expect(&r, 200, "auto-link")?;
+    let results = r.json["results"].as_array().cloned().unwrap_or_default();
+    if results.len() != 1 {
+        return Err(format!(
+            "auto-link should find exactly one customer, found {}",
+            results.len()
+        ));
+    }
+    let id = results[0]["externalCustomerId"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    println!(
+        "   linked to BigCommerce customer {id}: {} ({} ms)",
+        results[0]["name"].as_str().unwrap_or(""),
+        r.millis
+    );
+
+    step(
+        2,
+        "The agent opens the profile: details, recent orders, tracking and actions (DETAILED)",
+    );
+    let detailed = json!({"lookupLevel": "DETAILED", "query": {"externalCustomerId": id, "id": "gladly-demo"}, "uniqueMatchRequired": true});
+    let r = send(
+        target,
+        Some(key),
+        "POST",
+        "/lookup",
+        Some(&detailed.to_string()),
+    )
+    .await?;
+    expect(&r, 200, "detailed lookup")?;
+    let p = &r.json["results"][0];
+    println!(
+        "   {} · {} · store credit {} ({} ms)",
+        p["name"].as_str().unwrap_or(""),
+        p["address"].as_str().unwrap_or(""),
+        p["customAttributes"]["storeCreditAmount"]
+            .as_str()
+            .unwrap_or(""),
+        r.millis
+    );
+    orders_table(p);
+
+    step(3, "\"Please cancel my pending order\": cancel order #102");
+    let (_, r) = submit_form(
+        target,
+        key,
+        "/orders/102/cancel",
+        json!({"reason": "customer_request", "note": "asked in chat"}),
+    )
+    .await?;
+    expect(&r, 200, "cancel")?;
+    println!(
+        "   → {}: {}",
+        r.json["message"].as_str().unwrap_or(""),
+        r.json["detail"].as_str().unwrap_or("")
+    );
+
+    step(4, "\"One mug arrived broken\": partially refund order #103");
+    let (action, r) = submit_form(
+        target,
+        key,
+        "/orders/103/refund",
+        json!({"mode": "partial", "qty_1004": "1", "reason": "damaged", "note": "photo in chat"}),
+    )
+    .await?;
+    expect(&r, 200, "refund")?;
+    println!(
+        "   → {}: {}",
+        r.json["message"].as_str().unwrap_or(""),
+        r.json["detail"].as_str().unwrap_or("")
+    );
+    println!("   the agent double-clicks: the same form is submitted again");
+    let again = send(
+        target,
+        Some(key),
+        "POST",
+        &action,
+        Some(&json!({"mode": "partial", "qty_1004": "1", "reason": "damaged"}).to_string()),
+    )
+    .await?;
+    expect(&again, 200, "repeat")?;
+    println!(
+        "   → same answer, no second refund: {}",
+        again.json["message"].as_str().unwrap_or("")
+    );
+
+    step(
+        5,
+        "\"Sorry about that\": a 10% discount code for her next order",
+    );
+    let seg = url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>();
+    let (_, r) = submit_form(
+        target,
+        key,
+        &format!("/customers/{seg}/discount"),
+        json!({"type": "percent", "value": "10", "days": "30", "uses": "1"}),
+    )
+    .await?;
+    expect(&r, 200, "discount")?;
+    println!(
+        "   → {}: {}",
+        r.json["message"].as_str().unwrap_or(""),
+        r.json["detail"].as_str().unwrap_or("")
+    );
+
+    step(
+        6,
+        "Gladly looks again: the cancel and the refund show, and the actions follow",
+    );
+    let r = send(
+        target,
+        Some(key),
+        "POST",
+        "/lookup",
+        Some(&detailed.to_string()),
+    )
+    .await?;
+    expect(&r, 200, "detailed lookup")?;
+    orders_table(&r.json["results"][0]);
+
+    step(
+        7,
+        "Anyone else calling the URL without Gladly's signature is refused",
+    );
+    let r = send(target, None, "POST", "/lookup", Some(&body.to_string())).await?;
+    expect(&r, 401, "unsigned")?;
+    println!(
+        "   → 401: {}",
+        r.json["errors"][0]["message"].as_str().unwrap_or("")
+    );
+    println!("\n\x1b[1mDemo finished.\x1b[0m");
+    Ok(())
+}
+
+pub async fn smoke(target: &Target, key: &str) -> Result<(), String> {
+    let body = json!({"lookupLevel": "BASIC", "query": {"emails": ["smoke-test@example.invalid"], "id": "smoke"}, "uniqueMatchRequired": false}).to_string();
+    let r = send(target, None, "POST", "/lookup", Some(&body)).await?;
+    expect(&r, 401, "an unsigned request must be refused")?;
+    println!("ok   unsigned request refused (401, {} ms)", r.millis);
+    let r = send(target, Some(key), "POST", "/lookup", Some(&body)).await?;
+    expect(&r, 200, "a signed lookup must answer")?;
+    if !r.json["results"].is_array() {
+        return Err(format!(
+            "a signed lookup must answer {{\"results\": [...]}}, got {}",
+            r.json
+        ));
+    }
+    println!(
+        "ok   signed lookup answered 200 with results ({} ms)",
+        r.millis
+    );
+    let r = send(target, Some(key), "GET", "/orders/0", None).await?;
+    if r.status != 400 {
+        return Err(format!("GET /orders/0 should be 400, got {}", r.status));
+    }
+    println!(
+        "ok   lookup-orders reachable and validating ({} ms)",
+        r.millis
+    );
+    Ok(())
+}
