@@ -91,6 +91,22 @@ fn err(e: impl std::fmt::Display) -> LedgerError {
     LedgerError(e.to_string())
 }
 
+/// `Ok(true)` if a conditional write happened, `Ok(false)` if its condition did not hold.
+fn applied<T, E, R>(
+    r: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> Result<bool, LedgerError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+    match r {
+        Ok(_) => Ok(true),
+        Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(e) => Err(err(DisplayErrorContext(&e))),
+    }
+}
+
 impl DynamoLedger {
     pub fn new(client: aws_sdk_dynamodb::Client, table: &str) -> Self {
         Self {
@@ -209,17 +225,7 @@ impl Ledger for DynamoLedger {
             .expression_attribute_values(":done", s("done"))
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let e = e.into_service_error();
-                if e.is_conditional_check_failed_exception() {
-                    Ok(())
-                } else {
-                    Err(err(e))
-                }
-            }
-        }
+        applied(r).map(|_| ())
     }
 
     async fn mark_uncertain(&self, id: &str) -> Result<(), LedgerError> {
@@ -235,17 +241,7 @@ impl Ledger for DynamoLedger {
             .expression_attribute_values(":p", s("pending"))
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let e = e.into_service_error();
-                if e.is_conditional_check_failed_exception() {
-                    Ok(())
-                } else {
-                    Err(err(e))
-                }
-            }
-        }
+        applied(r).map(|_| ())
     }
 
     async fn take_over(
@@ -268,17 +264,7 @@ impl Ledger for DynamoLedger {
             .expression_attribute_values(":done", s("done"))
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let e = e.into_service_error();
-                if e.is_conditional_check_failed_exception() {
-                    Ok(false)
-                } else {
-                    Err(err(e))
-                }
-            }
-        }
+        applied(r)
     }
 }
 

@@ -27,20 +27,12 @@ pub struct LookupContext<'a> {
     pub images: &'a ImageCache,
 }
 
-/// Decides the action links of an order card and a profile. The lookups issue adds them; until
-/// then nothing is linked, so nothing links to a 404.
+/// Decides the action links of an order card and a profile (`actions::StandardActions` in the
+/// functions); the lookups only place them.
 pub trait Actions: Sync {
-    fn order_actions(&self, _order: &Order) -> Vec<Action> {
-        Vec::new()
-    }
-    fn profile_actions(&self, _shopper: &ShopperId) -> Vec<Action> {
-        Vec::new()
-    }
+    fn order_actions(&self, order: &Order) -> Vec<Action>;
+    fn profile_actions(&self, shopper: &ShopperId) -> Vec<Action>;
 }
-
-/// No action links.
-pub struct NoActions;
-impl Actions for NoActions {}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum LookupError {
