@@ -13,11 +13,16 @@ use tokio::time::Instant;
 /// A lookup must answer well inside Gladly's 5 s; what is not back by then is left out.
 pub const LOOKUP_DEADLINE: Duration = Duration::from_secs(4);
 
+/// At most one forced refetch of the secret this often: bad signatures from strangers must not
+/// turn into a Secrets Manager call each.
+pub const FORCED_REFRESH_EVERY: Duration = Duration::from_secs(30);
+
 pub struct App {
     pub settings: Settings,
     pub secrets: SecretSource,
     pub http: reqwest::Client,
     pub images: ImageCache,
+    last_forced_refresh: std::sync::Mutex<Option<Instant>>,
 }
 
 impl App {
@@ -27,6 +32,7 @@ impl App {
             secrets,
             http: http_client(),
             images: ImageCache::default(),
+            last_forced_refresh: std::sync::Mutex::new(None),
         }
     }
 
@@ -37,6 +43,21 @@ impl App {
         Ok(Self::new(settings, secrets))
     }
 
+    /// Whether a refetch forced by a failed signature is allowed now (and, if so, records it).
+    fn may_force_refresh(&self) -> bool {
+        let mut last = self
+            .last_forced_refresh
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if last.is_some_and(|t| now.duration_since(t) < FORCED_REFRESH_EVERY) {
+            return false;
+        }
+        *last = Some(now);
+        true
+    }
+
+    /// The store's config; `refresh` asks Secrets Manager again.
     pub async fn store_config(&self, refresh: bool) -> Result<StoreConfig, ApiError> {
         let text = self.secrets.get(refresh).await.map_err(|e| {
             tracing::error!(error = %e, "store secret");
@@ -57,7 +78,8 @@ impl App {
         let cfg = self.store_config(false).await?;
         match authenticate(&cfg.auth, &req.parts(), chrono::Utc::now()) {
             Ok(()) => Ok(cfg),
-            Err(e) if e.may_be_stale_key() => {
+            // Anyone can send a bad signature: refetch for it at most every 30 s.
+            Err(e) if e.may_be_stale_key() && self.may_force_refresh() => {
                 let fresh = self.store_config(true).await?;
                 authenticate(&fresh.auth, &req.parts(), chrono::Utc::now())
                     .map_err(|e| self.refused(e))?;

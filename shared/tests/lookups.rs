@@ -534,3 +534,45 @@ async fn lookup_orders_routes() {
     let none = json_of(&lookup_orders::handle(&app, get("/customers/16/orders")).await);
     assert_eq!(none, json!({"orders": []}));
 }
+
+#[tokio::test]
+async fn bad_signatures_force_at_most_one_secret_refetch_per_30_seconds() {
+    let sb = sandbox().await;
+    let name = secret_name("throttle");
+    let mut secret = store_secret(&sb);
+    put_secret(&name, &secret).await;
+    let source = shared::config::SecretSource::secrets_manager(&name, Some(&moto()))
+        .await
+        .expect("source");
+    let app = shared::app::App::new(
+        shared::config::Settings {
+            secret_id: name.clone(),
+            order_limit: 10,
+        },
+        source,
+    );
+    let body = basic(json!({"emails": ["jane.doe@example.com"]}));
+    // A stranger's bad signature refetches once...
+    assert_eq!(
+        lookup_customer::handle(&app, signed("POST", "/lookup", &body, "stranger"))
+            .await
+            .status(),
+        401
+    );
+    // ...so a key rotated right after is only seen when the cache expires or 30 s have passed.
+    secret["gladly_signing_key"] = json!("rotated-key");
+    put_secret(&name, &secret).await;
+    assert_eq!(
+        lookup_customer::handle(&app, signed("POST", "/lookup", &body, "rotated-key"))
+            .await
+            .status(),
+        401
+    );
+    // The key in the cache still works meanwhile.
+    assert_eq!(
+        lookup_customer::handle(&app, signed("POST", "/lookup", &body, SIGNING_KEY))
+            .await
+            .status(),
+        200
+    );
+}
