@@ -199,6 +199,22 @@ fn api_root(state: &AppState, headers: &HeaderMap) -> String {
     format!("http://{host}/stores/{}", state.store.hash)
 }
 
+/// A v3 `201 {data, meta}` answer.
+fn created(data: Value) -> Response {
+    (
+        StatusCode::CREATED,
+        Json(json!({ "data": data, "meta": {} })),
+    )
+        .into_response()
+}
+
+/// One page of a v3 list, with `meta.pagination`.
+fn listed(items: Vec<Value>, total: usize, limit: usize, page_no: usize) -> Response {
+    let count = items.len();
+    Json(json!({ "data": items, "meta": views::pagination(total, count, limit, page_no) }))
+        .into_response()
+}
+
 /// v2 answers an empty list with 204 and no body.
 fn v2_list(items: Vec<Value>) -> Response {
     if items.is_empty() {
@@ -272,11 +288,7 @@ async fn customers(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
         .into_iter()
         .map(|c| views::customer(c, addr, credit))
         .collect();
-    let count = items.len();
-    Ok(
-        Json(json!({ "data": items, "meta": views::pagination(total, count, limit, page_no) }))
-            .into_response(),
-    )
+    Ok(listed(items, total, limit, page_no))
 }
 
 async fn subscribers(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
@@ -293,11 +305,7 @@ async fn subscribers(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
         .collect();
     let total = found.len();
     let items = page(&found, page_no, limit);
-    let count = items.len();
-    Ok(
-        Json(json!({ "data": items, "meta": views::pagination(total, count, limit, page_no) }))
-            .into_response(),
-    )
+    Ok(listed(items, total, limit, page_no))
 }
 
 // ---------- orders ----------
@@ -797,11 +805,7 @@ async fn create_refund(State(st): St, Id(id): Id, body: Bytes) -> ApiResult {
             c.store_credit += store_credit;
         }
     }
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "data": view, "meta": {} })),
-    )
-        .into_response())
+    Ok(created(view))
 }
 
 async fn list_refunds(State(st): St, Id(id): Id) -> ApiResult {
@@ -813,7 +817,7 @@ async fn list_refunds(State(st): St, Id(id): Id) -> ApiResult {
         .ok_or_else(|| ApiError::not_found(Family::V3))?;
     let items: Vec<Value> = o.refunds.iter().map(|r| views::refund(o, r)).collect();
     let n = items.len();
-    Ok(Json(json!({ "data": items, "meta": views::pagination(n, n, 50, 1) })).into_response())
+    Ok(listed(items, n, 50, 1))
 }
 
 async fn void(State(st): St, Id(id): Id) -> ApiResult {
@@ -945,11 +949,7 @@ async fn create_promotion(State(st): St, body: Bytes) -> ApiResult {
     };
     let view = promotion_view(&p);
     data.promotions.push(p);
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "data": view, "meta": {} })),
-    )
-        .into_response())
+    Ok(created(view))
 }
 
 async fn list_promotions(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
@@ -970,11 +970,7 @@ async fn list_promotions(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
         .collect();
     let total = found.len();
     let items = page(&found, page_no, limit);
-    let count = items.len();
-    Ok(
-        Json(json!({ "data": items, "meta": views::pagination(total, count, limit, page_no) }))
-            .into_response(),
-    )
+    Ok(listed(items, total, limit, page_no))
 }
 
 fn code_view(c: &PromotionCode) -> Value {
@@ -1033,20 +1029,16 @@ async fn create_code(State(st): St, Id(id): Id, body: Bytes) -> ApiResult {
             "Codes can only be added to COUPON promotions.",
         ));
     }
-    let created = PromotionCode {
+    let new_code = PromotionCode {
         id: code_id,
         code,
         max_uses: c.max_uses.unwrap_or(0),
         max_uses_per_customer: c.max_uses_per_customer.unwrap_or(0),
         created: chrono::Utc::now(),
     };
-    let view = code_view(&created);
-    promo.codes.push(created);
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "data": view, "meta": {} })),
-    )
-        .into_response())
+    let view = code_view(&new_code);
+    promo.codes.push(new_code);
+    Ok(created(view))
 }
 
 async fn list_codes(State(st): St, Id(id): Id) -> ApiResult {
@@ -1058,7 +1050,7 @@ async fn list_codes(State(st): St, Id(id): Id) -> ApiResult {
         .ok_or_else(|| ApiError::not_found(Family::Promotions))?;
     let items: Vec<Value> = promo.codes.iter().map(code_view).collect();
     let n = items.len();
-    Ok(Json(json!({ "data": items, "meta": views::pagination(n, n, 50, 1) })).into_response())
+    Ok(listed(items, n, 50, 1))
 }
 
 async fn find_code(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
@@ -1077,7 +1069,7 @@ async fn find_code(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
         })
         .collect();
     let n = items.len();
-    Ok(Json(json!({ "data": items, "meta": views::pagination(n, n, 50, 1) })).into_response())
+    Ok(listed(items, n, 50, 1))
 }
 
 // ---------- catalog ----------
@@ -1104,9 +1096,5 @@ async fn catalog_products(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
         .collect();
     let total = found.len();
     let items = page(&found, page_no, limit);
-    let count = items.len();
-    Ok(
-        Json(json!({ "data": items, "meta": views::pagination(total, count, limit, page_no) }))
-            .into_response(),
-    )
+    Ok(listed(items, total, limit, page_no))
 }

@@ -6,7 +6,7 @@ use crate::actions::ledger::{Answer, Ledger, State};
 use crate::app::{ActionApp, ACTION_DEADLINE};
 use crate::bigcommerce::Client;
 use crate::config::StoreConfig;
-use crate::http::{json_response, ApiError};
+use crate::http::{json_response, ApiError, Incoming};
 use lambda_http::{Body, Response};
 use serde_json::json;
 use tokio::time::Instant;
@@ -74,4 +74,49 @@ where
         .map_err(ledger_down)?;
     tracing::info!(scope, status = a.status, "action answered");
     Ok(answer(a))
+}
+
+/// Which half of an action a request is.
+pub enum ActionRoute<T> {
+    /// `GET …/{collection}/{id}/{action}`
+    Form(T),
+    /// `POST …/{collection}/{id}/{action}/{requestId}`
+    Submit(T, String),
+}
+
+/// Routes the two paths every action has; `parse` reads the id, `what` explains a bad one.
+pub fn action_route<T>(
+    inc: &Incoming,
+    collection: &str,
+    action: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    what: &str,
+) -> Result<ActionRoute<T>, ApiError> {
+    let seg = inc.segments();
+    let seg: Vec<&str> = seg.iter().map(String::as_str).collect();
+    let id = |raw: &str| {
+        parse(raw).ok_or_else(|| ApiError::BadRequest {
+            message: "invalid id".into(),
+            detail: what.into(),
+        })
+    };
+    match (inc.method.as_str(), seg.as_slice()) {
+        ("GET", [.., c, raw, a]) if *c == collection && *a == action => {
+            Ok(ActionRoute::Form(id(raw)?))
+        }
+        ("POST", [.., c, raw, a, rid])
+            if *c == collection && *a == action && valid_request_id(rid) =>
+        {
+            Ok(ActionRoute::Submit(id(raw)?, rid.to_string()))
+        }
+        (m, [.., c, _, a]) | (m, [.., c, _, a, _])
+            if *c == collection && *a == action && m != "GET" && m != "POST" =>
+        {
+            Err(ApiError::MethodNotAllowed)
+        }
+        _ => Err(ApiError::NotFound(format!(
+            "no route for {} {}",
+            inc.method, inc.path
+        ))),
+    }
 }

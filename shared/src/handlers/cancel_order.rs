@@ -1,7 +1,7 @@
 //! `GET /orders/{orderId}/cancel` (the form) and `POST /orders/{orderId}/cancel/{requestId}`.
 
 use super::action_common::{
-    client, earlier_answer, invalid, not_possible, run_once, valid_request_id,
+    action_route, client, earlier_answer, invalid, not_possible, run_once, ActionRoute,
 };
 use super::respond;
 use crate::actions::ledger::Ledger;
@@ -19,28 +19,15 @@ pub async fn handle<L: Ledger>(app: &ActionApp<L>, req: Request) -> Response<Bod
 }
 
 async fn route<L: Ledger>(app: &ActionApp<L>, inc: &Incoming) -> Result<Response<Body>, ApiError> {
-    let seg = inc.segments();
-    let seg: Vec<&str> = seg.iter().map(String::as_str).collect();
-    let bad_order = || ApiError::BadRequest {
-        message: "invalid id".into(),
-        detail: "orderId must be a BigCommerce order id".into(),
-    };
-    match (inc.method.as_str(), seg.as_slice()) {
-        ("GET", [.., "orders", id, "cancel"]) => {
-            form(app, inc, OrderId::parse(id).ok_or_else(bad_order)?).await
-        }
-        ("POST", [.., "orders", id, "cancel", rid]) if valid_request_id(rid) => {
-            submit(app, inc, OrderId::parse(id).ok_or_else(bad_order)?, rid).await
-        }
-        (m, [.., "orders", _, "cancel"]) | (m, [.., "orders", _, "cancel", _])
-            if m != "GET" && m != "POST" =>
-        {
-            Err(ApiError::MethodNotAllowed)
-        }
-        _ => Err(ApiError::NotFound(format!(
-            "no route for {} {}",
-            inc.method, inc.path
-        ))),
+    match action_route(
+        inc,
+        "orders",
+        "cancel",
+        OrderId::parse,
+        "orderId must be a BigCommerce order id",
+    )? {
+        ActionRoute::Form(id) => form(app, inc, id).await,
+        ActionRoute::Submit(id, rid) => submit(app, inc, id, &rid).await,
     }
 }
 

@@ -1,7 +1,7 @@
 //! `GET /customers/{customerId}/discount` (the form) and
 //! `POST /customers/{customerId}/discount/{requestId}`.
 
-use super::action_common::{client, earlier_answer, invalid, run_once, valid_request_id};
+use super::action_common::{action_route, client, earlier_answer, invalid, run_once, ActionRoute};
 use super::respond;
 use crate::actions::ledger::Ledger;
 use crate::actions::{forms, input, run};
@@ -16,35 +16,16 @@ pub async fn handle<L: Ledger>(app: &ActionApp<L>, req: Request) -> Response<Bod
 }
 
 async fn route<L: Ledger>(app: &ActionApp<L>, inc: &Incoming) -> Result<Response<Body>, ApiError> {
-    let seg = inc.segments();
-    let seg: Vec<&str> = seg.iter().map(String::as_str).collect();
-    let shopper = |id: &str| {
-        ShopperId::parse(id).ok_or_else(|| ApiError::BadRequest {
-            message: "invalid id".into(),
-            detail: "customerId must be a BigCommerce customer id or guest:<email>".into(),
-        })
-    };
-    match (inc.method.as_str(), seg.as_slice()) {
-        ("GET", [.., "customers", id, "discount"]) => {
-            let who = shopper(id)?;
+    let what = "customerId must be a BigCommerce customer id or guest:<email>";
+    match action_route(inc, "customers", "discount", ShopperId::parse, what)? {
+        ActionRoute::Form(who) => {
             app.app.admit(inc).await?;
             Ok(json_response(
                 200,
                 &forms::discount_form(&who, &forms::new_request_id()),
             ))
         }
-        ("POST", [.., "customers", id, "discount", rid]) if valid_request_id(rid) => {
-            submit(app, inc, shopper(id)?, rid).await
-        }
-        (m, [.., "customers", _, "discount"]) | (m, [.., "customers", _, "discount", _])
-            if m != "GET" && m != "POST" =>
-        {
-            Err(ApiError::MethodNotAllowed)
-        }
-        _ => Err(ApiError::NotFound(format!(
-            "no route for {} {}",
-            inc.method, inc.path
-        ))),
+        ActionRoute::Submit(who, rid) => submit(app, inc, who, &rid).await,
     }
 }
 
