@@ -2,11 +2,10 @@
 //! without a redeploy) and the function's environment.
 
 use crate::auth::{AuthKeys, BasicCredentials};
-use aws_secretsmanager_caching::SecretsManagerCachingClient;
 use secrecy::SecretString;
 use serde_json::Value;
-use std::num::NonZeroUsize;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use url::Url;
 
 /// How long a fetched secret is trusted before Secrets Manager is asked again.
@@ -145,40 +144,72 @@ impl Settings {
     }
 }
 
+/// The AWS SDK configuration every client here uses: rustls on ring (the TLS stack reqwest
+/// already brings), credentials and region from the environment (as Lambda provides them), and
+/// `AWS_ENDPOINT_URL_*` for local emulators; `endpoint` overrides those (tests).
+pub async fn aws_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|r| !r.trim().is_empty()))
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
+        .region(aws_config::Region::new(region))
+        .credentials_provider(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        );
+    if let Some(e) = endpoint {
+        loader = loader.endpoint_url(e);
+    }
+    loader.load().await
+}
+
+/// A value trusted for `SECRET_TTL` after it was fetched.
+#[derive(Debug, Default)]
+pub struct TtlCache {
+    entry: Mutex<Option<(String, Instant)>>,
+}
+
+impl TtlCache {
+    pub fn fresh(&self, now: Instant) -> Option<String> {
+        let entry = self.entry.lock().unwrap_or_else(|e| e.into_inner());
+        entry
+            .as_ref()
+            .filter(|(_, at)| now.duration_since(*at) < SECRET_TTL)
+            .map(|(v, _)| v.clone())
+    }
+
+    pub fn put(&self, value: &str, now: Instant) {
+        *self.entry.lock().unwrap_or_else(|e| e.into_inner()) = Some((value.to_string(), now));
+    }
+}
+
 /// Where the store secret comes from.
 pub enum SecretSource {
     SecretsManager {
-        cache: SecretsManagerCachingClient,
+        client: aws_sdk_secretsmanager::Client,
         secret_id: String,
+        cache: TtlCache,
     },
     /// A fixed value, for benchmarks and tools.
     Fixed(String),
 }
 
 impl SecretSource {
-    /// A caching Secrets Manager source. The SDK honours `AWS_ENDPOINT_URL_SECRETS_MANAGER`
-    /// (moto in development); `endpoint` overrides it explicitly (tests).
+    /// A Secrets Manager source, cached for `SECRET_TTL` per container.
     pub async fn secrets_manager(
         secret_id: &str,
         endpoint: Option<&str>,
     ) -> Result<Self, ConfigError> {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(e) = endpoint {
-            loader = loader.endpoint_url(e);
-        }
-        let sdk = loader.load().await;
-        let builder = aws_sdk_secretsmanager::config::Builder::from(&sdk);
-        let cache = SecretsManagerCachingClient::from_builder(
-            builder,
-            NonZeroUsize::MIN,
-            SECRET_TTL,
-            false,
-        )
-        .await
-        .map_err(|e| ConfigError::SecretUnavailable(e.to_string()))?;
+        let client = aws_sdk_secretsmanager::Client::new(&aws_config(endpoint).await);
         Ok(SecretSource::SecretsManager {
-            cache,
+            client,
             secret_id: secret_id.to_string(),
+            cache: TtlCache::default(),
         })
     }
 
@@ -186,12 +217,31 @@ impl SecretSource {
     pub async fn get(&self, refresh: bool) -> Result<String, ConfigError> {
         match self {
             SecretSource::Fixed(s) => Ok(s.clone()),
-            SecretSource::SecretsManager { cache, secret_id } => {
-                let result = cache.get_secret_value(secret_id, None, None, refresh).await;
-                let value = result.map_err(|e| ConfigError::SecretUnavailable(e.to_string()))?;
-                value.secret_string.ok_or_else(|| {
+            SecretSource::SecretsManager {
+                client,
+                secret_id,
+                cache,
+            } => {
+                if !refresh {
+                    if let Some(v) = cache.fresh(Instant::now()) {
+                        return Ok(v);
+                    }
+                }
+                let out = client
+                    .get_secret_value()
+                    .secret_id(secret_id)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        ConfigError::SecretUnavailable(
+                            aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string(),
+                        )
+                    })?;
+                let text = out.secret_string().ok_or_else(|| {
                     ConfigError::SecretInvalid("the secret has no string value".into())
-                })
+                })?;
+                cache.put(text, Instant::now());
+                Ok(text.to_string())
             }
         }
     }
@@ -248,6 +298,19 @@ mod tests {
             assert!(!e.contains("t0k3n"));
         }
         assert!(!format!("{c:?}").contains("t0k3n"));
+    }
+
+    #[test]
+    fn the_cache_trusts_a_value_for_the_ttl_only() {
+        let c = TtlCache::default();
+        let t0 = Instant::now();
+        assert_eq!(c.fresh(t0), None);
+        c.put("v1", t0);
+        assert_eq!(
+            c.fresh(t0 + SECRET_TTL - Duration::from_secs(1)).as_deref(),
+            Some("v1")
+        );
+        assert_eq!(c.fresh(t0 + SECRET_TTL), None);
     }
 
     #[test]

@@ -1,11 +1,16 @@
-//! Logs: JSON lines for CloudWatch, level from `RUST_LOG` (default info).
+//! Logs: JSON lines for CloudWatch, at the level `RUST_LOG` names (`error`, `warn`, `info`,
+//! `debug`; default info).
+
+use tracing_subscriber::filter::LevelFilter;
 
 pub fn init() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.trim().parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
     let _ = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter)
+        .with_max_level(level)
         .with_target(false)
         .with_current_span(false)
         .without_time()

@@ -117,11 +117,10 @@ impl DynamoLedger {
 
     /// From the SDK's environment (`AWS_ENDPOINT_URL_DYNAMODB` for moto); `endpoint` overrides.
     pub async fn connect(table: &str, endpoint: Option<&str>) -> Self {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(e) = endpoint {
-            loader = loader.endpoint_url(e);
-        }
-        Self::new(aws_sdk_dynamodb::Client::new(&loader.load().await), table)
+        Self::new(
+            aws_sdk_dynamodb::Client::new(&crate::config::aws_config(endpoint).await),
+            table,
+        )
     }
 
     fn parse(item: &HashMap<String, AttributeValue>) -> Option<Record> {

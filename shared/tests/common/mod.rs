@@ -31,10 +31,7 @@ pub async fn sandbox() -> Running {
 }
 
 async fn sm_client() -> aws_sdk_secretsmanager::Client {
-    let cfg = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(moto())
-        .load()
-        .await;
+    let cfg = shared::config::aws_config(Some(&moto())).await;
     aws_sdk_secretsmanager::Client::new(&cfg)
 }
 
@@ -192,10 +189,7 @@ pub async fn ledger() -> shared::actions::ledger::DynamoLedger {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
     };
-    let cfg = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(moto())
-        .load()
-        .await;
+    let cfg = shared::config::aws_config(Some(&moto())).await;
     let client = aws_sdk_dynamodb::Client::new(&cfg);
     let name = format!(
         "idem-{}-{}",
