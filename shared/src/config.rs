@@ -144,28 +144,67 @@ impl Settings {
     }
 }
 
-/// The AWS SDK configuration every client here uses: rustls on ring (the TLS stack reqwest
-/// already brings), credentials and region from the environment (as Lambda provides them), and
-/// `AWS_ENDPOINT_URL_*` for local emulators; `endpoint` overrides those (tests).
-pub async fn aws_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
+/// The HTTP client of the AWS SDK clients: rustls on ring, the TLS stack reqwest already brings.
+fn aws_https() -> aws_sdk_secretsmanager::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-    let http = aws_smithy_http_client::Builder::new()
+    aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
+        .build_https()
+}
+
+/// Lambda always sets `AWS_REGION`.
+fn aws_region() -> aws_config::Region {
     let region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|r| !r.trim().is_empty()))
         .unwrap_or_else(|| "us-east-1".to_string());
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(http)
-        .region(aws_config::Region::new(region))
+    aws_config::Region::new(region)
+}
+
+/// `endpoint`, else the SDK's usual variables (`AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`),
+/// which point at local emulators (moto) in development.
+fn aws_endpoint(endpoint: Option<&str>, service_var: &str) -> Option<String> {
+    endpoint
+        .map(String::from)
+        .or_else(|| std::env::var(service_var).ok())
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+        .filter(|e| !e.trim().is_empty())
+}
+
+// The service configs are built directly rather than through `aws_config::defaults().load()`:
+// credentials and region come from the environment as Lambda sets them, and the default
+// provider chains (profiles, SSO, STS, instance metadata) stay out of the binary.
+
+/// A Secrets Manager client.
+pub fn secrets_manager_client(endpoint: Option<&str>) -> aws_sdk_secretsmanager::Client {
+    use aws_sdk_secretsmanager::config::{BehaviorVersion, Builder};
+    let mut b = Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_region())
         .credentials_provider(
             aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
-        );
-    if let Some(e) = endpoint {
-        loader = loader.endpoint_url(e);
+        )
+        .http_client(aws_https());
+    if let Some(e) = aws_endpoint(endpoint, "AWS_ENDPOINT_URL_SECRETS_MANAGER") {
+        b = b.endpoint_url(e);
     }
-    loader.load().await
+    aws_sdk_secretsmanager::Client::from_conf(b.build())
+}
+
+/// A DynamoDB client.
+pub fn dynamodb_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Builder};
+    let mut b = Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_region())
+        .credentials_provider(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        )
+        .http_client(aws_https());
+    if let Some(e) = aws_endpoint(endpoint, "AWS_ENDPOINT_URL_DYNAMODB") {
+        b = b.endpoint_url(e);
+    }
+    aws_sdk_dynamodb::Client::from_conf(b.build())
 }
 
 /// A value trusted for `SECRET_TTL` after it was fetched.
@@ -205,7 +244,7 @@ impl SecretSource {
         secret_id: &str,
         endpoint: Option<&str>,
     ) -> Result<Self, ConfigError> {
-        let client = aws_sdk_secretsmanager::Client::new(&aws_config(endpoint).await);
+        let client = secrets_manager_client(endpoint);
         Ok(SecretSource::SecretsManager {
             client,
             secret_id: secret_id.to_string(),

@@ -117,10 +117,7 @@ impl DynamoLedger {
 
     /// From the SDK's environment (`AWS_ENDPOINT_URL_DYNAMODB` for moto); `endpoint` overrides.
     pub async fn connect(table: &str, endpoint: Option<&str>) -> Self {
-        Self::new(
-            aws_sdk_dynamodb::Client::new(&crate::config::aws_config(endpoint).await),
-            table,
-        )
+        Self::new(crate::config::dynamodb_client(endpoint), table)
     }
 
     fn parse(item: &HashMap<String, AttributeValue>) -> Option<Record> {

@@ -31,8 +31,7 @@ pub async fn sandbox() -> Running {
 }
 
 async fn sm_client() -> aws_sdk_secretsmanager::Client {
-    let cfg = shared::config::aws_config(Some(&moto())).await;
-    aws_sdk_secretsmanager::Client::new(&cfg)
+    shared::config::secrets_manager_client(Some(&moto()))
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -189,8 +188,7 @@ pub async fn ledger() -> shared::actions::ledger::DynamoLedger {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
     };
-    let cfg = shared::config::aws_config(Some(&moto())).await;
-    let client = aws_sdk_dynamodb::Client::new(&cfg);
+    let client = shared::config::dynamodb_client(Some(&moto()));
     let name = format!(
         "idem-{}-{}",
         std::process::id(),
