@@ -340,6 +340,20 @@ mod tests {
     }
 
     #[test]
+    fn shop_urls_are_ascii_or_punycode() {
+        let base = r#"{"store_hash":"a","access_token":"t","storefront_url":"#;
+        let ok = StoreConfig::from_secret(&format!(r#"{base}"https://xn--bcher-kva.example"}}"#))
+            .unwrap();
+        assert_eq!(
+            ok.storefront_url.map(String::from).as_deref(),
+            Some("https://xn--bcher-kva.example/")
+        );
+        let e =
+            StoreConfig::from_secret(&format!(r#"{base}"https://bücher.example"}}"#)).unwrap_err();
+        assert!(e.to_string().contains("storefront_url is not a URL"));
+    }
+
+    #[test]
     fn the_cache_trusts_a_value_for_the_ttl_only() {
         let c = TtlCache::default();
         let t0 = Instant::now();

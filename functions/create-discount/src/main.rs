@@ -3,7 +3,8 @@
 use shared::app::ActionApp;
 use std::sync::Arc;
 
-#[tokio::main]
+// One event at a time per execution environment: a single-threaded runtime is enough.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::app::serve(|app: Arc<ActionApp>, req| async move {
         shared::handlers::create_discount::handle(&app, req).await

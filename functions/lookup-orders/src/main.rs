@@ -3,7 +3,8 @@
 use shared::app::App;
 use std::sync::Arc;
 
-#[tokio::main]
+// One event at a time per execution environment: a single-threaded runtime is enough.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::app::serve(|app: Arc<App>, req| async move {
         shared::handlers::lookup_orders::handle(&app, req).await
