@@ -36,14 +36,26 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// A reqwest client for BigCommerce, built once per container and shared.
+/// A reqwest client for BigCommerce, built once per container and shared. It trusts the
+/// system's root certificates. A trust store it cannot read leaves a client whose HTTPS calls
+/// fail with a clear error (never a panic at start).
 pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(2))
-        .pool_idle_timeout(Duration::from_secs(50))
-        .user_agent(concat!("gladly-bigcommerce/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_default()
+    let builder = || {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .pool_idle_timeout(Duration::from_secs(50))
+            .user_agent(concat!("gladly-bigcommerce/", env!("CARGO_PKG_VERSION")))
+    };
+    match builder().build() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "the system's root certificates are unusable; calls to BigCommerce will fail");
+            match builder().tls_built_in_native_certs(false).build() {
+                Ok(c) => c,
+                Err(_) => reqwest::Client::new(),
+            }
+        }
+    }
 }
 
 impl Client {
