@@ -83,6 +83,14 @@ impl Params {
         })
     }
 
+    /// A v3 `id:in` list; anything but whole numbers is BigCommerce's 422.
+    fn ids(&self, key: &str) -> Result<Option<Vec<u64>>, ApiError> {
+        self.list(key)
+            .map(|l| l.iter().map(|s| s.parse()).collect::<Result<Vec<u64>, _>>())
+            .transpose()
+            .map_err(|_| invalid_param(Family::V3, key))
+    }
+
     fn includes(&self, what: &str) -> bool {
         self.list("include")
             .is_some_and(|l| l.iter().any(|i| i == what))
@@ -229,15 +237,7 @@ fn v2_list(items: Vec<Value>) -> Response {
 async fn customers(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
     let p = Params::parse(q, Family::V3)?;
     let (page_no, limit) = p.page_limit(Family::V3, 50, 250)?;
-    let ids: Option<Vec<u64>> = match p.list("id:in") {
-        None => None,
-        Some(l) => Some(
-            l.iter()
-                .map(|s| s.parse())
-                .collect::<Result<_, _>>()
-                .map_err(|_| invalid_param(Family::V3, "id:in"))?,
-        ),
-    };
+    let ids = p.ids("id:in")?;
     let emails = p
         .list("email:in")
         .map(|l| l.into_iter().map(|e| e.to_lowercase()).collect::<Vec<_>>());
@@ -1077,15 +1077,7 @@ async fn find_code(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
 async fn catalog_products(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
     let p = Params::parse(q, Family::V3)?;
     let (page_no, limit) = p.page_limit(Family::V3, 50, 250)?;
-    let ids: Option<Vec<u64>> = match p.list("id:in") {
-        None => None,
-        Some(l) => Some(
-            l.iter()
-                .map(|s| s.parse())
-                .collect::<Result<_, _>>()
-                .map_err(|_| invalid_param(Family::V3, "id:in"))?,
-        ),
-    };
+    let ids = p.ids("id:in")?;
     let image = p.includes("primary_image");
     let data = st.data();
     let found: Vec<Value> = data
