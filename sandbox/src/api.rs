@@ -4,7 +4,7 @@ use crate::errors::{ApiError, Family};
 use crate::formats::money_v3;
 use crate::model::{PaymentState, Refund, RefundItem, RefundPayment, ORDER_STATUSES};
 use crate::state::{AppState, Promotion, PromotionCode};
-use crate::views::{self, Ctx};
+use crate::views;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, OriginalUri, RawPathParams, RawQuery, State};
 use axum::http::request::Parts;
@@ -348,10 +348,7 @@ async fn orders(State(st): St, headers: HeaderMap, RawQuery(q): RawQuery) -> Api
         "id:asc" => found.sort_by_key(|o| o.id),
         _ => return Err(invalid_param(f, "sort")),
     }
-    let ctx = Ctx {
-        api_root: &root,
-        products: &data.products,
-    };
+    let ctx = data.ctx(&root);
     let items = page(&found, page_no, limit)
         .into_iter()
         .map(|o| views::order(&ctx, o, consignments))
@@ -379,15 +376,8 @@ async fn order(State(st): St, headers: HeaderMap, Id(id): Id, RawQuery(q): RawQu
         p.includes("consignments.line_items") && p.get("consignment_structure") == Some("object");
     let root = api_root(&st, &headers);
     let data = st.data();
-    let o = data
-        .orders
-        .iter()
-        .find(|o| o.id == id)
-        .ok_or_else(|| ApiError::not_found(f))?;
-    let ctx = Ctx {
-        api_root: &root,
-        products: &data.products,
-    };
+    let o = data.order(id, f)?;
+    let ctx = data.ctx(&root);
     Ok(Json(views::order(&ctx, o, consignments)).into_response())
 }
 
@@ -428,10 +418,7 @@ async fn update_order(State(st): St, headers: HeaderMap, Id(id): Id, body: Bytes
     }
     o.date_modified = Some(chrono::Utc::now());
     let o = o.clone();
-    let ctx = Ctx {
-        api_root: &root,
-        products: &data.products,
-    };
+    let ctx = data.ctx(&root);
     Ok(Json(views::order(&ctx, &o, false)).into_response())
 }
 
@@ -446,15 +433,8 @@ async fn order_products(
     let (page_no, limit) = p.page_limit(f, 50, 250)?;
     let root = api_root(&st, &headers);
     let data = st.data();
-    let o = data
-        .orders
-        .iter()
-        .find(|o| o.id == id)
-        .ok_or_else(|| ApiError::not_found(f))?;
-    let ctx = Ctx {
-        api_root: &root,
-        products: &data.products,
-    };
+    let o = data.order(id, f)?;
+    let ctx = data.ctx(&root);
     Ok(v2_list(
         page(&o.items, page_no, limit)
             .iter()
@@ -468,11 +448,7 @@ async fn shipments(State(st): St, Id(id): Id, RawQuery(q): RawQuery) -> ApiResul
     let p = Params::parse(q, f)?;
     let (page_no, limit) = p.page_limit(f, 50, 250)?;
     let data = st.data();
-    let o = data
-        .orders
-        .iter()
-        .find(|o| o.id == id)
-        .ok_or_else(|| ApiError::not_found(f))?;
+    let o = data.order(id, f)?;
     Ok(v2_list(
         page(&o.shipments, page_no, limit)
             .iter()
@@ -665,11 +641,7 @@ fn refund_methods(o: &crate::model::Order) -> Vec<Vec<(String, bool)>> {
 async fn refund_quote(State(st): St, Id(id): Id, body: Bytes) -> ApiResult {
     let q: QuoteIn = parse_body(&body, Family::V3)?;
     let data = st.data();
-    let o = data
-        .orders
-        .iter()
-        .find(|o| o.id == id)
-        .ok_or_else(|| ApiError::not_found(Family::V3))?;
+    let o = data.order(id, Family::V3)?;
     let priced = price_items(o, &q.items)?;
     let total: Decimal = priced.iter().map(|i| i.amount).sum();
     let methods: Vec<Value> =
@@ -719,11 +691,7 @@ async fn create_refund(State(st): St, Id(id): Id, body: Bytes) -> ApiResult {
     let mut data = st.data();
     let refund_id = data.next_id();
     let payment_ids: Vec<u64> = req.payments.iter().map(|_| data.next_id()).collect();
-    let o = data
-        .orders
-        .iter()
-        .find(|o| o.id == id)
-        .ok_or_else(|| ApiError::not_found(Family::V3))?;
+    let o = data.order(id, Family::V3)?;
     let priced = price_items(o, &req.items)?;
     let total: Decimal = priced.iter().map(|i| i.amount).sum();
     if req.payments.is_empty() {
@@ -810,11 +778,7 @@ async fn create_refund(State(st): St, Id(id): Id, body: Bytes) -> ApiResult {
 
 async fn list_refunds(State(st): St, Id(id): Id) -> ApiResult {
     let data = st.data();
-    let o = data
-        .orders
-        .iter()
-        .find(|o| o.id == id)
-        .ok_or_else(|| ApiError::not_found(Family::V3))?;
+    let o = data.order(id, Family::V3)?;
     let items: Vec<Value> = o.refunds.iter().map(|r| views::refund(o, r)).collect();
     let n = items.len();
     Ok(listed(items, n, 50, 1))

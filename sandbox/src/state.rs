@@ -1,7 +1,9 @@
 //! The running store: seeded data behind a lock, plus the test controls (faults, latency, request
 //! log, rate-limit window).
 
+use crate::errors::{ApiError, Family};
 use crate::model::{Customer, Order, Product, Seed, StoreInfo};
+use crate::views::Ctx;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::{Mutex, MutexGuard};
@@ -38,6 +40,22 @@ impl Data {
     pub fn next_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
+    }
+
+    /// The order, or the family's 404.
+    pub fn order(&self, id: u64, family: Family) -> Result<&Order, ApiError> {
+        self.orders
+            .iter()
+            .find(|o| o.id == id)
+            .ok_or_else(|| ApiError::not_found(family))
+    }
+
+    /// What the views need to render links and product names.
+    pub fn ctx<'a>(&'a self, api_root: &'a str) -> Ctx<'a> {
+        Ctx {
+            api_root,
+            products: &self.products,
+        }
     }
 
     pub fn order_mut(&mut self, id: u64) -> Option<&mut Order> {
