@@ -182,10 +182,10 @@ impl Refundable {
             currency,
             items: o
                 .line_items()
-                .into_iter()
+                .iter()
                 .map(|p| RefundableItem {
                     id: p.id,
-                    name: p.name,
+                    name: p.name.clone(),
                     quantity_left: p.quantity.saturating_sub(p.quantity_refunded),
                     unit_price: p.price_inc_tax,
                 })

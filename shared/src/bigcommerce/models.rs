@@ -129,27 +129,43 @@ pub struct Order {
     pub is_email_opt_in: bool,
     #[serde(default, deserialize_with = "de::null_default")]
     pub billing_address: BillingAddress,
-    /// With `include=consignments.line_items&consignment_structure=object`: the line items.
-    #[serde(default)]
-    pub consignments: Value,
+    /// With `include=consignments.line_items&consignment_structure=object`: the line items,
+    /// read once here rather than by every caller.
+    #[serde(default, deserialize_with = "consignments")]
+    pub consignments: Consignments,
 }
 
-impl Order {
-    /// The line items embedded in `consignments` (shipping and pickup consignments).
-    pub fn line_items(&self) -> Vec<OrderProduct> {
-        let mut items = Vec::new();
-        for kind in ["shipping", "pickups"] {
-            for consignment in self.consignments[kind].as_array().into_iter().flatten() {
-                for item in consignment["line_items"].as_array().into_iter().flatten() {
-                    if let Ok(p) = OrderProduct::deserialize(item) {
-                        if !items.iter().any(|x: &OrderProduct| x.id == p.id) {
-                            items.push(p);
-                        }
+/// What the embedded consignments tell: the line items (shipping and pickup consignments) and
+/// the shipping consignment's id.
+#[derive(Debug, Clone, Default)]
+pub struct Consignments {
+    pub line_items: Vec<OrderProduct>,
+    pub shipping_id: Option<u64>,
+}
+
+fn consignments<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Consignments, D::Error> {
+    let v = Value::deserialize(d)?;
+    let mut line_items: Vec<OrderProduct> = Vec::new();
+    for kind in ["shipping", "pickups"] {
+        for consignment in v[kind].as_array().into_iter().flatten() {
+            for item in consignment["line_items"].as_array().into_iter().flatten() {
+                if let Ok(p) = OrderProduct::deserialize(item) {
+                    if !line_items.iter().any(|x| x.id == p.id) {
+                        line_items.push(p);
                     }
                 }
             }
         }
-        items
+    }
+    Ok(Consignments {
+        line_items,
+        shipping_id: v["shipping"][0]["id"].as_u64(),
+    })
+}
+
+impl Order {
+    pub fn line_items(&self) -> &[OrderProduct] {
+        &self.consignments.line_items
     }
 
     /// The shopper's currency; orders from old stores may only carry the default.
@@ -242,7 +258,7 @@ impl CatalogProduct {
 impl Order {
     /// The shipping consignment's id: refunds name shipping by it (`item_type: SHIPPING`).
     pub fn shipping_item_id(&self) -> Option<u64> {
-        self.consignments["shipping"][0]["id"].as_u64()
+        self.consignments.shipping_id
     }
 }
 
