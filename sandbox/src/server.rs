@@ -61,6 +61,7 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
     );
     let family = Family::of_path(&path);
 
+    let (mut faulted, mut logged) = (false, false);
     let response = if path.split('/').nth(2) != Some(st.store.hash.as_str()) {
         ApiError::new(family, StatusCode::NOT_FOUND, "Store not found.").into_response()
     } else if req
@@ -86,14 +87,46 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
             r
         } else {
             let plan = st.plan(&method, &route);
-            if !plan.latency.is_zero() {
-                tokio::time::sleep(plan.latency).await;
-            }
+            faulted = plan.faulted;
             let serve = plan.after || (plan.status.is_none() && !plan.malformed);
-            let served = if serve {
-                Some(next.run(req).await)
+            let served = if plan.detached {
+                // The store keeps going when the client hangs up: the change lands, and the
+                // request is logged, whoever is still listening.
+                let (st2, latency, answer_after) = (st.clone(), plan.latency, plan.answer_after);
+                let (m, r, p, q) = (method.clone(), route.clone(), path.clone(), query.clone());
+                let task = tokio::spawn(async move {
+                    tokio::time::sleep(latency).await;
+                    let resp = if serve {
+                        Some(next.run(req).await)
+                    } else {
+                        None
+                    };
+                    st2.log(LoggedRequest {
+                        method: m,
+                        route: r,
+                        path: p,
+                        query: q,
+                        status: resp.as_ref().map_or(0, |r| r.status().as_u16()),
+                        faulted: true,
+                    });
+                    tokio::time::sleep(answer_after).await;
+                    resp
+                });
+                logged = true;
+                task.await.ok().flatten()
             } else {
-                None
+                if !plan.latency.is_zero() {
+                    tokio::time::sleep(plan.latency).await;
+                }
+                let resp = if serve {
+                    Some(next.run(req).await)
+                } else {
+                    None
+                };
+                if !plan.answer_after.is_zero() {
+                    tokio::time::sleep(plan.answer_after).await;
+                }
+                resp
             };
             match (plan.status, plan.malformed) {
                 (Some(code), _) => {
@@ -137,13 +170,16 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
             .or_insert(HeaderValue::from(rate.reset_ms));
         response
     };
-    st.log(LoggedRequest {
-        method,
-        route,
-        path,
-        query,
-        status: response.status().as_u16(),
-    });
+    if !logged {
+        st.log(LoggedRequest {
+            method,
+            route,
+            path,
+            query,
+            status: response.status().as_u16(),
+            faulted,
+        });
+    }
     response
 }
 
@@ -153,7 +189,7 @@ async fn describe(State(st): State<Arc<AppState>>) -> Response {
         "faults": st.faults(),
         "controls": {
             "POST /__sandbox/reset": "back to the seed (data, faults, request log, rate window)",
-            "POST /__sandbox/faults": "{route, status?, latency_ms?, malformed?, after?, times?}; route is 'GET /v2/orders/{id}', '/v2/orders/{id}' or '*'; after: serve first, then answer the fault",
+            "POST /__sandbox/faults": "{route, status?, latency_ms?, malformed?, after?, detached?, answer_after_ms?, times?}; route is 'GET /v2/orders/{id}', '/v2/orders/{id}' or '*'; after: serve first, then answer the fault; detached: keep serving when the client hangs up (a late commit); answer_after_ms: serve, then answer this late",
             "DELETE /__sandbox/faults": "remove every fault",
             "GET /__sandbox/requests": "the request log with counts per route",
             "DELETE /__sandbox/requests": "clear the request log",
@@ -198,7 +234,9 @@ async fn requests(State(st): State<Arc<AppState>>) -> Response {
         let n = by_route.get(&key).and_then(|v| v.as_u64()).unwrap_or(0);
         by_route.insert(key, json!(n + 1));
     }
-    Json(json!({ "total": log.len(), "by_route": by_route, "requests": log })).into_response()
+    let faulted = log.iter().filter(|r| r.faulted).count();
+    Json(json!({ "total": log.len(), "faulted": faulted, "by_route": by_route, "requests": log }))
+        .into_response()
 }
 
 async fn clear_requests(State(st): State<Arc<AppState>>) -> StatusCode {

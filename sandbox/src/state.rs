@@ -98,6 +98,14 @@ pub struct Fault {
     /// happened although the client saw an error.
     #[serde(default)]
     pub after: bool,
+    /// Serve to the end even if the client hangs up: with `latency_ms`, a write BigCommerce
+    /// commits after the client gave up waiting (a timeout that still moved money).
+    #[serde(default)]
+    pub detached: bool,
+    /// Serve first (the change sticks), then wait this long before answering: a write whose
+    /// answer comes late or, past the client's timeout, never.
+    #[serde(default)]
+    pub answer_after_ms: u64,
     /// Only for the next N matching requests; forever when absent.
     #[serde(default)]
     pub times: Option<u32>,
@@ -123,6 +131,8 @@ pub struct LoggedRequest {
     pub path: String,
     pub query: String,
     pub status: u16,
+    /// An injected fault shaped this answer (or its timing), so tests can check their premise.
+    pub faulted: bool,
 }
 
 /// What the request pipeline should do with one request.
@@ -132,6 +142,10 @@ pub struct FaultPlan {
     pub status: Option<u16>,
     pub malformed: bool,
     pub after: bool,
+    pub detached: bool,
+    pub answer_after: Duration,
+    /// Some fault matched.
+    pub faulted: bool,
 }
 
 #[derive(Debug)]
@@ -278,6 +292,9 @@ impl AppState {
             plan.status = plan.status.or(f.status);
             plan.malformed |= f.malformed;
             plan.after |= f.after;
+            plan.detached |= f.detached;
+            plan.answer_after += Duration::from_millis(f.answer_after_ms);
+            plan.faulted = true;
             if let Some(n) = f.times.as_mut() {
                 *n = n.saturating_sub(1);
             }

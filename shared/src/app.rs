@@ -185,15 +185,13 @@ impl FromEnv for App {
     }
 }
 
-/// The action functions also keep the idempotency ledger (`IDEMPOTENCY_TABLE`).
+/// The action functions also keep the idempotency ledger (`IDEMPOTENCY_TABLE`) and the
+/// exactly-once engine's clock.
 pub struct ActionApp<L = crate::actions::ledger::DynamoLedger> {
     pub app: App,
     pub ledger: L,
+    pub timing: crate::actions::once::Timing,
 }
-
-/// Actions get longer than lookups: a refund is an order read, a refunds read, a quote and
-/// the refund itself, and Gladly waits up to 15 s.
-pub const ACTION_DEADLINE: Duration = Duration::from_secs(12);
 
 impl FromEnv for ActionApp {
     async fn from_env() -> Result<Self, ConfigError> {
@@ -203,7 +201,11 @@ impl FromEnv for ActionApp {
             .ok_or(ConfigError::MissingEnv("IDEMPOTENCY_TABLE"))?;
         let app = App::from_env().await?;
         let ledger = crate::actions::ledger::DynamoLedger::connect(table.trim(), None).await;
-        Ok(ActionApp { app, ledger })
+        Ok(ActionApp {
+            app,
+            ledger,
+            timing: crate::actions::once::Timing::default(),
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! The lambda_http edge: a request becomes plain data, and every error becomes exactly one
 //! status and body, from the contract's table. Nothing else decides status codes.
 
+use crate::actions::once::Outcome;
 use crate::auth::AuthError;
 use crate::bigcommerce::BcError;
 use crate::config::ConfigError;
@@ -157,6 +158,32 @@ impl From<LookupError> for ApiError {
     }
 }
 
+/// The one place an action's outcome becomes a status and Gladly's shape: 200 done; 400 keeps
+/// the form open (fixable input, nothing done for a passing reason, or not yet confirmed, so
+/// the same `requestId` can be sent again); 406 closes it (not possible).
+pub fn outcome_response(o: &Outcome) -> Response<Body> {
+    let general = |message: &str, detail: &str| json!({ "message": message, "detail": detail });
+    match o {
+        Outcome::Done { message, detail } => {
+            json_response(200, &json!({ "message": message, "detail": detail }))
+        }
+        Outcome::Invalid { errors } => {
+            let mut list = vec![general(
+                "Please check the form; nothing was changed.",
+                "Fix the fields marked and submit again.",
+            )];
+            list.extend(errors.iter().map(|e| json!(e)));
+            json_response(400, &json!({ "errors": list }))
+        }
+        Outcome::NothingDone { message, detail } | Outcome::Uncertain { message, detail } => {
+            json_response(400, &json!({ "errors": [general(message, detail)] }))
+        }
+        Outcome::Refused { message, detail } => {
+            json_response(406, &json!({ "errors": [general(message, detail)] }))
+        }
+    }
+}
+
 pub fn json_response(status: u16, body: &impl Serialize) -> Response<Body> {
     let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_string());
     let mut resp = Response::new(Body::Text(text));
@@ -195,6 +222,29 @@ mod tests {
         }
         assert_eq!(ApiError::from(BcError::Timeout).status(), 503);
         assert_eq!(ApiError::from(BcError::Unauthorized).status(), 500);
+    }
+
+    #[test]
+    fn outcomes_map_to_gladly_statuses_and_shapes() {
+        use crate::actions::input::FieldError;
+        let status = |o: &Outcome| outcome_response(o).status().as_u16();
+        assert_eq!(status(&Outcome::done("m", "d")), 200);
+        assert_eq!(status(&Outcome::nothing_done("m", "d")), 400);
+        assert_eq!(status(&Outcome::uncertain("m", "d")), 400);
+        assert_eq!(status(&Outcome::refused("m", "d")), 406);
+        let invalid = Outcome::invalid(vec![FieldError {
+            attr: "amount".into(),
+            code: "too_large".into(),
+            detail: "Max $1.00".into(),
+        }]);
+        let r = outcome_response(&invalid);
+        assert_eq!(r.status(), 400);
+        let v: serde_json::Value = serde_json::from_slice(r.body().as_ref()).unwrap_or_default();
+        assert!(v["errors"][0]["message"].is_string() && v["errors"][0]["detail"].is_string());
+        assert_eq!(
+            v["errors"][1],
+            json!({"attr": "amount", "code": "too_large", "detail": "Max $1.00"})
+        );
     }
 
     #[test]

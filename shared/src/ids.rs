@@ -68,6 +68,41 @@ impl fmt::Display for ShopperId {
     }
 }
 
+/// The id a form mints for its submit (`actionUrl`), which makes the submit exactly-once.
+/// Parsed once at the edge: 8 to 64 of `A-Z a-z 0-9 - _`, so it can never contain the `:` of
+/// the ledger's lock keys or the `]` that would end a marker early.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(String);
+
+impl RequestId {
+    pub fn parse(s: &str) -> Option<Self> {
+        ((8..=64).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| RequestId(s.to_string()))
+    }
+
+    /// A fresh id: 32 lower-case hex characters (a random UUID, 122 random bits).
+    pub fn new_random() -> Self {
+        RequestId(uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first characters, enough for an agent or operator to tell two requests apart.
+    pub fn short(&self) -> &str {
+        &self.0[..8.min(self.0.len())]
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Enough to refuse garbage before it reaches a query string; BigCommerce judges the rest.
 pub fn looks_like_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
@@ -114,6 +149,23 @@ mod tests {
         ] {
             assert_eq!(ShopperId::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn request_ids() {
+        assert!(RequestId::parse("0123456789abcdef").is_some());
+        assert!(RequestId::parse("app-platform_call-1").is_some());
+        for bad in [
+            "short",
+            "has:colon1",
+            "bracket]]x",
+            &"x".repeat(65),
+            "spa ce 123",
+            "é1234567",
+        ] {
+            assert_eq!(RequestId::parse(bad), None, "{bad}");
+        }
+        assert_eq!(RequestId::new_random().as_str().len(), 32);
     }
 
     #[test]

@@ -287,7 +287,7 @@ async fn validation_errors_name_the_field_and_refund_nothing() {
     )
     .await;
     assert_eq!(resp.status(), 400);
-    assert_eq!(json_of(&resp)["errors"][0]["attr"], "value");
+    assert_eq!(json_of(&resp)["errors"][1]["attr"], "value");
     let resp = cancel_order::handle(
         &app,
         signed(
@@ -299,7 +299,7 @@ async fn validation_errors_name_the_field_and_refund_nothing() {
     )
     .await;
     assert_eq!(resp.status(), 400);
-    assert_eq!(json_of(&resp)["errors"][0]["attr"], "reason");
+    assert_eq!(json_of(&resp)["errors"][1]["attr"], "reason");
 }
 
 #[tokio::test]
@@ -320,7 +320,7 @@ async fn store_credit_for_accounts_and_plain_json_callers() {
     )
     .await;
     assert_eq!(status, 400);
-    assert_eq!(v["errors"][0]["attr"], "destination");
+    assert_eq!(v["errors"][1]["attr"], "destination");
 }
 
 #[tokio::test]
@@ -418,13 +418,24 @@ async fn a_lost_answer_after_bigcommerce_refunded_never_refunds_twice() {
     // BigCommerce makes the refund but the answer is a 502.
     fault(&sb, json!({"route": "POST /v3/orders/{id}/payment_actions/refunds", "status": 502, "after": true, "times": 1})).await;
     let body = json!({"qty_1001": "2", "reason": "damaged"});
+    clear_log(&sb).await;
     let (status, v) = submit_refund(&app, &path, &body).await;
-    assert_eq!(status, 503, "{v}");
+    assert_eq!(
+        faulted(&sb).await,
+        1,
+        "premise: the refund was answered with the fault"
+    );
+    assert_eq!(status, 400, "uncertain keeps the form open: {v}");
     assert!(v["errors"][0]["message"]
         .as_str()
-        .is_some_and(|m| m.contains("safe")));
-    // Gladly (or the agent) retries: the earlier refund is found, not repeated.
+        .is_some_and(|m| m.contains("may still go through")));
+    // Sent again at once: not settled yet, so nothing is done and the agent is told to wait.
     clear_log(&sb).await;
+    let (status, v) = submit_refund(&app, &path, &body).await;
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(refund_posts(&sb).await, 0);
+    // Once BigCommerce must have finished: the earlier refund is found, not repeated.
+    tokio::time::sleep(app.timing.settle_after).await;
     let (status, v) = submit_refund(&app, &path, &body).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["message"], "Refunded $28.00 on order #101");
@@ -447,7 +458,13 @@ async fn a_5xx_before_bigcommerce_acted_is_retried_once_safely() {
     )
     .await;
     let body = json!({"qty_1002": "1", "reason": "wrong_item"});
-    assert_eq!(submit_refund(&app, &path, &body).await.0, 503);
+    assert_eq!(submit_refund(&app, &path, &body).await.0, 400);
+    assert_eq!(
+        bc_refunds(&sb, 101).await["data"],
+        json!([]),
+        "premise: nothing landed"
+    );
+    tokio::time::sleep(app.timing.settle_after).await;
     let (status, v) = submit_refund(&app, &path, &body).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(
@@ -490,6 +507,7 @@ async fn ten_concurrent_submits_of_one_form_make_exactly_one_refund() {
         shared::app::ActionApp {
             app: app(&sb).await,
             ledger,
+            timing: test_timing(),
         }
     };
     let mut apps = Vec::new();
@@ -593,8 +611,9 @@ async fn a_promotion_left_without_its_code_is_finished_on_retry() {
         create_discount::handle(&app, signed("POST", path, body, SIGNING_KEY))
             .await
             .status(),
-        503
+        400
     );
+    tokio::time::sleep(app.timing.settle_after).await;
     let resp = create_discount::handle(&app, signed("POST", path, body, SIGNING_KEY)).await;
     assert_eq!(resp.status(), 200, "{}", json_of(&resp));
     assert_eq!(

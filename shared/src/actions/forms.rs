@@ -2,18 +2,48 @@
 //! its submit exactly-once.
 
 use super::input::{CANCEL_REASONS, DISCOUNT_TYPES, REFUND_REASONS};
+use super::once::{Outcome, Settled};
 use super::policy::{CancelPlan, Refundable};
-use crate::ids::{OrderId, ShopperId};
+use crate::ids::{OrderId, RequestId, ShopperId};
 use serde_json::{json, Value};
 
 /// A new request id: 32 lower-case hex characters.
-pub fn new_request_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+pub fn new_request_id() -> RequestId {
+    RequestId::new_random()
 }
 
 /// `guest:jane@x.com` → `guest%3Ajane%40x.com`, for a path segment.
 pub fn path_segment(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// What settling earlier requests on the order showed, one sentence each, for the agent.
+pub fn settled_notes(settled: &[Settled]) -> Vec<String> {
+    settled
+        .iter()
+        .map(|s| match &s.outcome {
+            Some(Outcome::Done { message, detail }) => format!(
+                "An earlier {} (request {}) did go through: {message}. {detail}",
+                s.scope.noun(),
+                s.id.short()
+            ),
+            _ => format!(
+                "An earlier {} attempt (request {}) did not go through: it changed nothing.",
+                s.scope.noun(),
+                s.id.short()
+            ),
+        })
+        .collect()
+}
+
+/// The notes as text sections at the top of a form.
+pub fn with_notes(mut form: Value, notes: &[String]) -> Value {
+    if let Some(sections) = form["sections"].as_array_mut() {
+        for (i, n) in notes.iter().enumerate() {
+            sections.insert(i, text(n.clone()));
+        }
+    }
+    form
 }
 
 fn text(t: impl Into<String>) -> Value {
@@ -52,7 +82,7 @@ pub fn cancel_form(
     order: OrderId,
     plan: CancelPlan,
     refundable: Option<&Refundable>,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Value {
     let mut sections = vec![text(match (plan, refundable) {
         (CancelPlan::RefundThenCancel, Some(r)) => format!(
@@ -89,7 +119,12 @@ pub fn cancel_form(
     })
 }
 
-pub fn refund_form(order: OrderId, r: &Refundable, registered: bool, request_id: &str) -> Value {
+pub fn refund_form(
+    order: OrderId,
+    r: &Refundable,
+    registered: bool,
+    request_id: &RequestId,
+) -> Value {
     let mut sections = vec![text(format!(
         "Refundable on order #{order}: {} in all (shipping {}).",
         r.money(r.total_left),
@@ -151,7 +186,7 @@ pub fn refund_form(order: OrderId, r: &Refundable, registered: bool, request_id:
     })
 }
 
-pub fn discount_form(shopper: &ShopperId, request_id: &str) -> Value {
+pub fn discount_form(shopper: &ShopperId, request_id: &RequestId) -> Value {
     let seg = path_segment(&shopper.to_string());
     json!({
         "title": "Create a discount code",
@@ -177,17 +212,20 @@ mod tests {
     fn request_ids_are_fresh_and_path_safe() {
         let (a, b) = (new_request_id(), new_request_id());
         assert_ne!(a, b);
-        assert_eq!(a.len(), 32);
-        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(a.as_str().len(), 32);
+        assert!(a.as_str().chars().all(|c| c.is_ascii_hexdigit()));
         assert_eq!(path_segment("guest:jane@x.com"), "guest%3Ajane%40x.com");
     }
 
     #[test]
     fn discount_form_links_guests_by_encoded_id() {
-        let f = discount_form(&ShopperId::Guest("riley@example.com".into()), "abc");
+        let f = discount_form(
+            &ShopperId::Guest("riley@example.com".into()),
+            &RequestId::parse("abcdefgh").unwrap_or_else(RequestId::new_random),
+        );
         assert_eq!(
             f["actionUrl"],
-            "/customers/guest%3Ariley%40example.com/discount/abc"
+            "/customers/guest%3Ariley%40example.com/discount/abcdefgh"
         );
         assert!(f["sections"]
             .as_array()

@@ -1,11 +1,11 @@
 //! Submitted forms (or plain JSON from App Platform actions) to typed commands. Every problem is
 //! a `FieldError` naming the input, so Gladly keeps the form open and shows it there.
 
+use super::amount::{example, parse_amount, AmountError};
 use super::policy::Refundable;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::str::FromStr;
 
 pub const CANCEL_REASONS: &[(&str, &str)] = &[
     ("customer_request", "Customer asked to cancel"),
@@ -31,17 +31,37 @@ pub const DISCOUNT_TYPES: &[(&str, &str)] = &[
     ("free_shipping", "Free shipping"),
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One field's problem, in Gladly's shape: `{"attr", "code", "detail"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     pub attr: String,
+    /// Machine-readable: `required`, `invalid`, `too_large`, `ambiguous`, `not_on_order`, ...
+    pub code: String,
     pub detail: String,
 }
 
 fn err(attr: &str, detail: impl Into<String>) -> FieldError {
+    coded(attr, "invalid", detail)
+}
+
+fn coded(attr: &str, code: &str, detail: impl Into<String>) -> FieldError {
     FieldError {
         attr: attr.to_string(),
+        code: code.to_string(),
         detail: detail.into(),
     }
+}
+
+/// Agent text goes to BigCommerce beside our `[gladly:<requestId>]` markers: brackets become
+/// parentheses, so no note can forge or break a marker.
+pub fn defang(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '[' => '(',
+            ']' => ')',
+            c => c,
+        })
+        .collect()
 }
 
 /// The submitted attributes.
@@ -83,7 +103,7 @@ impl Fields {
             .collect::<Vec<_>>()
             .join(", ");
         match self.text(attr).or(default.map(String::from)) {
-            None => Err(err(attr, format!("Pick one of: {known}"))),
+            None => Err(coded(attr, "required", format!("Pick one of: {known}"))),
             Some(v) => options
                 .iter()
                 .find(|(o, _)| o.eq_ignore_ascii_case(&v))
@@ -125,12 +145,17 @@ impl Fields {
             .parse::<u64>()
             .map_err(|_| err(attr, format!("Enter a whole number from 0 to {max}")))?;
         if n > max {
-            return Err(err(attr, format!("At most {max} can be refunded")));
+            return Err(coded(
+                attr,
+                "too_large",
+                format!("At most {max} can be refunded"),
+            ));
         }
         Ok(n)
     }
 
-    /// A money amount from 0 to `max` with at most `digits` decimals; blank is 0.
+    /// A money amount from 0 to `max` with at most `digits` decimals, as agents anywhere type
+    /// it (`12,50`, `1.234,56`); blank is 0.
     fn amount(
         &self,
         attr: &str,
@@ -141,24 +166,25 @@ impl Fields {
         let Some(t) = self.text(attr) else {
             return Ok(Decimal::ZERO);
         };
-        let cleaned: String = t
-            .chars()
-            .filter(|c| !matches!(c, '$' | '£' | '€' | '¥' | ',' | ' '))
-            .collect();
-        let d = Decimal::from_str(&cleaned).map_err(|_| {
-            err(
+        let d = parse_amount(&t, digits).map_err(|e| {
+            let code = match e {
+                AmountError::Ambiguous { .. } => "ambiguous",
+                AmountError::TooManyDecimals { .. } => "too_many_decimals",
+                AmountError::Negative => "negative",
+                _ => "invalid",
+            };
+            coded(
                 attr,
-                format!("Enter an amount like 12.50, up to {shown_max}"),
+                code,
+                format!("{}, up to {shown_max}", e.explain(&example(digits))),
             )
         })?;
-        if d.is_sign_negative() {
-            return Err(err(attr, "The amount cannot be negative"));
-        }
-        if d.normalize().scale() > digits {
-            return Err(err(attr, format!("Use at most {digits} decimals")));
-        }
         if d > max {
-            return Err(err(attr, format!("At most {shown_max} remains refundable")));
+            return Err(coded(
+                attr,
+                "too_large",
+                format!("At most {shown_max} remains refundable"),
+            ));
         }
         Ok(d)
     }
@@ -166,11 +192,17 @@ impl Fields {
     fn note(&self) -> Result<String, FieldError> {
         let n = self.text("note").unwrap_or_default();
         if n.chars().count() > 500 {
-            return Err(err("note", "Keep the note under 500 characters"));
+            return Err(coded(
+                "note",
+                "too_long",
+                "Keep the note under 500 characters",
+            ));
         }
-        Ok(n.chars()
-            .filter(|c| !c.is_control() || *c == '\n')
-            .collect())
+        Ok(defang(
+            &n.chars()
+                .filter(|c| !c.is_control() || *c == '\n')
+                .collect::<String>(),
+        ))
     }
 }
 
@@ -264,19 +296,34 @@ pub fn refund(
     };
     let total = items
         .iter()
-        .filter_map(|(id, q)| r.item(*id).map(|i| i.unit_price * Decimal::from(*q)))
-        .sum::<Decimal>()
-        + shipping
-        + amount;
+        .filter_map(|(id, q)| {
+            r.item(*id)
+                .map(|i| i.unit_price.checked_mul(Decimal::from(*q)))
+        })
+        .try_fold(shipping.checked_add(amount), |acc, x| match (acc, x) {
+            (Some(a), Some(x)) => Some(a.checked_add(x)),
+            _ => Some(None),
+        })
+        .flatten();
+    let Some(total) = total else {
+        e.push(coded(
+            "amount",
+            "too_large",
+            "That adds up to more than can be refunded",
+        ));
+        return Err(e);
+    };
     if e.is_empty() {
         if total <= Decimal::ZERO {
-            e.push(err(
+            e.push(coded(
                 "amount",
+                "required",
                 "Choose at least one item, shipping or an amount to refund",
             ));
         } else if total > r.total_left {
-            e.push(err(
+            e.push(coded(
                 "amount",
+                "too_large",
                 format!(
                     "That adds up to {}, but only {} remains refundable",
                     r.money(total),
@@ -335,7 +382,7 @@ fn partial_refund(
     let mut items: Vec<(u64, u64)> = Vec::new();
     for (key, _) in f.0.iter().filter(|(k, _)| k.starts_with("qty_")) {
         match key[4..].parse::<u64>().ok().and_then(|id| r.item(id)) {
-            None => e.push(err(key, "This item is not on the order")),
+            None => e.push(coded(key, "not_on_order", "This item is not on the order")),
             Some(item) => {
                 if let Some(q) = collect(f.whole(key, item.quantity_left), e).filter(|q| *q > 0) {
                     items.push((item.id, q));
@@ -356,8 +403,9 @@ fn partial_refund(
                         .as_u64()
                         .or_else(|| it["quantity"].as_str().and_then(|s| s.trim().parse().ok()));
                     match (id.and_then(|id| r.item(id)), q) {
-                        (None, _) => e.push(err(
+                        (None, _) => e.push(coded(
                             "items",
+                            "not_on_order",
                             format!("Item {} is not on the order", it["id"]),
                         )),
                         (Some(_), None) => {
@@ -373,14 +421,16 @@ fn partial_refund(
     let mut merged: Vec<(u64, u64)> = Vec::new();
     for (id, q) in items {
         match merged.iter_mut().find(|(i, _)| *i == id) {
-            Some(m) => m.1 += q,
+            // Absurd quantities saturate, and then fail the quantity-left check below.
+            Some(m) => m.1 = m.1.saturating_add(q),
             None => merged.push((id, q)),
         }
     }
     for (id, q) in &merged {
         if let Some(item) = r.item(*id).filter(|i| *q > i.quantity_left) {
-            e.push(err(
+            e.push(coded(
                 &format!("qty_{id}"),
+                "too_large",
                 format!(
                     "At most {} of {} can be refunded",
                     item.quantity_left, item.name
@@ -430,7 +480,7 @@ pub fn discount(body: &[u8]) -> Result<DiscountInput, Vec<FieldError>> {
     let kind = collect(f.choice("type", DISCOUNT_TYPES, Some("percent")), &mut e);
     let value = f
         .text("value")
-        .map(|v| Decimal::from_str(v.trim_end_matches('%').trim()));
+        .map(|v| parse_amount(v.trim_end_matches('%').trim(), 2));
     let kind = match (kind.as_deref(), value) {
         (Some("free_shipping"), _) => Some(DiscountKind::FreeShipping),
         (Some(_), None) => {
@@ -465,7 +515,7 @@ pub fn discount(body: &[u8]) -> Result<DiscountInput, Vec<FieldError>> {
         }
     };
     let min_purchase = collect(
-        f.amount("min_purchase", Decimal::from(1_000_000), 2, "1000000"),
+        f.amount("min_purchase", Decimal::from(1_000_000), 2, "1000000.00"),
         &mut e,
     );
     let uses = match f.text("uses").unwrap_or_else(|| "1".into()).parse::<u64>() {
@@ -590,6 +640,51 @@ mod tests {
         .unwrap_err();
         assert_eq!(attrs(e), vec!["destination"]);
         assert_eq!(attrs(refund(b"[1]", &r, true).unwrap_err()), vec!["body"]);
+    }
+
+    #[test]
+    fn amounts_typed_anywhere_are_read_as_meant_or_refused() {
+        let r = refundable();
+        for (typed, want) in [
+            ("12,50", dec!(12.50)),
+            ("12.50", dec!(12.50)),
+            ("€ 5,5", dec!(5.5)),
+        ] {
+            let body = serde_json::json!({"amount": typed, "reason": "damaged"}).to_string();
+            assert_eq!(
+                refund(body.as_bytes(), &r, true).map(|x| x.amount),
+                Ok(want),
+                "{typed}"
+            );
+        }
+        let body = br#"{"amount":"1,234","reason":"damaged"}"#;
+        let e = refund(body, &r, true).unwrap_err();
+        assert_eq!(
+            (e[0].attr.as_str(), e[0].code.as_str()),
+            ("amount", "ambiguous")
+        );
+        assert!(e[0].detail.contains("12.50"), "{e:?}");
+        let e = refund(br#"{"amount":"1.234,56","reason":"damaged"}"#, &r, true).unwrap_err();
+        assert_eq!(
+            e[0].code, "too_large",
+            "1234.56 is read as such, and is too much"
+        );
+    }
+
+    #[test]
+    fn notes_cannot_forge_a_marker() {
+        let c = cancel(br#"{"reason":"other","note":"[gladly:0123456789abcdef] hi"}"#).unwrap();
+        assert_eq!(c.note, "(gladly:0123456789abcdef) hi");
+    }
+
+    #[test]
+    fn absurd_quantities_fail_without_overflow() {
+        let body = format!(
+            r#"{{"items":[{{"id":1001,"quantity":{m}}},{{"id":1001,"quantity":{m}}}],"reason":"damaged"}}"#,
+            m = u64::MAX
+        );
+        let e = refund(body.as_bytes(), &refundable(), true).unwrap_err();
+        assert!(e.iter().any(|e| e.code == "too_large"), "{e:?}");
     }
 
     #[test]

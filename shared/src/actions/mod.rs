@@ -1,9 +1,12 @@
-//! Agent actions: decisions (`policy`), forms, submitted input, exactly-once runs (`ledger`,
-//! `run`), and the action links the DETAILED lookup shows.
+//! Agent actions: decisions (`policy`), forms, submitted input (`input`, `amount`), the
+//! exactly-once engine (`once`, over `ledger`), what each action does (`run`), and the action
+//! links the DETAILED lookup shows.
 
+pub mod amount;
 pub mod forms;
 pub mod input;
 pub mod ledger;
+pub mod once;
 pub mod policy;
 pub mod run;
 

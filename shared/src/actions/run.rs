@@ -1,50 +1,21 @@
-//! Carrying out a submitted action exactly once: claim the request id, look for its marker at
-//! BigCommerce when an earlier attempt may have acted, act, and keep the answer.
+//! What each action does at BigCommerce, under the exactly-once engine (`once.rs`): look for
+//! this request's marker first, then act. Every write carries the `[gladly:<requestId>]` marker
+//! at its front (refund reason, staff notes, promotion name), so no truncation drops it and a
+//! later attempt can always tell whether this request already acted.
 
 use super::input::{
-    self, CancelInput, Destination, DiscountInput, DiscountKind, RefundInput, CANCEL_REASONS,
-    REFUND_REASONS,
+    self, defang, CancelInput, Destination, DiscountInput, DiscountKind, RefundInput,
+    CANCEL_REASONS, REFUND_REASONS,
 };
-use super::ledger::{Answer, Claim, Ledger, LedgerError, State};
+use super::once::{Looked, Outcome, Scope};
 use super::policy::{self, CancelPlan, Refundable};
-use crate::bigcommerce::models::{Refund, RefundPayment};
+use crate::bigcommerce::models::{Order, Refund, RefundPayment};
 use crate::bigcommerce::{BcError, StoreActions};
-use crate::ids::{OrderId, ShopperId};
+use crate::ids::{OrderId, RequestId, ShopperId};
 use crate::money::{Currency, Money};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::time::Duration;
-
-/// A claim older than this with no answer belongs to an attempt that died.
-pub const LEASE_MS: i64 = 60_000;
-/// How long a duplicate waits for the first attempt's answer.
-pub const WAIT_FOR_FIRST: Duration = Duration::from_secs(10);
-
-/// How an attempt ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// Finished (possibly earlier): the answer is final and kept.
-    Done(Answer),
-    /// Nothing was changed at BigCommerce: the claim is released, the form may be sent again.
-    NothingDone(Answer),
-    /// BigCommerce may or may not have acted: the next attempt checks before acting.
-    Uncertain(Answer),
-}
-
-pub fn ok(message: impl Into<String>, detail: impl Into<String>) -> Answer {
-    Answer {
-        status: 200,
-        body: json!({ "message": message.into(), "detail": detail.into() }),
-    }
-}
-
-pub fn refusal(status: u16, message: impl Into<String>) -> Answer {
-    Answer {
-        status,
-        body: json!({ "errors": [{ "message": message.into() }] }),
-    }
-}
 
 /// Money as BigCommerce's v3 bodies take it: a JSON number, rounded to the currency.
 fn wire(d: Decimal, currency: &Currency) -> Value {
@@ -56,94 +27,56 @@ fn wire(d: Decimal, currency: &Currency) -> Value {
         .unwrap_or(Value::Null)
 }
 
-/// The marker an action leaves at BigCommerce (refund reason, promotion name).
-pub fn marker(request_id: &str) -> String {
-    format!("[gladly:{request_id}]")
+/// The marker an action leaves at BigCommerce.
+pub fn marker(id: &RequestId) -> String {
+    format!("[gladly:{id}]")
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+/// `[gladly:<id>] text`, cut to `max` characters from the end, so the marker always survives.
+pub fn marked(id: &RequestId, text: &str, max: usize) -> String {
+    format!("{} {}", marker(id), text.trim())
+        .chars()
+        .take(max)
+        .collect::<String>()
+        .trim_end()
+        .to_string()
 }
 
-fn unavailable(e: &BcError) -> Answer {
-    refusal(
-        503,
-        format!("BigCommerce did not answer ({e}); nothing was changed. Try again."),
+/// BigCommerce answered nothing usable before anything was sent, or refused to start: nothing
+/// changed, the same form may be sent again.
+fn unavailable(e: &BcError) -> Outcome {
+    match e {
+        BcError::Unauthorized | BcError::Forbidden => Outcome::refused(
+            format!("{e}; nothing was changed."),
+            "The store's BigCommerce API account needs the Orders (modify) and Marketing (modify) scopes; ask the store admin.",
+        ),
+        BcError::NotSent => Outcome::nothing_done(
+            "BigCommerce was slow to answer, so nothing was sent; nothing was changed.",
+            "Submit the form again.",
+        ),
+        _ => Outcome::nothing_done(
+            format!("BigCommerce did not answer ({e}); nothing was changed."),
+            "Submit the form again in a moment.",
+        ),
+    }
+}
+
+/// A write that may or may not have landed.
+fn not_confirmed(e: &BcError, what: &str) -> Outcome {
+    Outcome::uncertain(
+        format!("BigCommerce did not confirm {what} ({e}); it may still go through."),
+        "Submit this same form again in a little while: it checks what happened first and never does it twice.",
     )
 }
 
-fn uncertain(e: &BcError, what: &str) -> Outcome {
-    Outcome::Uncertain(refusal(
-        503,
-        format!("BigCommerce did not confirm {what} ({e}). Submitting the same form again is safe: it checks what happened first."),
-    ))
-}
-
-/// Runs `act` at most once per request id. `act(settle)` is told whether an earlier attempt may
-/// have acted, so it must look for its marker before acting again.
-pub async fn once<L, F, Fut>(
-    ledger: &L,
-    request_id: &str,
-    scope: &str,
-    act: F,
-) -> Result<Answer, LedgerError>
-where
-    L: Ledger,
-    F: Fn(bool) -> Fut,
-    Fut: std::future::Future<Output = Outcome>,
-{
-    let started = tokio::time::Instant::now();
-    let settle = loop {
-        match ledger.claim(request_id, scope, now_ms()).await? {
-            Claim::Won => break false,
-            Claim::Lost(r) if r.scope != scope => {
-                return Ok(refusal(
-                    406,
-                    "This form was opened for a different action; close it and open it again.",
-                ));
-            }
-            Claim::Lost(r) => {
-                match r.state {
-                    State::Done(answer) => return Ok(answer),
-                    State::Uncertain => {
-                        if ledger
-                            .take_over(request_id, r.claimed_at_ms, now_ms())
-                            .await?
-                        {
-                            break true;
-                        }
-                    }
-                    State::Pending if now_ms() - r.claimed_at_ms > LEASE_MS => {
-                        if ledger
-                            .take_over(request_id, r.claimed_at_ms, now_ms())
-                            .await?
-                        {
-                            break true;
-                        }
-                    }
-                    State::Pending => {
-                        if started.elapsed() > WAIT_FOR_FIRST {
-                            return Ok(refusal(503, "The same request is still being carried out; look again in a moment."));
-                        }
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                }
-            }
+/// The outcome of a write that failed: refused, not sent, or unknown.
+fn write_failed(e: &BcError, what: &str, refused: impl FnOnce(&str) -> Outcome) -> Outcome {
+    match e {
+        BcError::Rejected { message, .. } => refused(message),
+        BcError::RateLimited | BcError::NotSent | BcError::Unauthorized | BcError::Forbidden => {
+            unavailable(e)
         }
-    };
-    match act(settle).await {
-        Outcome::Done(answer) => {
-            ledger.complete(request_id, &answer).await?;
-            Ok(answer)
-        }
-        Outcome::NothingDone(answer) => {
-            ledger.release(request_id).await?;
-            Ok(answer)
-        }
-        Outcome::Uncertain(answer) => {
-            ledger.mark_uncertain(request_id).await?;
-            Ok(answer)
-        }
+        _ => not_confirmed(e, what),
     }
 }
 
@@ -169,23 +102,41 @@ fn describe_payments(payments: &[RefundPayment]) -> String {
         .join(" and ")
 }
 
-fn refund_answer(order: OrderId, refund: &Refund, currency: &Currency, reason: &str) -> Answer {
+fn refund_answer(order: OrderId, refund: &Refund, currency: &Currency, reason: &str) -> Outcome {
     let amount = Money::new(refund.total_amount, currency.clone());
-    ok(
+    Outcome::done(
         format!("Refunded {amount} on order #{order}"),
         format!(
-            "To {}. Reason: {reason}.",
+            "{amount} to {}. Reason: {reason}.",
             describe_payments(&refund.payments)
         ),
     )
 }
 
-/// The refund this request made earlier, if any.
-fn ours<'a>(refunds: &'a [Refund], request_id: &str) -> Option<&'a Refund> {
-    let m = marker(request_id);
+/// The refund this request made, if any.
+fn ours<'a>(refunds: &'a [Refund], id: &RequestId) -> Option<&'a Refund> {
+    let m = marker(id);
     refunds
         .iter()
         .find(|r| r.reason.contains(&m) || r.items.iter().any(|i| i.reason.contains(&m)))
+}
+
+/// The refund's reason as the agent wrote it, without our marker.
+fn reason_of(refund: &Refund, id: &RequestId) -> String {
+    let r = if refund.reason.is_empty() {
+        refund
+            .items
+            .first()
+            .map(|i| i.reason.as_str())
+            .unwrap_or("")
+    } else {
+        refund.reason.as_str()
+    };
+    r.replace(&marker(id), "").trim().to_string()
+}
+
+fn currency_of(o: &Order) -> Currency {
+    Currency::new(o.currency()).unwrap_or_else(Currency::usd)
 }
 
 /// Quote, check, pick the method, refund. Nothing before the final POST moves money.
@@ -195,17 +146,9 @@ async fn do_refund<S: StoreActions>(
     r: &Refundable,
     req: &RefundInput,
     reason_text: &str,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Outcome {
-    let reason = format!("{reason_text} {}", marker(request_id));
-    let reason: String = reason
-        .chars()
-        .rev()
-        .take(1000)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let reason = marked(request_id, reason_text, 1000);
     let mut items: Vec<Value> = req
         .items
         .iter()
@@ -223,22 +166,22 @@ async fn do_refund<S: StoreActions>(
     let quote = match store.refund_quote(order, &items).await {
         Ok(q) => q,
         Err(BcError::Rejected { message, .. }) => {
-            return Outcome::NothingDone(refusal(
-                406,
+            return Outcome::refused(
                 format!("BigCommerce refused the refund: {message}. Nothing was refunded."),
-            ))
+                "Reopen the form to see what remains refundable.",
+            )
         }
-        Err(e) => return Outcome::NothingDone(unavailable(&e)),
+        Err(e) => return unavailable(&e),
     };
     if quote.total_refund_amount != req.total {
-        return Outcome::NothingDone(refusal(
-            406,
+        return Outcome::refused(
             format!(
                 "BigCommerce quotes {} for this refund, not the {} asked; nothing was refunded. Reopen the form to see what remains.",
                 r.money(quote.total_refund_amount),
                 r.money(req.total)
             ),
-        ));
+            "Nothing was refunded.",
+        );
     }
     let wanted = |m: &Vec<RefundPayment>| match req.destination {
         Destination::StoreCredit => m.iter().all(|p| p.provider_id == "storecredit"),
@@ -256,19 +199,19 @@ async fn do_refund<S: StoreActions>(
         } else {
             "the original payment"
         };
-        return Outcome::NothingDone(refusal(
-            406,
+        return Outcome::refused(
             format!(
                 "BigCommerce offers no way to refund this order to {to}; nothing was refunded."
             ),
-        ));
+            "Pick the other destination, or refund in the BigCommerce control panel.",
+        );
     };
     let paid: Decimal = method.iter().map(|p| p.amount).sum();
     if paid != quote.total_refund_amount {
-        return Outcome::NothingDone(refusal(
-            406,
+        return Outcome::refused(
             "BigCommerce's refund options do not add up to its quote; nothing was refunded.",
-        ));
+            "Refund in the BigCommerce control panel.",
+        );
     }
     let payments: Vec<Value> = method
         .iter()
@@ -285,14 +228,14 @@ async fn do_refund<S: StoreActions>(
             if refund.total_amount.is_zero() {
                 refund.total_amount = paid;
             }
-            Outcome::Done(refund_answer(order, &refund, &r.currency, reason_text))
+            refund_answer(order, &refund, &r.currency, reason_text)
         }
-        Err(BcError::Rejected { message, .. }) => Outcome::NothingDone(refusal(
-            406,
-            format!("BigCommerce refused the refund: {message}. Nothing was refunded."),
-        )),
-        Err(BcError::RateLimited) => Outcome::NothingDone(unavailable(&BcError::RateLimited)),
-        Err(e) => uncertain(&e, "the refund"),
+        Err(e) => write_failed(&e, "the refund", |message| {
+            Outcome::refused(
+                format!("BigCommerce refused the refund: {message}. Nothing was refunded."),
+                "Reopen the form to see what remains refundable.",
+            )
+        }),
     }
 }
 
@@ -303,43 +246,32 @@ pub async fn refund<S: StoreActions>(
     store: &S,
     order: OrderId,
     body: &[u8],
-    request_id: &str,
+    request_id: &RequestId,
     settle: bool,
 ) -> Outcome {
     let (o, refunds) = tokio::join!(store.order(order), store.refunds(order));
     let o = match o {
         Ok(Some(o)) => o,
-        Ok(None) => {
-            return Outcome::NothingDone(refusal(404, format!("Order #{order} does not exist")))
-        }
-        Err(e) => return Outcome::NothingDone(unavailable(&e)),
+        Ok(None) => return Outcome::refused(format!("Order #{order} does not exist."), ""),
+        Err(e) if settle => return not_confirmed(&e, "whether the earlier attempt refunded"),
+        Err(e) => return unavailable(&e),
     };
     let refunds = match refunds {
         Ok(r) => r,
-        Err(e) if settle => return uncertain(&e, "whether the earlier attempt refunded"),
-        Err(e) => return Outcome::NothingDone(unavailable(&e)),
+        Err(e) if settle => return not_confirmed(&e, "whether the earlier attempt refunded"),
+        Err(e) => return unavailable(&e),
     };
-    let currency = Currency::new(o.currency()).unwrap_or_else(Currency::usd);
+    let currency = currency_of(&o);
     if let Some(done) = ours(&refunds, request_id) {
-        let reason = done
-            .reason
-            .replace(&marker(request_id), "")
-            .trim()
-            .to_string();
-        return Outcome::Done(refund_answer(order, done, &currency, &reason));
+        return refund_answer(order, done, &currency, &reason_of(done, request_id));
     }
     if let Err(why) = policy::refund_allowed(&o) {
-        return Outcome::NothingDone(refusal(406, why));
+        return Outcome::refused(why, "Nothing was refunded.");
     }
     let r = Refundable::of(&o, &refunds);
     let req = match input::refund(body, &r, o.customer_id != 0) {
         Ok(req) => req,
-        Err(errors) => {
-            return Outcome::NothingDone(Answer {
-                status: 400,
-                body: json!({ "errors": errors }),
-            })
-        }
+        Err(errors) => return Outcome::invalid(errors),
     };
     let mut reason_text = label(REFUND_REASONS, &req.reason);
     if !req.note.is_empty() {
@@ -355,29 +287,31 @@ pub async fn cancel<S: StoreActions>(
     store: &S,
     order: OrderId,
     req: &CancelInput,
-    request_id: &str,
+    request_id: &RequestId,
     settle: bool,
 ) -> Outcome {
     let reason_text = label(CANCEL_REASONS, &req.reason);
-    let Some(o) = (match store.order(order).await {
-        Ok(o) => o,
-        Err(e) => return Outcome::NothingDone(unavailable(&e)),
-    }) else {
-        return Outcome::NothingDone(refusal(404, format!("Order #{order} does not exist")));
+    let o = match store.order(order).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return Outcome::refused(format!("Order #{order} does not exist."), ""),
+        Err(e) if settle => return not_confirmed(&e, "whether the earlier attempt cancelled"),
+        Err(e) => return unavailable(&e),
     };
-    let currency = Currency::new(o.currency()).unwrap_or_else(Currency::usd);
+    let currency = currency_of(&o);
     let refunds = if settle || policy::payment(&o) == policy::Payment::Captured {
         match store.refunds(order).await {
             Ok(r) => r,
-            Err(e) if settle => return uncertain(&e, "whether the earlier attempt refunded"),
-            Err(e) => return Outcome::NothingDone(unavailable(&e)),
+            Err(e) if settle => return not_confirmed(&e, "whether the earlier attempt refunded"),
+            Err(e) => return unavailable(&e),
         }
     } else {
         Vec::new()
     };
     let earlier = ours(&refunds, request_id).cloned();
     if o.status_id == policy::status::CANCELLED {
-        return if settle {
+        // Ours if it carries our marker, or if our refund went through before someone else
+        // cancelled it: either way this request's money moved, so it is not "nothing changed".
+        return if o.staff_notes.contains(&marker(request_id)) || earlier.is_some() {
             let detail = earlier.map(|r| {
                 format!(
                     "Refunded {} to {}.",
@@ -385,22 +319,22 @@ pub async fn cancel<S: StoreActions>(
                     describe_payments(&r.payments)
                 )
             });
-            Outcome::Done(ok(
+            Outcome::done(
                 format!("Order #{order} cancelled"),
                 detail.unwrap_or_else(|| format!("Reason: {reason_text}.")),
-            ))
+            )
         } else {
-            Outcome::NothingDone(refusal(
-                406,
+            Outcome::refused(
                 format!("Order #{order} is already cancelled."),
-            ))
+                "Nothing was changed.",
+            )
         };
     }
     // Once our own refund went through, the order reads as (partially) refunded: finish the cancel.
     let plan = match (&earlier, policy::cancel_plan(&o)) {
         (Some(_), _) => CancelPlan::StatusOnly,
         (None, Ok(p)) => p,
-        (None, Err(why)) => return Outcome::NothingDone(refusal(406, why)),
+        (None, Err(why)) => return Outcome::refused(why, "Nothing was changed."),
     };
     let mut money_note = earlier.as_ref().map(|r| {
         format!(
@@ -423,9 +357,18 @@ pub async fn cancel<S: StoreActions>(
                     note: String::new(),
                     total: r.total_left,
                 };
-                match do_refund(store, order, &r, &full, &format!("Order cancelled: {reason_text}"), request_id).await {
-                    Outcome::Done(a) => {
-                        money_note = Some(a.body["message"].as_str().map(|m| format!("{m}; {}", a.body["detail"].as_str().unwrap_or(""))).unwrap_or_default());
+                match do_refund(
+                    store,
+                    order,
+                    &r,
+                    &full,
+                    &format!("Order cancelled: {reason_text}"),
+                    request_id,
+                )
+                .await
+                {
+                    Outcome::Done { detail, .. } => {
+                        money_note = Some(format!("Refunded {detail}"));
                         moved = true;
                     }
                     other => return other,
@@ -437,15 +380,19 @@ pub async fn cancel<S: StoreActions>(
                 money_note = Some("The card authorisation was released.".into());
                 moved = true;
             }
-            Err(BcError::Rejected { message, .. }) => {
-                return Outcome::NothingDone(refusal(406, format!("BigCommerce could not release the payment: {message}. The order was not cancelled.")))
+            Err(e) => {
+                return write_failed(&e, "the release of the payment", |message| {
+                    Outcome::refused(
+                        format!("BigCommerce could not release the payment: {message}. The order was not cancelled."),
+                        "Nothing was changed.",
+                    )
+                })
             }
-            Err(e) => return uncertain(&e, "the release of the payment"),
         },
         CancelPlan::StatusOnly => {}
     }
     let notes = format!(
-        "Cancelled via Gladly {}: {reason_text}.{}{}",
+        "{} Cancelled via Gladly: {reason_text}.{}{}",
         marker(request_id),
         if req.note.is_empty() {
             String::new()
@@ -462,27 +409,37 @@ pub async fn cancel<S: StoreActions>(
         .set_status(order, policy::status::CANCELLED, Some(&notes))
         .await
     {
-        Ok(()) => Outcome::Done(ok(
+        Ok(()) => Outcome::done(
             format!("Order #{order} cancelled"),
             money_note.unwrap_or_else(|| format!("Reason: {reason_text}. Nothing was charged.")),
-        )),
-        Err(e) if moved => uncertain(&e, "the cancellation (the money part is done)"),
-        Err(BcError::Rejected { message, .. }) => Outcome::NothingDone(refusal(
-            406,
-            format!("BigCommerce refused to cancel order #{order}: {message}"),
-        )),
-        Err(e) => Outcome::NothingDone(unavailable(&e)),
+        ),
+        // The money moved and BigCommerce will not cancel: that is final, and said as it is.
+        Err(BcError::Rejected { message, .. }) if moved => Outcome::done(
+            format!("Order #{order}: money returned, but not cancelled"),
+            format!("{} BigCommerce refused to cancel the order: {message}. Change its status in the control panel.", money_note.unwrap_or_default()),
+        ),
+        // A status PUT that timed out may have landed: uncertain, whatever moved before it.
+        Err(e) => write_failed(&e, "the cancellation", |message| {
+            Outcome::refused(
+                format!("BigCommerce refused to cancel order #{order}: {message}"),
+                "Nothing was changed.",
+            )
+        }),
     }
 }
 
-/// The coupon code a request id makes: the same id always makes the same code.
-pub fn code_for(request_id: &str) -> String {
-    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-    let digest = Sha256::digest(request_id.as_bytes());
-    let tail: String = digest
-        .iter()
-        .take(8)
-        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
+/// The coupon code a request id makes: the same id always makes the same code, and the code
+/// carries 65 bits of the request's randomness (13 characters of 5 bits), so two requests
+/// practically never share one (and if they do, it is refused, never passed off as made).
+pub fn code_for(id: &RequestId) -> String {
+    const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let digest = Sha256::digest(id.as_str().as_bytes());
+    let mut bits: u128 = 0;
+    for b in digest.iter().take(9) {
+        bits = (bits << 8) | u128::from(*b);
+    }
+    let tail: String = (0..13)
+        .map(|i| ALPHABET[((bits >> (5 * i)) & 31) as usize] as char)
         .collect();
     format!("GLADLY-{tail}")
 }
@@ -506,36 +463,52 @@ fn discount_summary(d: &DiscountInput, ends: &str) -> String {
     format!("{what}, {uses}{min}, valid until {ends}")
 }
 
-/// `POST /customers/{id}/discount/{requestId}`: one promotion and one code, both findable by
-/// the request id, so a repeat never makes a second code.
+/// `POST /customers/{id}/discount/{requestId}`: one promotion (its name starts with the
+/// marker) and one code, both findable by the request id, so a repeat never makes a second.
 pub async fn discount<S: StoreActions>(
     store: &S,
     shopper: &ShopperId,
     d: &DiscountInput,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Outcome {
     let code = code_for(request_id);
-    let name = format!("Gladly {code} for {shopper} {}", marker(request_id));
-    let name: String = name.chars().take(255).collect();
+    let name = marked(
+        request_id,
+        &format!("Gladly {code} for {}", defang(&shopper.to_string())),
+        255,
+    );
     let ends_at = chrono::Utc::now() + chrono::TimeDelta::days(i64::from(d.days));
     let ends = ends_at.format("%Y-%m-%d").to_string();
     let done = |c: &str| {
-        Outcome::Done(ok(
+        Outcome::done(
             format!("Discount code {c} created"),
             format!(
                 "{}. Paste the code to the shopper.",
                 discount_summary(d, &ends)
             ),
-        ))
+        )
+    };
+    let collision = || {
+        Outcome::refused(
+            "This form's code is already taken by another promotion; nothing was created.",
+            "Close the form and open it again for a new code.",
+        )
+    };
+    let promotion = match store.find_promotion(&name).await {
+        Ok(p) => p,
+        Err(e) => return unavailable(&e),
     };
     match store.find_code(&code).await {
-        Ok(Some(c)) => return done(&c.code),
+        Ok(Some(c)) if promotion.as_ref().is_some_and(|p| p.id == c.promotion_id) => {
+            return done(&c.code)
+        }
+        Ok(Some(_)) => return collision(),
         Ok(None) => {}
-        Err(e) => return Outcome::NothingDone(unavailable(&e)),
+        Err(e) => return unavailable(&e),
     }
-    let promotion = match store.find_promotion(&name).await {
-        Ok(Some(p)) => p,
-        Ok(None) => {
+    let promotion = match promotion {
+        Some(p) => p,
+        None => {
             let action = match &d.kind {
                 DiscountKind::Percent(p) => {
                     json!({ "cart_value": { "discount": { "percentage_amount": p.to_string() } } })
@@ -563,95 +536,121 @@ pub async fn discount<S: StoreActions>(
             });
             match store.create_promotion(&body).await {
                 Ok(p) => p,
-                Err(BcError::Rejected { message, .. }) => {
-                    return Outcome::NothingDone(refusal(
-                        406,
-                        format!("BigCommerce refused the discount: {message}"),
-                    ))
+                Err(e) => {
+                    return write_failed(&e, "the promotion", |message| {
+                        Outcome::refused(
+                            format!("BigCommerce refused the discount: {message}"),
+                            "Nothing was created.",
+                        )
+                    })
                 }
-                Err(e) => return uncertain(&e, "the promotion"),
             }
         }
-        Err(e) => return Outcome::NothingDone(unavailable(&e)),
     };
     match store.create_code(promotion.id, &code, d.uses).await {
         Ok(c) => done(&c.code),
-        // Created by a concurrent or earlier attempt for this very request.
-        Err(BcError::Rejected { status: 409, .. }) => done(&code),
-        Err(e) => uncertain(&e, "the coupon code"),
+        // Made by a concurrent or earlier attempt of this very request, or a collision: ask.
+        Err(BcError::Rejected { status: 409, .. }) => match store.find_code(&code).await {
+            Ok(Some(c)) if c.promotion_id == promotion.id => done(&c.code),
+            Ok(_) => collision(),
+            Err(e) => not_confirmed(&e, "the coupon code"),
+        },
+        Err(e) => write_failed(&e, "the coupon code", |message| {
+            Outcome::refused(
+                format!("BigCommerce refused the coupon code: {message}"),
+                "A promotion without a code was left; it is reused when this form is sent again.",
+            )
+        }),
     }
 }
 
+/// What `id` did at BigCommerce, changing nothing: the settle step of the engine for requests
+/// that are not the one being submitted.
+pub async fn look<S: StoreActions>(store: &S, scope: &Scope, id: &RequestId) -> Looked {
+    match scope {
+        Scope::Refund(order) => {
+            let (o, refunds) = tokio::join!(store.order(*order), store.refunds(*order));
+            match (o, refunds) {
+                (Ok(o), Ok(refunds)) => {
+                    let currency = o.as_ref().map(currency_of).unwrap_or_else(Currency::usd);
+                    match ours(&refunds, id) {
+                        Some(r) => {
+                            Looked::Found(refund_answer(*order, r, &currency, &reason_of(r, id)))
+                        }
+                        None => Looked::NotFound,
+                    }
+                }
+                (Err(e), _) | (_, Err(e)) => Looked::Unknown(e.to_string()),
+            }
+        }
+        Scope::Cancel(order) => {
+            let (o, refunds) = tokio::join!(store.order(*order), store.refunds(*order));
+            let (o, refunds) = match (o, refunds) {
+                (Ok(Some(o)), Ok(r)) => (o, r),
+                (Ok(None), _) => return Looked::NotFound,
+                (Err(e), _) | (_, Err(e)) => return Looked::Unknown(e.to_string()),
+            };
+            let currency = currency_of(&o);
+            let refunded = ours(&refunds, id).map(|r| {
+                format!(
+                    "Refunded {} to {}.",
+                    Money::new(r.total_amount, currency.clone()),
+                    describe_payments(&r.payments)
+                )
+            });
+            let cancelled =
+                o.status_id == policy::status::CANCELLED && o.staff_notes.contains(&marker(id));
+            match (cancelled, refunded) {
+                (true, note) => Looked::Found(Outcome::done(
+                    format!("Order #{order} cancelled"),
+                    note.unwrap_or_else(|| "Cancelled by an earlier submit of the form.".into()),
+                )),
+                (false, Some(note)) => Looked::Found(Outcome::done(
+                    format!("Order #{order}: money returned, but not cancelled"),
+                    format!("{note} The cancellation itself did not go through; open Cancel again to finish it."),
+                )),
+                (false, None) => Looked::NotFound,
+            }
+        }
+        Scope::Discount(_) => match store.find_code(&code_for(id)).await {
+            Ok(Some(c)) => Looked::Found(Outcome::done(
+                format!("Discount code {} created", c.code),
+                "Created by an earlier submit of the form.",
+            )),
+            Ok(None) => Looked::NotFound,
+            Err(e) => Looked::Unknown(e.to_string()),
+        },
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actions::ledger::MemoryLedger;
-    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn rid(s: &str) -> RequestId {
+        RequestId::parse(s).unwrap_or_else(RequestId::new_random)
+    }
 
     #[test]
-    fn codes_are_stable_and_readable() {
-        assert_eq!(code_for("abc"), code_for("abc"));
-        assert_ne!(code_for("abc"), code_for("abd"));
-        let c = code_for("0123456789abcdef");
-        assert!(c.starts_with("GLADLY-") && c.len() == 15);
+    fn codes_are_stable_readable_and_carry_65_bits() {
+        let a = rid("0123456789abcdef");
+        assert_eq!(code_for(&a), code_for(&a));
+        assert_ne!(code_for(&a), code_for(&rid("0123456789abcdeg")));
+        let c = code_for(&a);
+        assert!(c.starts_with("GLADLY-") && c.len() == 20, "{c}");
         assert!(!c[7..].contains(['0', 'O', '1', 'I']));
+        // 10,000 random requests, no two codes alike.
+        let codes: std::collections::HashSet<String> = (0..10_000)
+            .map(|_| code_for(&RequestId::new_random()))
+            .collect();
+        assert_eq!(codes.len(), 10_000);
     }
 
-    #[tokio::test]
-    async fn a_repeat_answers_the_first_answer_without_acting() {
-        let ledger = MemoryLedger::default();
-        let runs = AtomicU32::new(0);
-        let act = |_settle: bool| async {
-            runs.fetch_add(1, Ordering::SeqCst);
-            Outcome::Done(ok("Refunded $1.00", "To the card."))
-        };
-        let first = once(&ledger, "r1", "refund:order:1", act).await.unwrap();
-        let again = once(&ledger, "r1", "refund:order:1", act).await.unwrap();
-        assert_eq!(first, again);
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
-        let other = once(&ledger, "r1", "cancel:order:1", act).await.unwrap();
-        assert_eq!(other.status, 406);
-    }
-
-    #[tokio::test]
-    async fn nothing_done_frees_the_request_and_uncertain_settles_next_time() {
-        let ledger = MemoryLedger::default();
-        let a = once(&ledger, "r2", "s", |_| async {
-            Outcome::NothingDone(refusal(406, "no"))
-        })
-        .await
-        .unwrap();
-        assert_eq!(a.status, 406);
-        assert!(ledger.read("r2").await.unwrap().is_none());
-
-        let a = once(&ledger, "r3", "s", |_| async {
-            Outcome::Uncertain(refusal(503, "unsure"))
-        })
-        .await
-        .unwrap();
-        assert_eq!(a.status, 503);
-        let settled = once(&ledger, "r3", "s", |settle| async move {
-            assert!(settle, "the second attempt is told to look first");
-            Outcome::Done(ok("done", ""))
-        })
-        .await
-        .unwrap();
-        assert_eq!(settled.status, 200);
-    }
-
-    #[tokio::test]
-    async fn an_abandoned_claim_is_taken_over_after_the_lease() {
-        let ledger = MemoryLedger::default();
-        ledger
-            .claim("r4", "s", now_ms() - LEASE_MS - 1)
-            .await
-            .unwrap();
-        let a = once(&ledger, "r4", "s", |settle| async move {
-            assert!(settle);
-            Outcome::Done(ok("settled", ""))
-        })
-        .await
-        .unwrap();
-        assert_eq!(a.body["message"], "settled");
+    #[test]
+    fn the_marker_survives_any_length() {
+        let id = rid("0123456789abcdef");
+        let long = "x".repeat(5000);
+        let m = marked(&id, &long, 1000);
+        assert!(m.starts_with("[gladly:0123456789abcdef] "));
+        assert_eq!(m.chars().count(), 1000);
     }
 }

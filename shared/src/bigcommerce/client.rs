@@ -17,7 +17,34 @@ use tokio::time::Instant;
 use url::Url;
 
 const MAX_ATTEMPTS: u32 = 3;
+/// A read that takes longer is retried (or given up) rather than waited for.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long a write may run, and how much of the deadline must remain to send one at all.
+/// Writes (refund, void, status, promotion) are never retried on a timeout or 5xx: they may
+/// have landed. Only 429 (not processed) is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteBudget {
+    pub timeout: Duration,
+    pub min_left: Duration,
+}
+
+impl Default for WriteBudget {
+    fn default() -> Self {
+        WriteBudget {
+            timeout: Duration::from_secs(8),
+            min_left: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Whether a call changes anything at BigCommerce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Safe to repeat: GETs, and POSTs that only compute (refund quotes).
+    Read,
+    Write,
+}
 
 #[derive(Clone)]
 pub struct Client {
@@ -26,6 +53,7 @@ pub struct Client {
     root: Url,
     token: SecretString,
     deadline: Instant,
+    writes: WriteBudget,
 }
 
 impl std::fmt::Debug for Client {
@@ -74,7 +102,13 @@ impl Client {
             root,
             token,
             deadline,
+            writes: WriteBudget::default(),
         })
+    }
+
+    pub fn with_writes(mut self, writes: WriteBudget) -> Self {
+        self.writes = writes;
+        self
     }
 
     pub fn deadline(&self) -> Instant {
@@ -99,19 +133,24 @@ impl Client {
         method: Method,
         url: Url,
         body: Option<&Value>,
+        kind: Kind,
     ) -> Result<Option<Value>, BcError> {
-        let idempotent = method == Method::GET;
+        let idempotent = kind == Kind::Read;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let left = self.deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(BcError::Timeout);
-            }
+            let timeout = match kind {
+                _ if left.is_zero() => return Err(BcError::Timeout),
+                Kind::Read => left.min(REQUEST_TIMEOUT),
+                // Never start a write that the deadline would cut short.
+                Kind::Write if left < self.writes.min_left => return Err(BcError::NotSent),
+                Kind::Write => left.min(self.writes.timeout),
+            };
             let mut req = self
                 .http
                 .request(method.clone(), url.clone())
-                .timeout(left.min(REQUEST_TIMEOUT))
+                .timeout(timeout)
                 .header("X-Auth-Token", self.token.expose_secret())
                 .header("Accept", "application/json");
             if let Some(b) = body {
@@ -146,7 +185,7 @@ impl Client {
         query: &[(&str, String)],
     ) -> Result<Option<T>, BcError> {
         let url = self.url(path, query)?;
-        match self.send(Method::GET, url, None).await? {
+        match self.send(Method::GET, url, None, Kind::Read).await? {
             None => Ok(None),
             Some(Value::Null) => Ok(Some(T::default())),
             Some(v) => serde_json::from_value(v)
@@ -155,14 +194,19 @@ impl Client {
         }
     }
 
-    pub async fn post(&self, path: &str, body: &Value) -> Result<Option<Value>, BcError> {
+    pub async fn post(
+        &self,
+        path: &str,
+        body: &Value,
+        kind: Kind,
+    ) -> Result<Option<Value>, BcError> {
         let url = self.url(path, &[])?;
-        self.send(Method::POST, url, Some(body)).await
+        self.send(Method::POST, url, Some(body), kind).await
     }
 
     pub async fn put(&self, path: &str, body: &Value) -> Result<Option<Value>, BcError> {
         let url = self.url(path, &[])?;
-        self.send(Method::PUT, url, Some(body)).await
+        self.send(Method::PUT, url, Some(body), Kind::Write).await
     }
 
     pub async fn get_value(
@@ -171,7 +215,7 @@ impl Client {
         query: &[(&str, String)],
     ) -> Result<Option<Value>, BcError> {
         let url = self.url(path, query)?;
-        self.send(Method::GET, url, None).await
+        self.send(Method::GET, url, None, Kind::Read).await
     }
 }
 
@@ -384,6 +428,7 @@ impl StoreActions for Client {
             self.post(
                 &format!("v3/orders/{id}/payment_actions/refund_quotes"),
                 &serde_json::json!({ "items": items }),
+                Kind::Read,
             )
             .await?,
         )
@@ -391,8 +436,12 @@ impl StoreActions for Client {
 
     async fn create_refund(&self, id: OrderId, body: &Value) -> Result<Refund, BcError> {
         data(
-            self.post(&format!("v3/orders/{id}/payment_actions/refunds"), body)
-                .await?,
+            self.post(
+                &format!("v3/orders/{id}/payment_actions/refunds"),
+                body,
+                Kind::Write,
+            )
+            .await?,
         )
     }
 
@@ -400,6 +449,7 @@ impl StoreActions for Client {
         self.post(
             &format!("v3/orders/{id}/payment_actions/void"),
             &serde_json::json!({}),
+            Kind::Write,
         )
         .await?;
         Ok(())
@@ -425,7 +475,7 @@ impl StoreActions for Client {
     }
 
     async fn create_promotion(&self, body: &Value) -> Result<Promotion, BcError> {
-        data(self.post("v3/promotions", body).await?)
+        data(self.post("v3/promotions", body, Kind::Write).await?)
     }
 
     async fn find_promotion(&self, name: &str) -> Result<Option<Promotion>, BcError> {
@@ -444,8 +494,12 @@ impl StoreActions for Client {
         let body =
             serde_json::json!({ "code": code, "max_uses": max_uses, "max_uses_per_customer": 1 });
         data(
-            self.post(&format!("v3/promotions/{promotion_id}/codes"), &body)
-                .await?,
+            self.post(
+                &format!("v3/promotions/{promotion_id}/codes"),
+                &body,
+                Kind::Write,
+            )
+            .await?,
         )
     }
 

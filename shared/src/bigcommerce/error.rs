@@ -13,6 +13,9 @@ pub enum BcError {
     Unavailable(u16),
     #[error("BigCommerce did not answer in time")]
     Timeout,
+    /// A write left unsent: too little of the deadline remained for BigCommerce to finish it.
+    #[error("not sent: too little time left to wait for BigCommerce")]
+    NotSent,
     #[error("could not reach BigCommerce: {0}")]
     Network(String),
     #[error("BigCommerce sent an answer we cannot read: {0}")]

@@ -6,7 +6,7 @@ pub mod de;
 pub mod error;
 pub mod models;
 
-pub use client::{http_client, Client};
+pub use client::{http_client, Client, Kind, WriteBudget};
 pub use error::BcError;
 
 use crate::ids::OrderId;

@@ -123,6 +123,9 @@ pub struct Order {
     pub payment_method: String,
     #[serde(default, deserialize_with = "de::text")]
     pub payment_status: String,
+    /// Staff notes: where a cancel leaves its `[gladly:<requestId>]` marker.
+    #[serde(default, deserialize_with = "de::text")]
+    pub staff_notes: String,
     #[serde(default, deserialize_with = "de::text")]
     pub customer_message: String,
     #[serde(default, deserialize_with = "de::null_default")]

@@ -1,79 +1,110 @@
-//! What the three action functions share: request ids, the repeat check before validation, and
-//! turning answers into responses.
+//! What the three action functions share: routing the form and submit paths, the BigCommerce
+//! client an action gets (with the engine's deadline and write budget), the marker search the
+//! engine settles other requests with, and running a submit under the engine.
 
-use crate::actions::input::FieldError;
-use crate::actions::ledger::{Answer, Ledger, State};
-use crate::app::{ActionApp, ACTION_DEADLINE};
-use crate::bigcommerce::Client;
+use crate::actions::once::{self, Look, Looked, Outcome, Scope, Settled, Turn};
+use crate::actions::{ledger::Ledger, run};
+use crate::app::{ActionApp, App};
+use crate::bigcommerce::{Client, WriteBudget};
 use crate::config::StoreConfig;
-use crate::http::{json_response, ApiError, Incoming};
+use crate::http::{outcome_response, ApiError, Incoming};
+use crate::ids::{OrderId, RequestId};
 use lambda_http::{Body, Response};
-use serde_json::json;
+use std::future::Future;
 use tokio::time::Instant;
 
-/// Ids we mint are 32 hex characters; callers of the plain JSON API may bring their own.
-pub fn valid_request_id(s: &str) -> bool {
-    (8..=64).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-pub fn answer(a: Answer) -> Response<Body> {
-    json_response(a.status, &a.body)
-}
-
-pub fn invalid(errors: Vec<FieldError>) -> Response<Body> {
-    json_response(400, &json!({ "errors": errors }))
-}
-
-pub fn not_possible(message: impl Into<String>) -> Response<Body> {
-    json_response(406, &json!({ "errors": [{ "message": message.into() }] }))
-}
-
-fn ledger_down(e: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "idempotency table");
-    ApiError::Unavailable("the idempotency table is unavailable; nothing was changed".into())
-}
-
-/// A request id that already has an answer gets it again, before any validation: the order
-/// has changed since (that was the point), so the form's input would no longer fit.
-pub async fn earlier_answer<L: Ledger>(
+/// A client for one action: its deadline comes from the engine, its writes from the timing.
+pub fn action_client<L>(
     app: &ActionApp<L>,
-    request_id: &str,
-    scope: &str,
-) -> Result<Option<Response<Body>>, ApiError> {
-    match app.ledger.read(request_id).await.map_err(ledger_down)? {
-        Some(r) if r.scope != scope => Ok(Some(not_possible(
-            "This form was opened for a different action; close it and open it again.",
-        ))),
-        Some(r) => match r.state {
-            State::Done(a) => Ok(Some(answer(a))),
-            _ => Ok(None),
-        },
-        None => Ok(None),
+    cfg: &StoreConfig,
+    deadline: Instant,
+) -> Result<Client, Outcome> {
+    let t = &app.timing;
+    app.app
+        .client(cfg, deadline)
+        .map(|c| {
+            c.with_writes(WriteBudget {
+                timeout: t.write_timeout,
+                min_left: t.min_write_budget,
+            })
+        })
+        .map_err(|e| {
+            tracing::error!(error = %e, "BigCommerce client");
+            Outcome::refused(
+                "The integration is misconfigured; nothing was changed.",
+                "Ask the store admin to check the store secret.",
+            )
+        })
+}
+
+/// The engine's marker search, against this store.
+pub struct StoreLook<'a> {
+    pub app: &'a App,
+    pub cfg: &'a StoreConfig,
+}
+
+impl Look for StoreLook<'_> {
+    async fn look(&self, scope: &Scope, id: &RequestId, deadline: Instant) -> Looked {
+        match self.app.client(self.cfg, deadline) {
+            Ok(c) => run::look(&c, scope, id).await,
+            Err(e) => Looked::Unknown(e.to_string()),
+        }
     }
 }
 
-pub fn client<L>(app: &ActionApp<L>, cfg: &StoreConfig) -> Result<Client, ApiError> {
-    app.app.client(cfg, Instant::now() + ACTION_DEADLINE)
-}
-
-pub async fn run_once<L, F, Fut>(
+/// Runs a submit exactly once: an earlier final answer first, then the engine.
+pub async fn submit_once<L, F, Fut>(
     app: &ActionApp<L>,
-    request_id: &str,
-    scope: &str,
+    cfg: &StoreConfig,
+    started: Instant,
+    id: &RequestId,
+    scope: &Scope,
     act: F,
-) -> Result<Response<Body>, ApiError>
+) -> Response<Body>
 where
     L: Ledger,
-    F: Fn(bool) -> Fut,
-    Fut: std::future::Future<Output = crate::actions::run::Outcome>,
+    F: FnOnce(Turn) -> Fut,
+    Fut: Future<Output = Outcome>,
 {
-    let a = crate::actions::run::once(&app.ledger, request_id, scope, act)
+    let outcome = match once::earlier(&app.ledger, id, scope).await {
+        Some(o) => o,
+        None => {
+            let looker = StoreLook { app: &app.app, cfg };
+            once::once(&app.ledger, &app.timing, started, id, scope, &looker, act).await
+        }
+    };
+    tracing::info!(
+        action = scope.noun(),
+        order = scope.order().map(|o| o.0),
+        request = id.short(),
+        outcome = outcome.kind(),
+        "action answered"
+    );
+    outcome_response(&outcome)
+}
+
+/// Before a form opens on an order, what was unsettled on it is settled; `Err` is the answer
+/// when it cannot be yet (the form would show amounts an earlier attempt may still change).
+pub async fn settle_before_form<L: Ledger>(
+    app: &ActionApp<L>,
+    cfg: &StoreConfig,
+    order: OrderId,
+) -> Result<Vec<Settled>, Response<Body>> {
+    let looker = StoreLook { app: &app.app, cfg };
+    let deadline = Instant::now() + crate::app::LOOKUP_DEADLINE;
+    once::settle_open(&app.ledger, &app.timing, order, &looker, deadline)
         .await
-        .map_err(ledger_down)?;
-    tracing::info!(scope, status = a.status, "action answered");
-    Ok(answer(a))
+        .map_err(|o| {
+            let o = match o {
+                Outcome::NothingDone { message, detail }
+                | Outcome::Uncertain { message, detail } => Outcome::refused(
+                    message.replace("nothing was changed", "the form cannot open yet"),
+                    detail,
+                ),
+                other => other,
+            };
+            outcome_response(&o)
+        })
 }
 
 /// Which half of an action a request is.
@@ -81,7 +112,7 @@ pub enum ActionRoute<T> {
     /// `GET …/{collection}/{id}/{action}`
     Form(T),
     /// `POST …/{collection}/{id}/{action}/{requestId}`
-    Submit(T, String),
+    Submit(T, RequestId),
 }
 
 /// Routes the two paths every action has; `parse` reads the id, `what` explains a bad one.
@@ -104,10 +135,14 @@ pub fn action_route<T>(
         ("GET", [.., c, raw, a]) if *c == collection && *a == action => {
             Ok(ActionRoute::Form(id(raw)?))
         }
-        ("POST", [.., c, raw, a, rid])
-            if *c == collection && *a == action && valid_request_id(rid) =>
-        {
-            Ok(ActionRoute::Submit(id(raw)?, rid.to_string()))
+        ("POST", [.., c, raw, a, rid]) if *c == collection && *a == action => {
+            match RequestId::parse(rid) {
+                Some(rid) => Ok(ActionRoute::Submit(id(raw)?, rid)),
+                None => Err(ApiError::NotFound(format!(
+                    "no route for {} {}",
+                    inc.method, inc.path
+                ))),
+            }
         }
         (m, [.., c, _, a]) | (m, [.., c, _, a, _])
             if *c == collection && *a == action && m != "GET" && m != "POST" =>

@@ -1,24 +1,31 @@
 //! `GET /orders/{orderId}/cancel` (the form) and `POST /orders/{orderId}/cancel/{requestId}`.
 
 use super::action_common::{
-    action_route, client, earlier_answer, invalid, not_possible, run_once, ActionRoute,
+    action_client, action_route, settle_before_form, submit_once, ActionRoute,
 };
 use super::respond;
 use crate::actions::ledger::Ledger;
+use crate::actions::once::{Outcome, Scope};
 use crate::actions::policy::{self, CancelPlan, Refundable};
 use crate::actions::{forms, input, run};
 use crate::app::ActionApp;
 use crate::bigcommerce::{Store, StoreActions};
-use crate::http::{json_response, ApiError, Incoming};
-use crate::ids::OrderId;
+use crate::http::{json_response, outcome_response, ApiError, Incoming};
+use crate::ids::{OrderId, RequestId};
 use lambda_http::{Body, Request, Response};
+use tokio::time::Instant;
 
 pub async fn handle<L: Ledger>(app: &ActionApp<L>, req: Request) -> Response<Body> {
+    let started = Instant::now();
     let inc = Incoming::from_request(req);
-    respond("cancel-order", &inc, route(app, &inc)).await
+    respond("cancel-order", &inc, route(app, &inc, started)).await
 }
 
-async fn route<L: Ledger>(app: &ActionApp<L>, inc: &Incoming) -> Result<Response<Body>, ApiError> {
+async fn route<L: Ledger>(
+    app: &ActionApp<L>,
+    inc: &Incoming,
+    started: Instant,
+) -> Result<Response<Body>, ApiError> {
     match action_route(
         inc,
         "orders",
@@ -27,7 +34,7 @@ async fn route<L: Ledger>(app: &ActionApp<L>, inc: &Incoming) -> Result<Response
         "orderId must be a BigCommerce order id",
     )? {
         ActionRoute::Form(id) => form(app, inc, id).await,
-        ActionRoute::Submit(id, rid) => submit(app, inc, id, &rid).await,
+        ActionRoute::Submit(id, rid) => submit(app, inc, id, &rid, started).await,
     }
 }
 
@@ -37,45 +44,56 @@ async fn form<L: Ledger>(
     id: OrderId,
 ) -> Result<Response<Body>, ApiError> {
     let cfg = app.app.admit(inc).await?;
-    let store = client(app, &cfg)?;
+    let settled = match settle_before_form(app, &cfg, id).await {
+        Ok(s) => s,
+        Err(resp) => return Ok(resp),
+    };
+    let earlier = forms::settled_notes(&settled);
+    let store = app
+        .app
+        .client(&cfg, Instant::now() + crate::app::LOOKUP_DEADLINE)?;
     let order = store
         .order(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
     let plan = match policy::cancel_plan(&order) {
         Ok(p) => p,
-        Err(why) => return Ok(not_possible(why)),
+        Err(why) => return Ok(outcome_response(&Outcome::refused(why, earlier.join(" ")))),
     };
     let refundable = if plan == CancelPlan::RefundThenCancel {
         Some(Refundable::of(&order, &store.refunds(id).await?))
     } else {
         None
     };
-    Ok(json_response(
-        200,
-        &forms::cancel_form(id, plan, refundable.as_ref(), &forms::new_request_id()),
-    ))
+    let form = forms::cancel_form(id, plan, refundable.as_ref(), &forms::new_request_id());
+    Ok(json_response(200, &forms::with_notes(form, &earlier)))
 }
 
 async fn submit<L: Ledger>(
     app: &ActionApp<L>,
     inc: &Incoming,
     id: OrderId,
-    rid: &str,
+    rid: &RequestId,
+    started: Instant,
 ) -> Result<Response<Body>, ApiError> {
     let cfg = app.app.admit(inc).await?;
-    let scope = format!("cancel:order:{id}");
-    if let Some(r) = earlier_answer(app, rid, &scope).await? {
-        return Ok(r);
-    }
     let wanted = match input::cancel(&inc.body) {
         Ok(w) => w,
-        Err(errors) => return Ok(invalid(errors)),
+        Err(errors) => return Ok(outcome_response(&Outcome::invalid(errors))),
     };
-    let store = &client(app, &cfg)?;
-    let wanted = &wanted;
-    run_once(app, rid, &scope, move |settle| async move {
-        run::cancel(store, id, wanted, rid, settle).await
-    })
-    .await
+    let (cfg, wanted) = (&cfg, &wanted);
+    Ok(submit_once(
+        app,
+        cfg,
+        started,
+        rid,
+        &Scope::Cancel(id),
+        |turn| async move {
+            match action_client(app, cfg, turn.deadline) {
+                Ok(store) => run::cancel(&store, id, wanted, rid, turn.settle).await,
+                Err(o) => o,
+            }
+        },
+    )
+    .await)
 }

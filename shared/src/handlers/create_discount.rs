@@ -1,21 +1,28 @@
 //! `GET /customers/{customerId}/discount` (the form) and
 //! `POST /customers/{customerId}/discount/{requestId}`.
 
-use super::action_common::{action_route, client, earlier_answer, invalid, run_once, ActionRoute};
+use super::action_common::{action_client, action_route, submit_once, ActionRoute};
 use super::respond;
 use crate::actions::ledger::Ledger;
+use crate::actions::once::{Outcome, Scope};
 use crate::actions::{forms, input, run};
 use crate::app::ActionApp;
-use crate::http::{json_response, ApiError, Incoming};
-use crate::ids::ShopperId;
+use crate::http::{json_response, outcome_response, ApiError, Incoming};
+use crate::ids::{RequestId, ShopperId};
 use lambda_http::{Body, Request, Response};
+use tokio::time::Instant;
 
 pub async fn handle<L: Ledger>(app: &ActionApp<L>, req: Request) -> Response<Body> {
+    let started = Instant::now();
     let inc = Incoming::from_request(req);
-    respond("create-discount", &inc, route(app, &inc)).await
+    respond("create-discount", &inc, route(app, &inc, started)).await
 }
 
-async fn route<L: Ledger>(app: &ActionApp<L>, inc: &Incoming) -> Result<Response<Body>, ApiError> {
+async fn route<L: Ledger>(
+    app: &ActionApp<L>,
+    inc: &Incoming,
+    started: Instant,
+) -> Result<Response<Body>, ApiError> {
     let what = "customerId must be a BigCommerce customer id or guest:<email>";
     match action_route(inc, "customers", "discount", ShopperId::parse, what)? {
         ActionRoute::Form(who) => {
@@ -25,7 +32,7 @@ async fn route<L: Ledger>(app: &ActionApp<L>, inc: &Incoming) -> Result<Response
                 &forms::discount_form(&who, &forms::new_request_id()),
             ))
         }
-        ActionRoute::Submit(who, rid) => submit(app, inc, who, &rid).await,
+        ActionRoute::Submit(who, rid) => submit(app, inc, who, &rid, started).await,
     }
 }
 
@@ -33,21 +40,27 @@ async fn submit<L: Ledger>(
     app: &ActionApp<L>,
     inc: &Incoming,
     who: ShopperId,
-    rid: &str,
+    rid: &RequestId,
+    started: Instant,
 ) -> Result<Response<Body>, ApiError> {
     let cfg = app.app.admit(inc).await?;
-    let scope = format!("discount:customer:{who}");
-    if let Some(r) = earlier_answer(app, rid, &scope).await? {
-        return Ok(r);
-    }
     let wanted = match input::discount(&inc.body) {
         Ok(w) => w,
-        Err(errors) => return Ok(invalid(errors)),
+        Err(errors) => return Ok(outcome_response(&Outcome::invalid(errors))),
     };
-    let store = &client(app, &cfg)?;
-    let (wanted, who) = (&wanted, &who);
-    run_once(app, rid, &scope, move |_settle| async move {
-        run::discount(store, who, wanted, rid).await
-    })
-    .await
+    let (cfg, wanted, shopper) = (&cfg, &wanted, &who);
+    Ok(submit_once(
+        app,
+        cfg,
+        started,
+        rid,
+        &Scope::Discount(who.clone()),
+        |turn| async move {
+            match action_client(app, cfg, turn.deadline) {
+                Ok(store) => run::discount(&store, shopper, wanted, rid).await,
+                Err(o) => o,
+            }
+        },
+    )
+    .await)
 }

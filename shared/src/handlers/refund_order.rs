@@ -1,24 +1,31 @@
 //! `GET /orders/{orderId}/refund` (the form) and `POST /orders/{orderId}/refund/{requestId}`.
 
 use super::action_common::{
-    action_route, client, earlier_answer, not_possible, run_once, ActionRoute,
+    action_client, action_route, settle_before_form, submit_once, ActionRoute,
 };
 use super::respond;
 use crate::actions::ledger::Ledger;
+use crate::actions::once::{Outcome, Scope};
 use crate::actions::policy::{self, Refundable};
 use crate::actions::{forms, run};
 use crate::app::ActionApp;
 use crate::bigcommerce::{Store, StoreActions};
-use crate::http::{json_response, ApiError, Incoming};
-use crate::ids::OrderId;
+use crate::http::{json_response, outcome_response, ApiError, Incoming};
+use crate::ids::{OrderId, RequestId};
 use lambda_http::{Body, Request, Response};
+use tokio::time::Instant;
 
 pub async fn handle<L: Ledger>(app: &ActionApp<L>, req: Request) -> Response<Body> {
+    let started = Instant::now();
     let inc = Incoming::from_request(req);
-    respond("refund-order", &inc, route(app, &inc)).await
+    respond("refund-order", &inc, route(app, &inc, started)).await
 }
 
-async fn route<L: Ledger>(app: &ActionApp<L>, inc: &Incoming) -> Result<Response<Body>, ApiError> {
+async fn route<L: Ledger>(
+    app: &ActionApp<L>,
+    inc: &Incoming,
+    started: Instant,
+) -> Result<Response<Body>, ApiError> {
     match action_route(
         inc,
         "orders",
@@ -27,7 +34,7 @@ async fn route<L: Ledger>(app: &ActionApp<L>, inc: &Incoming) -> Result<Response
         "orderId must be a BigCommerce order id",
     )? {
         ActionRoute::Form(id) => form(app, inc, id).await,
-        ActionRoute::Submit(id, rid) => submit(app, inc, id, &rid).await,
+        ActionRoute::Submit(id, rid) => submit(app, inc, id, &rid, started).await,
     }
 }
 
@@ -37,39 +44,52 @@ async fn form<L: Ledger>(
     id: OrderId,
 ) -> Result<Response<Body>, ApiError> {
     let cfg = app.app.admit(inc).await?;
-    let store = client(app, &cfg)?;
+    let settled = match settle_before_form(app, &cfg, id).await {
+        Ok(s) => s,
+        Err(resp) => return Ok(resp),
+    };
+    let store = app
+        .app
+        .client(&cfg, Instant::now() + crate::app::LOOKUP_DEADLINE)?;
     let (order, refunds) = tokio::join!(store.order(id), store.refunds(id));
     let order = order?.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
+    let earlier = forms::settled_notes(&settled);
     if let Err(why) = policy::refund_allowed(&order) {
-        return Ok(not_possible(why));
+        return Ok(outcome_response(&Outcome::refused(why, earlier.join(" "))));
     }
     let r = Refundable::of(&order, &refunds?);
     if r.total_left <= rust_decimal::Decimal::ZERO {
-        return Ok(not_possible(format!(
-            "Nothing remains refundable on order #{id}."
+        return Ok(outcome_response(&Outcome::refused(
+            format!("Nothing remains refundable on order #{id}."),
+            earlier.join(" "),
         )));
     }
-    Ok(json_response(
-        200,
-        &forms::refund_form(id, &r, order.customer_id != 0, &forms::new_request_id()),
-    ))
+    let form = forms::refund_form(id, &r, order.customer_id != 0, &forms::new_request_id());
+    Ok(json_response(200, &forms::with_notes(form, &earlier)))
 }
 
 async fn submit<L: Ledger>(
     app: &ActionApp<L>,
     inc: &Incoming,
     id: OrderId,
-    rid: &str,
+    rid: &RequestId,
+    started: Instant,
 ) -> Result<Response<Body>, ApiError> {
     let cfg = app.app.admit(inc).await?;
-    let scope = format!("refund:order:{id}");
-    if let Some(r) = earlier_answer(app, rid, &scope).await? {
-        return Ok(r);
-    }
-    let store = &client(app, &cfg)?;
     let body = inc.body.as_slice();
-    run_once(app, rid, &scope, move |settle| async move {
-        run::refund(store, id, body, rid, settle).await
-    })
-    .await
+    let cfg = &cfg;
+    Ok(submit_once(
+        app,
+        cfg,
+        started,
+        rid,
+        &Scope::Refund(id),
+        |turn| async move {
+            match action_client(app, cfg, turn.deadline) {
+                Ok(store) => run::refund(&store, id, body, rid, turn.settle).await,
+                Err(o) => o,
+            }
+        },
+    )
+    .await)
 }

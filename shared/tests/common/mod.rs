@@ -218,11 +218,31 @@ pub async fn ledger() -> shared::actions::ledger::DynamoLedger {
     shared::actions::ledger::DynamoLedger::new(client, &name)
 }
 
+/// Production timing, but BigCommerce is local: an uncertain attempt is settleable after
+/// 600 ms instead of 30 s, and a write times out after 2 s instead of 8.
+pub fn test_timing() -> shared::actions::once::Timing {
+    use std::time::Duration;
+    shared::actions::once::Timing {
+        settle_after: Duration::from_millis(600),
+        write_timeout: Duration::from_secs(2),
+        min_write_budget: Duration::from_secs(1),
+        ..shared::actions::once::Timing::default()
+    }
+}
+
 pub async fn action_app(sb: &Running) -> shared::app::ActionApp {
     shared::app::ActionApp {
         app: app(sb).await,
         ledger: ledger().await,
+        timing: test_timing(),
     }
+}
+
+/// Requests the sandbox answered with an injected fault since the log was cleared.
+pub async fn faulted(sb: &Running) -> u64 {
+    control(sb, "GET", "/__sandbox/requests", None).await["faulted"]
+        .as_u64()
+        .unwrap_or(0)
 }
 
 /// The sandbox's own view of an order (v2).
