@@ -95,6 +95,7 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
                 let (st2, latency, answer_after) = (st.clone(), plan.latency, plan.answer_after);
                 let (m, r, p, q) = (method.clone(), route.clone(), path.clone(), query.clone());
                 let task = tokio::spawn(async move {
+                    let _serving = st2.serving(&format!("{m} {r}"));
                     tokio::time::sleep(latency).await;
                     let resp = if serve {
                         Some(next.run(req).await)
@@ -115,6 +116,8 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
                 logged = true;
                 task.await.ok().flatten()
             } else {
+                // From arrival to answer: two requests whose times overlap at all count as two.
+                let _serving = st.serving(&format!("{method} {route}"));
                 if !plan.latency.is_zero() {
                     tokio::time::sleep(plan.latency).await;
                 }
@@ -235,8 +238,11 @@ async fn requests(State(st): State<Arc<AppState>>) -> Response {
         by_route.insert(key, json!(n + 1));
     }
     let faulted = log.iter().filter(|r| r.faulted).count();
-    Json(json!({ "total": log.len(), "faulted": faulted, "by_route": by_route, "requests": log }))
-        .into_response()
+    Json(
+        json!({ "total": log.len(), "faulted": faulted, "by_route": by_route,
+                 "max_concurrent": st.max_concurrent(), "requests": log }),
+    )
+    .into_response()
 }
 
 async fn clear_requests(State(st): State<Arc<AppState>>) -> StatusCode {

@@ -203,6 +203,8 @@ struct Controls {
     latency: Duration,
     log: Vec<LoggedRequest>,
     rate: RateWindow,
+    /// Per `METHOD /route`: requests being served now, and the most at once since the log was cleared.
+    in_flight: std::collections::BTreeMap<String, (u32, u32)>,
 }
 
 /// Settings that the CLI and the control routes can change.
@@ -238,6 +240,7 @@ impl AppState {
                 latency: settings.latency,
                 log: Vec::new(),
                 rate: RateWindow::new(settings.quota, settings.window),
+                in_flight: Default::default(),
             }),
             seed,
         }
@@ -253,6 +256,7 @@ impl AppState {
         let mut c = lock(&self.controls);
         c.faults.clear();
         c.log.clear();
+        c.in_flight.clear();
         c.rate = RateWindow::new(c.rate.quota, c.rate.window);
     }
 
@@ -300,6 +304,13 @@ impl AppState {
             }
         }
         c.faults.retain(|f| f.times != Some(0));
+        // BigCommerce's 429 comes from its rate limiter, before anything is processed: a 429
+        // drawn together with an `after` fault must not be a served request (a client rightly
+        // resends a 429'd write).
+        if plan.status == Some(429) {
+            plan.after = false;
+            plan.detached = false;
+        }
         plan
     }
 
@@ -312,6 +323,45 @@ impl AppState {
     }
 
     pub fn clear_requests(&self) {
-        lock(&self.controls).log.clear();
+        let mut c = lock(&self.controls);
+        c.log.clear();
+        c.in_flight.retain(|_, (now, most)| {
+            *most = *now;
+            *now > 0
+        });
+    }
+
+    /// A request on `route` starts being served; the guard marks its end, even if dropped.
+    pub fn serving(self: &std::sync::Arc<Self>, route: &str) -> Serving {
+        let mut c = lock(&self.controls);
+        let e = c.in_flight.entry(route.to_string()).or_default();
+        e.0 += 1;
+        e.1 = e.1.max(e.0);
+        Serving {
+            state: self.clone(),
+            route: route.to_string(),
+        }
+    }
+
+    /// The most requests served at once per route: two refunds of one order must never overlap.
+    pub fn max_concurrent(&self) -> std::collections::BTreeMap<String, u32> {
+        lock(&self.controls)
+            .in_flight
+            .iter()
+            .map(|(r, (_, most))| (r.clone(), *most))
+            .collect()
+    }
+}
+
+pub struct Serving {
+    state: std::sync::Arc<AppState>,
+    route: String,
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if let Some(e) = lock(&self.state.controls).in_flight.get_mut(&self.route) {
+            e.0 = e.0.saturating_sub(1);
+        }
     }
 }

@@ -771,3 +771,151 @@ async fn an_after_fault_serves_the_request_then_fails_it() {
         "the change stuck"
     );
 }
+
+/// A PUT with a client that gives up after `timeout`; `None` when it gave up.
+async fn put_with_timeout(
+    sb: &bigcommerce_sandbox::Running,
+    path: &str,
+    body: &str,
+    timeout: Duration,
+) -> Option<u16> {
+    let r = reqwest::Client::new()
+        .put(format!("{}{}", sb.store_url(), path))
+        .header("x-auth-token", &sb.token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .timeout(timeout)
+        .send()
+        .await;
+    r.ok().map(|r| r.status().as_u16())
+}
+
+#[tokio::test]
+async fn a_detached_write_lands_after_the_client_gave_up() {
+    let sb = sandbox().await;
+    control(
+        &sb,
+        "POST",
+        "/__sandbox/faults",
+        Some(
+            r#"{"route": "PUT /v2/orders/{id}", "latency_ms": 400, "detached": true, "times": 1}"#,
+        ),
+    )
+    .await;
+    let gave_up = put_with_timeout(
+        &sb,
+        "/v2/orders/102",
+        r#"{"status_id": 5}"#,
+        Duration::from_millis(100),
+    )
+    .await;
+    assert_eq!(gave_up, None, "premise: the client timed out");
+    assert_eq!(
+        call(&sb, "GET", "/v2/orders/102", None).await.json()["status_id"],
+        1,
+        "not yet"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        call(&sb, "GET", "/v2/orders/102", None).await.json()["status_id"],
+        5,
+        "landed late"
+    );
+    let log = control(&sb, "GET", "/__sandbox/requests", None)
+        .await
+        .json();
+    assert_eq!(
+        log["by_route"]["PUT /v2/orders/{id}"], 1,
+        "logged once, though nobody waited: {log}"
+    );
+    assert_eq!(log["faulted"], 1);
+    // Without `detached`, a client that hangs up during the latency stops the write.
+    control(
+        &sb,
+        "POST",
+        "/__sandbox/faults",
+        Some(r#"{"route": "PUT /v2/orders/{id}", "latency_ms": 400, "times": 1}"#),
+    )
+    .await;
+    assert_eq!(
+        put_with_timeout(
+            &sb,
+            "/v2/orders/101",
+            r#"{"status_id": 5}"#,
+            Duration::from_millis(100)
+        )
+        .await,
+        None
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        call(&sb, "GET", "/v2/orders/101", None).await.json()["status_id"],
+        11
+    );
+}
+
+#[tokio::test]
+async fn a_late_answer_commits_first_and_429_is_never_a_served_write() {
+    let sb = sandbox().await;
+    control(
+        &sb,
+        "POST",
+        "/__sandbox/faults",
+        Some(r#"{"route": "PUT /v2/orders/{id}", "answer_after_ms": 400, "times": 1}"#),
+    )
+    .await;
+    let started = Instant::now();
+    assert_eq!(
+        put_with_timeout(
+            &sb,
+            "/v2/orders/102",
+            r#"{"status_id": 5}"#,
+            Duration::from_millis(100)
+        )
+        .await,
+        None
+    );
+    assert!(started.elapsed() < Duration::from_millis(300));
+    assert_eq!(
+        call(&sb, "GET", "/v2/orders/102", None).await.json()["status_id"],
+        5,
+        "committed at once"
+    );
+    // A 429 drawn together with an `after` fault: still not served.
+    for f in [
+        r#"{"route": "PUT /v2/orders/{id}", "status": 429, "times": 1}"#,
+        r#"{"route": "PUT /v2/orders/{id}", "status": 502, "after": true, "times": 1}"#,
+    ] {
+        control(&sb, "POST", "/__sandbox/faults", Some(f)).await;
+    }
+    let a = call(&sb, "PUT", "/v2/orders/101", Some(r#"{"status_id": 5}"#)).await;
+    assert_eq!(a.status, 429);
+    assert_eq!(
+        call(&sb, "GET", "/v2/orders/101", None).await.json()["status_id"],
+        11
+    );
+}
+
+#[tokio::test]
+async fn the_most_concurrent_requests_per_route_are_counted() {
+    let sb = sandbox().await;
+    control(
+        &sb,
+        "POST",
+        "/__sandbox/faults",
+        Some(r#"{"route": "GET /v2/orders/{id}", "latency_ms": 200, "times": 3}"#),
+    )
+    .await;
+    control(&sb, "DELETE", "/__sandbox/requests", None).await;
+    let (a, b, c) = tokio::join!(
+        call(&sb, "GET", "/v2/orders/101", None),
+        call(&sb, "GET", "/v2/orders/102", None),
+        call(&sb, "GET", "/v2/orders/103", None),
+    );
+    assert_eq!((a.status, b.status, c.status), (200, 200, 200));
+    call(&sb, "GET", "/v2/orders/104", None).await;
+    let log = control(&sb, "GET", "/__sandbox/requests", None)
+        .await
+        .json();
+    assert_eq!(log["max_concurrent"]["GET /v2/orders/{id}"], 3, "{log}");
+}

@@ -228,11 +228,13 @@ pub struct Turn {
     pub deadline: Instant,
 }
 
+/// The table is down: what this request did before cannot be checked, so the answer cannot
+/// say "nothing was changed" (an earlier attempt of it may have refunded).
 fn ledger_down(e: &LedgerError) -> Outcome {
     tracing::error!(error = %e, "idempotency table");
-    Outcome::nothing_done(
-        "The idempotency table is unavailable; nothing was changed.",
-        "Submit the form again in a moment.",
+    Outcome::uncertain(
+        "The idempotency table is unavailable, so this request's result cannot be checked now.",
+        "Submit this same form again in a moment; it is never carried out twice.",
     )
 }
 
@@ -339,7 +341,10 @@ where
         }
         match why {
             Outcome::NothingDone { detail, .. } if settle => Outcome::uncertain(
-                format!("An earlier attempt of this {} is not confirmed yet.", scope.noun()),
+                format!(
+                    "An earlier attempt of this {} is not confirmed yet.",
+                    scope.noun()
+                ),
                 detail,
             ),
             other => other,
@@ -388,15 +393,13 @@ where
         }
         // Changed nothing. Even when settling, the action looked for the marker first (a failed
         // look answers uncertain), so the earlier attempt is explained too: release.
-        _ => {
-            match ledger.release(id, claimed_at).await {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::error!(error = %e, request = id.short(), "idempotency table: claim not released; it settles later");
-                    false
-                }
+        _ => match ledger.release(id, claimed_at).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, request = id.short(), "idempotency table: claim not released; it settles later");
+                false
             }
-        }
+        },
     };
     if let Some(order) = scope.order() {
         unlease(ledger, order, id, settled).await;

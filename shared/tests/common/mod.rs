@@ -2,6 +2,8 @@
 //! `scripts/with-moto`, which `make test` uses), and signed Gladly requests to the real handlers.
 #![allow(dead_code)]
 
+pub mod faulty;
+
 use bigcommerce_sandbox::{parse_seed, start, Running, Settings as SandboxSettings, DEFAULT_SEED};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
@@ -269,4 +271,35 @@ pub async fn bc_refunds(sb: &Running, id: u64) -> Value {
         .await
         .expect("refunds");
     r.json().await.expect("refunds json")
+}
+
+/// An action app whose ledger fails on command, with the given timing.
+pub async fn faulty_app(
+    sb: &Running,
+    timing: shared::actions::once::Timing,
+) -> shared::app::ActionApp<faulty::FaultyLedger> {
+    shared::app::ActionApp {
+        app: app(sb).await,
+        ledger: faulty::FaultyLedger::new(ledger().await),
+        timing,
+    }
+}
+
+/// The sandbox's refunds of one order whose reason carries `rid`'s marker.
+pub async fn refunds_marked(sb: &Running, order: u64, rid: &str) -> Vec<Value> {
+    let marker = format!("[gladly:{rid}]");
+    bc_refunds(sb, order).await["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["reason"].as_str().is_some_and(|x| x.contains(&marker)))
+        .cloned()
+        .collect()
+}
+
+/// The most requests BigCommerce served at once on `route` since the log was cleared.
+pub async fn max_concurrent(sb: &Running, route: &str) -> u64 {
+    control(sb, "GET", "/__sandbox/requests", None).await["max_concurrent"][route]
+        .as_u64()
+        .unwrap_or(0)
 }
