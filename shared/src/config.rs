@@ -175,6 +175,17 @@ fn aws_endpoint(endpoint: Option<&str>, service_var: &str) -> Option<String> {
 // credentials and region come from the environment as Lambda sets them, and the default
 // provider chains (profiles, SSO, STS, instance metadata) stay out of the binary.
 
+/// Every AWS call ends inside the action's budget (Gladly waits 15 s, a lookup 5 s): a slow
+/// Secrets Manager or DynamoDB answer is an error we can word, never a Lambda timeout.
+/// An attempt gets 1 s (these calls take milliseconds), the whole call with its retries 2 s.
+fn aws_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_millis(500))
+        .operation_attempt_timeout(std::time::Duration::from_secs(1))
+        .operation_timeout(std::time::Duration::from_secs(2))
+        .build()
+}
+
 /// A Secrets Manager client.
 pub fn secrets_manager_client(endpoint: Option<&str>) -> aws_sdk_secretsmanager::Client {
     use aws_sdk_secretsmanager::config::{BehaviorVersion, Builder};
@@ -184,6 +195,7 @@ pub fn secrets_manager_client(endpoint: Option<&str>) -> aws_sdk_secretsmanager:
         .credentials_provider(
             aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
         )
+        .timeout_config(aws_timeouts())
         .http_client(aws_https());
     if let Some(e) = aws_endpoint(endpoint, "AWS_ENDPOINT_URL_SECRETS_MANAGER") {
         b = b.endpoint_url(e);
@@ -200,6 +212,7 @@ pub fn dynamodb_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client {
         .credentials_provider(
             aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
         )
+        .timeout_config(aws_timeouts())
         .http_client(aws_https());
     if let Some(e) = aws_endpoint(endpoint, "AWS_ENDPOINT_URL_DYNAMODB") {
         b = b.endpoint_url(e);

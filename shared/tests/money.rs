@@ -509,3 +509,50 @@ async fn a_code_collision_is_refused_never_passed_off_as_created() {
         "nothing created"
     );
 }
+
+#[tokio::test]
+async fn a_hung_idempotency_table_is_answered_within_the_budget() {
+    let sb = sandbox().await;
+    // A "DynamoDB" that accepts connections and never answers.
+    let hung = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let endpoint = format!("http://{}", hung.local_addr().expect("addr"));
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((conn, _)) = hung.accept().await {
+            open.push(conn);
+        }
+    });
+    let app = ActionApp {
+        app: app(&sb).await,
+        ledger: shared::actions::ledger::DynamoLedger::new(
+            shared::config::dynamodb_client(Some(&endpoint)),
+            "idem",
+        ),
+        timing: fast(),
+    };
+    let started = std::time::Instant::now();
+    let (status, v) = submit(
+        &app,
+        "/orders/101/refund/hung-table-request",
+        &json!({"qty_1001": "1", "reason": "damaged"}),
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        message(&v).contains("idempotency table is unavailable"),
+        "{v}"
+    );
+    assert_eq!(
+        bc_refunds(&sb, 101).await["data"],
+        json!([]),
+        "nothing refunded"
+    );
+    held.abort();
+}
