@@ -127,6 +127,16 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
                     None
                 };
                 if !plan.answer_after.is_zero() {
+                    // Logged before the wait: a client that hangs up meanwhile still sees it.
+                    st.log(LoggedRequest {
+                        method: method.clone(),
+                        route: route.clone(),
+                        path: path.clone(),
+                        query: query.clone(),
+                        status: resp.as_ref().map_or(0, |r| r.status().as_u16()),
+                        faulted: true,
+                    });
+                    logged = true;
                     tokio::time::sleep(plan.answer_after).await;
                 }
                 resp

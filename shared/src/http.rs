@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn outcomes_map_to_gladly_statuses_and_shapes() {
-        use crate::actions::input::FieldError;
+        use crate::actions::fields::FieldError;
         let status = |o: &Outcome| outcome_response(o).status().as_u16();
         assert_eq!(status(&Outcome::done("m", "d")), 200);
         assert_eq!(status(&Outcome::nothing_done("m", "d")), 400);

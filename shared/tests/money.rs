@@ -467,7 +467,8 @@ async fn a_code_collision_is_refused_never_passed_off_as_created() {
     let sb = sandbox().await;
     let app = faulty_app(&sb, fast()).await;
     let rid = "collision-request-01";
-    let code = shared::actions::run::code_for(&shared::ids::RequestId::parse(rid).expect("rid"));
+    let code =
+        shared::actions::discount::run::code_for(&shared::ids::RequestId::parse(rid).expect("rid"));
     // Another promotion already owns the code this request would make.
     let c = reqwest::Client::new();
     let promo: Value = c

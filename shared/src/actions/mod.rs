@@ -1,18 +1,22 @@
-//! Agent actions: decisions (`policy`), forms, submitted input (`input`, `amount`), the
-//! exactly-once engine (`once`, over `ledger`), what each action does (`run`), and the action
-//! links the DETAILED lookup shows.
+//! Agent actions, one folder each (`cancel/`, `refund/`, `discount/`: its form, input, policy
+//! and run), on the exactly-once engine (`once`, over `ledger`) and a shared toolkit (`fields`
+//! for forms and input, `amount`, `outcomes`, `order`). Also the action links the DETAILED
+//! lookup shows.
 
 pub mod amount;
-pub mod forms;
-pub mod input;
+pub mod cancel;
+pub mod discount;
+pub mod fields;
 pub mod ledger;
 pub mod once;
-pub mod policy;
-pub mod run;
+pub mod order;
+pub mod outcomes;
+pub mod refund;
 
 use crate::bigcommerce::models::Order;
+use crate::bigcommerce::StoreActions;
 use crate::gladly::Action;
-use crate::ids::ShopperId;
+use crate::ids::{RequestId, ShopperId};
 use crate::lookup::Actions;
 use rust_decimal::Decimal;
 
@@ -23,14 +27,15 @@ pub struct StandardActions;
 impl Actions for StandardActions {
     fn order_actions(&self, o: &Order) -> Vec<Action> {
         let mut out = Vec::new();
-        if let Ok(plan) = policy::cancel_plan(o) {
+        if let Ok(plan) = cancel::policy::cancel_plan(o) {
             out.push(Action {
                 name: plan.label().to_string(),
                 form_url: format!("/orders/{}/cancel", o.id),
             });
         }
         // The v2 refunded amount is only a hint; the form itself reads the refunds.
-        if policy::refund_allowed(o).is_ok() && o.total_inc_tax - o.refunded_amount > Decimal::ZERO
+        if refund::policy::refund_allowed(o).is_ok()
+            && o.total_inc_tax - o.refunded_amount > Decimal::ZERO
         {
             out.push(Action {
                 name: "Refund".to_string(),
@@ -45,8 +50,17 @@ impl Actions for StandardActions {
             name: "Create discount code".to_string(),
             form_url: format!(
                 "/customers/{}/discount",
-                forms::path_segment(&shopper.to_string())
+                fields::path_segment(&shopper.to_string())
             ),
         }]
+    }
+}
+
+/// What request `id` did at BigCommerce, changing nothing: the engine's settle step, by scope.
+pub async fn look<S: StoreActions>(store: &S, scope: &once::Scope, id: &RequestId) -> once::Looked {
+    match scope {
+        once::Scope::Refund(order) => refund::run::look(store, *order, id).await,
+        once::Scope::Cancel(order) => cancel::run::look(store, *order, id).await,
+        once::Scope::Discount(_) => discount::run::look(store, id).await,
     }
 }

@@ -13,7 +13,7 @@
 //!
 //! Outcomes are plain data; `http.rs` alone turns them into status codes and Gladly's shapes.
 
-use super::input::FieldError;
+use super::fields::FieldError;
 use super::ledger::{Claim, Lease, Ledger, LedgerError, Record, State};
 use crate::ids::{OrderId, RequestId, ShopperId};
 use serde::{Deserialize, Serialize};

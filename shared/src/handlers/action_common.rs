@@ -2,8 +2,8 @@
 //! client an action gets (with the engine's deadline and write budget), the marker search the
 //! engine settles other requests with, and running a submit under the engine.
 
+use crate::actions::ledger::Ledger;
 use crate::actions::once::{self, Look, Looked, Outcome, Scope, Settled, Turn};
-use crate::actions::{ledger::Ledger, run};
 use crate::app::{ActionApp, App};
 use crate::bigcommerce::{Client, WriteBudget};
 use crate::config::StoreConfig;
@@ -46,7 +46,7 @@ pub struct StoreLook<'a> {
 impl Look for StoreLook<'_> {
     async fn look(&self, scope: &Scope, id: &RequestId, deadline: Instant) -> Looked {
         match self.app.client(self.cfg, deadline) {
-            Ok(c) => run::look(&c, scope, id).await,
+            Ok(c) => crate::actions::look(&c, scope, id).await,
             Err(e) => Looked::Unknown(e.to_string()),
         }
     }

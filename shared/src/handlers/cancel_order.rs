@@ -4,10 +4,11 @@ use super::action_common::{
     action_client, action_route, settle_before_form, submit_once, ActionRoute,
 };
 use super::respond;
+use crate::actions::cancel::{form, input, policy, policy::CancelPlan, run};
+use crate::actions::fields;
 use crate::actions::ledger::Ledger;
 use crate::actions::once::{Outcome, Scope};
-use crate::actions::policy::{self, CancelPlan, Refundable};
-use crate::actions::{forms, input, run};
+use crate::actions::refund::policy::Refundable;
 use crate::app::ActionApp;
 use crate::bigcommerce::{Store, StoreActions};
 use crate::http::{json_response, outcome_response, ApiError, Incoming};
@@ -48,7 +49,7 @@ async fn form<L: Ledger>(
         Ok(s) => s,
         Err(resp) => return Ok(resp),
     };
-    let earlier = forms::settled_notes(&settled);
+    let earlier = fields::settled_notes(&settled);
     let store = app
         .app
         .client(&cfg, Instant::now() + crate::app::LOOKUP_DEADLINE)?;
@@ -65,8 +66,8 @@ async fn form<L: Ledger>(
     } else {
         None
     };
-    let form = forms::cancel_form(id, plan, refundable.as_ref(), &forms::new_request_id());
-    Ok(json_response(200, &forms::with_notes(form, &earlier)))
+    let form = form::cancel_form(id, plan, refundable.as_ref(), &fields::new_request_id());
+    Ok(json_response(200, &fields::with_notes(form, &earlier)))
 }
 
 async fn submit<L: Ledger>(
@@ -77,7 +78,7 @@ async fn submit<L: Ledger>(
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
     let cfg = app.app.admit(inc).await?;
-    let wanted = match input::cancel(&inc.body) {
+    let wanted = match input::parse(&inc.body) {
         Ok(w) => w,
         Err(errors) => return Ok(outcome_response(&Outcome::invalid(errors))),
     };

@@ -3,9 +3,10 @@
 
 use super::action_common::{action_client, action_route, submit_once, ActionRoute};
 use super::respond;
+use crate::actions::discount::{form, input, run};
+use crate::actions::fields;
 use crate::actions::ledger::Ledger;
 use crate::actions::once::{Outcome, Scope};
-use crate::actions::{forms, input, run};
 use crate::app::ActionApp;
 use crate::http::{json_response, outcome_response, ApiError, Incoming};
 use crate::ids::{RequestId, ShopperId};
@@ -29,7 +30,7 @@ async fn route<L: Ledger>(
             app.app.admit(inc).await?;
             Ok(json_response(
                 200,
-                &forms::discount_form(&who, &forms::new_request_id()),
+                &form::discount_form(&who, &fields::new_request_id()),
             ))
         }
         ActionRoute::Submit(who, rid) => submit(app, inc, who, &rid, started).await,
@@ -44,7 +45,7 @@ async fn submit<L: Ledger>(
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
     let cfg = app.app.admit(inc).await?;
-    let wanted = match input::discount(&inc.body) {
+    let wanted = match input::parse(&inc.body) {
         Ok(w) => w,
         Err(errors) => return Ok(outcome_response(&Outcome::invalid(errors))),
     };

@@ -4,10 +4,10 @@ use super::action_common::{
     action_client, action_route, settle_before_form, submit_once, ActionRoute,
 };
 use super::respond;
+use crate::actions::fields;
 use crate::actions::ledger::Ledger;
 use crate::actions::once::{Outcome, Scope};
-use crate::actions::policy::{self, Refundable};
-use crate::actions::{forms, run};
+use crate::actions::refund::{form, policy, policy::Refundable, run};
 use crate::app::ActionApp;
 use crate::bigcommerce::{Store, StoreActions};
 use crate::http::{json_response, outcome_response, ApiError, Incoming};
@@ -53,7 +53,7 @@ async fn form<L: Ledger>(
         .client(&cfg, Instant::now() + crate::app::LOOKUP_DEADLINE)?;
     let (order, refunds) = tokio::join!(store.order(id), store.refunds(id));
     let order = order?.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
-    let earlier = forms::settled_notes(&settled);
+    let earlier = fields::settled_notes(&settled);
     if let Err(why) = policy::refund_allowed(&order) {
         return Ok(outcome_response(&Outcome::refused(why, earlier.join(" "))));
     }
@@ -64,8 +64,8 @@ async fn form<L: Ledger>(
             earlier.join(" "),
         )));
     }
-    let form = forms::refund_form(id, &r, order.customer_id != 0, &forms::new_request_id());
-    Ok(json_response(200, &forms::with_notes(form, &earlier)))
+    let form = form::refund_form(id, &r, order.customer_id != 0, &fields::new_request_id());
+    Ok(json_response(200, &fields::with_notes(form, &earlier)))
 }
 
 async fn submit<L: Ledger>(

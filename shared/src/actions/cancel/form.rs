@@ -1,0 +1,49 @@
+//! The cancel form.
+
+use super::input::CANCEL_REASONS;
+use super::policy::CancelPlan;
+use crate::actions::fields::{checkbox, field, select, text};
+use crate::actions::refund::policy::Refundable;
+use crate::ids::{OrderId, RequestId};
+use serde_json::{json, Value};
+
+pub fn cancel_form(
+    order: OrderId,
+    plan: CancelPlan,
+    refundable: Option<&Refundable>,
+    request_id: &RequestId,
+) -> Value {
+    let mut sections = vec![text(match (plan, refundable) {
+        (CancelPlan::RefundThenCancel, Some(r)) => format!(
+            "Cancels order #{order} and refunds {} to the original payment.",
+            r.money(r.total_left)
+        ),
+        (CancelPlan::VoidThenCancel, _) => {
+            format!("Cancels order #{order} and releases the card authorisation.")
+        }
+        _ => format!("Cancels order #{order}. Nothing was charged, so nothing is refunded."),
+    })];
+    sections.push(select("Reason", "reason", CANCEL_REASONS, false, None));
+    sections.push(field(
+        "Note",
+        "note",
+        "",
+        "Kept on the order for the team (optional)",
+        true,
+    ));
+    if plan == CancelPlan::RefundThenCancel {
+        sections.push(checkbox(
+            "Notify the customer",
+            "notify",
+            "Record that the shopper should hear from us (BigCommerce sends its own status emails per store settings)",
+            true,
+        ));
+    }
+    json!({
+        "title": format!("{} #{order}", plan.label()),
+        "submitButton": plan.label(),
+        "closeButton": "Keep order",
+        "actionUrl": format!("/orders/{order}/cancel/{request_id}"),
+        "sections": sections,
+    })
+}

@@ -1,0 +1,66 @@
+//! The cancel form's submitted attributes.
+
+use crate::actions::fields::{collect, FieldError, Fields};
+
+pub const CANCEL_REASONS: &[(&str, &str)] = &[
+    ("customer_request", "Customer asked to cancel"),
+    ("out_of_stock", "Out of stock"),
+    ("fraud_suspected", "Suspected fraud"),
+    ("duplicate_order", "Duplicate order"),
+    ("other", "Other"),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelInput {
+    pub reason: String,
+    pub note: String,
+    pub notify: bool,
+}
+
+pub fn parse(body: &[u8]) -> Result<CancelInput, Vec<FieldError>> {
+    let f = Fields::parse(body)?;
+    let mut e = Vec::new();
+    let reason = collect(f.choice("reason", CANCEL_REASONS, None), &mut e);
+    let note = collect(f.note(), &mut e);
+    let notify = collect(f.flag("notify", true), &mut e);
+    match (reason, note, notify) {
+        (Some(reason), Some(note), Some(notify)) if e.is_empty() => Ok(CancelInput {
+            reason,
+            note,
+            notify,
+        }),
+        _ => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(errs: Vec<FieldError>) -> Vec<String> {
+        errs.into_iter().map(|e| e.attr).collect()
+    }
+
+    #[test]
+    fn cancel_needs_a_known_reason() {
+        assert_eq!(
+            parse(br#"{"reason":"out_of_stock","note":" ok ","notify":false}"#).unwrap(),
+            CancelInput {
+                reason: "out_of_stock".into(),
+                note: "ok".into(),
+                notify: false
+            }
+        );
+        assert_eq!(attrs(parse(b"").unwrap_err()), vec!["reason"]);
+        assert_eq!(
+            attrs(parse(br#"{"reason":"x","notify":"maybe"}"#).unwrap_err()),
+            vec!["reason", "notify"]
+        );
+    }
+
+    #[test]
+    fn notes_cannot_forge_a_marker() {
+        let c = parse(br#"{"reason":"other","note":"[gladly:0123456789abcdef] hi"}"#).unwrap();
+        assert_eq!(c.note, "(gladly:0123456789abcdef) hi");
+    }
+}

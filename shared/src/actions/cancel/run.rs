@@ -1,0 +1,195 @@
+//! Cancelling at BigCommerce: refund or void first (each step checks whether it already
+//! happened), then the status, whose staff note carries the request's marker.
+
+use super::input::{CancelInput, CANCEL_REASONS};
+use super::policy::{self, CancelPlan};
+use crate::actions::once::{Looked, Outcome};
+use crate::actions::order::{self, status};
+use crate::actions::outcomes::{
+    currency_of, describe_payments, label, marker, not_confirmed, unavailable, write_failed,
+};
+use crate::actions::refund::input::{Destination, RefundInput};
+use crate::actions::refund::policy::Refundable;
+use crate::actions::refund::run::{do_refund, ours};
+use crate::bigcommerce::{BcError, StoreActions};
+use crate::ids::{OrderId, RequestId};
+use crate::money::Money;
+use rust_decimal::Decimal;
+
+/// `POST /orders/{id}/cancel/{requestId}`: refund or void first (each step checks whether it
+/// already happened), then the status. A cancel interrupted after the money moved finishes on
+/// the next submit.
+pub async fn cancel<S: StoreActions>(
+    store: &S,
+    order: OrderId,
+    req: &CancelInput,
+    request_id: &RequestId,
+    settle: bool,
+) -> Outcome {
+    let reason_text = label(CANCEL_REASONS, &req.reason);
+    let o = match store.order(order).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return Outcome::refused(format!("Order #{order} does not exist."), ""),
+        Err(e) if settle => return not_confirmed(&e, "whether the earlier attempt cancelled"),
+        Err(e) => return unavailable(&e),
+    };
+    let currency = currency_of(&o);
+    let refunds = if settle || order::payment(&o) == order::Payment::Captured {
+        match store.refunds(order).await {
+            Ok(r) => r,
+            Err(e) if settle => return not_confirmed(&e, "whether the earlier attempt refunded"),
+            Err(e) => return unavailable(&e),
+        }
+    } else {
+        Vec::new()
+    };
+    let earlier = ours(&refunds, request_id).cloned();
+    if o.status_id == status::CANCELLED {
+        // Ours if it carries our marker, or if our refund went through before someone else
+        // cancelled it: either way this request's money moved, so it is not "nothing changed".
+        return if o.staff_notes.contains(&marker(request_id)) || earlier.is_some() {
+            let detail = earlier.map(|r| {
+                format!(
+                    "Refunded {} to {}.",
+                    Money::new(r.total_amount, currency.clone()),
+                    describe_payments(&r.payments)
+                )
+            });
+            Outcome::done(
+                format!("Order #{order} cancelled"),
+                detail.unwrap_or_else(|| format!("Reason: {reason_text}.")),
+            )
+        } else {
+            Outcome::refused(
+                format!("Order #{order} is already cancelled."),
+                "Nothing was changed.",
+            )
+        };
+    }
+    // Once our own refund went through, the order reads as (partially) refunded: finish the cancel.
+    let plan = match (&earlier, policy::cancel_plan(&o)) {
+        (Some(_), _) => CancelPlan::StatusOnly,
+        (None, Ok(p)) => p,
+        (None, Err(why)) => return Outcome::refused(why, "Nothing was changed."),
+    };
+    let mut money_note = earlier.as_ref().map(|r| {
+        format!(
+            "Refunded {} to {}.",
+            Money::new(r.total_amount, currency.clone()),
+            describe_payments(&r.payments)
+        )
+    });
+    let mut moved = earlier.is_some();
+    match plan {
+        CancelPlan::RefundThenCancel => {
+            let r = Refundable::of(&o, &refunds);
+            if r.total_left > Decimal::ZERO {
+                let full = RefundInput {
+                    items: Vec::new(),
+                    shipping: Decimal::ZERO,
+                    amount: r.total_left,
+                    reason: "other".into(),
+                    destination: Destination::Original,
+                    note: String::new(),
+                    total: r.total_left,
+                };
+                match do_refund(
+                    store,
+                    order,
+                    &r,
+                    &full,
+                    &format!("Order cancelled: {reason_text}"),
+                    request_id,
+                )
+                .await
+                {
+                    Outcome::Done { detail, .. } => {
+                        money_note = Some(format!("Refunded {detail}"));
+                        moved = true;
+                    }
+                    other => return other,
+                }
+            }
+        }
+        CancelPlan::VoidThenCancel => match store.void_payment(order).await {
+            Ok(()) => {
+                money_note = Some("The card authorisation was released.".into());
+                moved = true;
+            }
+            Err(e) => {
+                return write_failed(&e, "the release of the payment", |message| {
+                    Outcome::refused(
+                        format!("BigCommerce could not release the payment: {message}. The order was not cancelled."),
+                        "Nothing was changed.",
+                    )
+                })
+            }
+        },
+        CancelPlan::StatusOnly => {}
+    }
+    let notes = format!(
+        "{} Cancelled via Gladly: {reason_text}.{}{}",
+        marker(request_id),
+        if req.note.is_empty() {
+            String::new()
+        } else {
+            format!(" Note: {}.", req.note)
+        },
+        if req.notify {
+            " Customer to be notified."
+        } else {
+            " Customer not to be notified."
+        }
+    );
+    match store
+        .set_status(order, status::CANCELLED, Some(&notes))
+        .await
+    {
+        Ok(()) => Outcome::done(
+            format!("Order #{order} cancelled"),
+            money_note.unwrap_or_else(|| format!("Reason: {reason_text}. Nothing was charged.")),
+        ),
+        // The money moved and BigCommerce will not cancel: that is final, and said as it is.
+        Err(BcError::Rejected { message, .. }) if moved => Outcome::done(
+            format!("Order #{order}: money returned, but not cancelled"),
+            format!("{} BigCommerce refused to cancel the order: {message}. Change its status in the control panel.", money_note.unwrap_or_default()),
+        ),
+        // A status PUT that timed out may have landed: uncertain, whatever moved before it.
+        Err(e) => write_failed(&e, "the cancellation", |message| {
+            Outcome::refused(
+                format!("BigCommerce refused to cancel order #{order}: {message}"),
+                "Nothing was changed.",
+            )
+        }),
+    }
+}
+
+/// What cancel request `id` did, changing nothing (the engine's settle step).
+pub async fn look<S: StoreActions>(store: &S, order: OrderId, id: &RequestId) -> Looked {
+    let (o, refunds) = tokio::join!(store.order(order), store.refunds(order));
+    let (o, refunds) = match (o, refunds) {
+        (Ok(Some(o)), Ok(r)) => (o, r),
+        (Ok(None), _) => return Looked::NotFound,
+        (Err(e), _) | (_, Err(e)) => return Looked::Unknown(e.to_string()),
+    };
+    let currency = currency_of(&o);
+    let refunded = ours(&refunds, id).map(|r| {
+        format!(
+            "Refunded {} to {}.",
+            Money::new(r.total_amount, currency.clone()),
+            describe_payments(&r.payments)
+        )
+    });
+    let cancelled = o.status_id == status::CANCELLED && o.staff_notes.contains(&marker(id));
+    match (cancelled, refunded) {
+        (true, note) => Looked::Found(Outcome::done(
+            format!("Order #{order} cancelled"),
+            note.unwrap_or_else(|| "Cancelled by an earlier submit of the form.".into()),
+        )),
+        (false, Some(note)) => Looked::Found(Outcome::done(
+            format!("Order #{order}: money returned, but not cancelled"),
+            format!("{note} The cancellation itself did not go through; open Cancel again to finish it."),
+        )),
+        (false, None) => Looked::NotFound,
+    }
+}

@@ -1,0 +1,183 @@
+//! Creating the promotion and its code at BigCommerce, both findable by the request id.
+
+use super::input::{DiscountInput, DiscountKind};
+use crate::actions::fields::defang;
+use crate::actions::once::{Looked, Outcome};
+use crate::actions::outcomes::{marked, not_confirmed, unavailable, write_failed};
+use crate::bigcommerce::{BcError, StoreActions};
+use crate::ids::{RequestId, ShopperId};
+use rust_decimal::Decimal;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+/// The coupon code a request id makes: the same id always makes the same code, and the code
+/// carries 65 bits of the request's randomness (13 characters of 5 bits), so two requests
+/// practically never share one (and if they do, it is refused, never passed off as made).
+pub fn code_for(id: &RequestId) -> String {
+    const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let digest = Sha256::digest(id.as_str().as_bytes());
+    let mut bits: u128 = 0;
+    for b in digest.iter().take(9) {
+        bits = (bits << 8) | u128::from(*b);
+    }
+    let tail: String = (0..13)
+        .map(|i| ALPHABET[((bits >> (5 * i)) & 31) as usize] as char)
+        .collect();
+    format!("GLADLY-{tail}")
+}
+
+fn discount_summary(d: &DiscountInput, ends: &str) -> String {
+    let what = match &d.kind {
+        DiscountKind::Percent(p) => format!("{p}% off"),
+        DiscountKind::Fixed(a) => format!("{a} off (store currency)"),
+        DiscountKind::FreeShipping => "free shipping".to_string(),
+    };
+    let uses = if d.uses == 1 {
+        "single use".to_string()
+    } else {
+        format!("{} uses", d.uses)
+    };
+    let min = if d.min_purchase > Decimal::ZERO {
+        format!(", minimum purchase {}", d.min_purchase)
+    } else {
+        String::new()
+    };
+    format!("{what}, {uses}{min}, valid until {ends}")
+}
+
+/// `POST /customers/{id}/discount/{requestId}`: one promotion (its name starts with the
+/// marker) and one code, both findable by the request id, so a repeat never makes a second.
+pub async fn discount<S: StoreActions>(
+    store: &S,
+    shopper: &ShopperId,
+    d: &DiscountInput,
+    request_id: &RequestId,
+) -> Outcome {
+    let code = code_for(request_id);
+    let name = marked(
+        request_id,
+        &format!("Gladly {code} for {}", defang(&shopper.to_string())),
+        255,
+    );
+    let ends_at = chrono::Utc::now() + chrono::TimeDelta::days(i64::from(d.days));
+    let ends = ends_at.format("%Y-%m-%d").to_string();
+    let done = |c: &str| {
+        Outcome::done(
+            format!("Discount code {c} created"),
+            format!(
+                "{}. Paste the code to the shopper.",
+                discount_summary(d, &ends)
+            ),
+        )
+    };
+    let collision = || {
+        Outcome::refused(
+            "This form's code is already taken by another promotion; nothing was created.",
+            "Close the form and open it again for a new code.",
+        )
+    };
+    let promotion = match store.find_promotion(&name).await {
+        Ok(p) => p,
+        Err(e) => return unavailable(&e),
+    };
+    match store.find_code(&code).await {
+        Ok(Some(c)) if promotion.as_ref().is_some_and(|p| p.id == c.promotion_id) => {
+            return done(&c.code)
+        }
+        Ok(Some(_)) => return collision(),
+        Ok(None) => {}
+        Err(e) => return unavailable(&e),
+    }
+    let promotion = match promotion {
+        Some(p) => p,
+        None => {
+            let action = match &d.kind {
+                DiscountKind::Percent(p) => {
+                    json!({ "cart_value": { "discount": { "percentage_amount": p.to_string() } } })
+                }
+                DiscountKind::Fixed(a) => {
+                    json!({ "cart_value": { "discount": { "fixed_amount": a.to_string() } } })
+                }
+                DiscountKind::FreeShipping => {
+                    json!({ "shipping": { "free_shipping": true, "zone_ids": "*" } })
+                }
+            };
+            let mut rule = json!({ "action": action, "apply_once": true });
+            if d.min_purchase > Decimal::ZERO {
+                rule["condition"] =
+                    json!({ "cart": { "minimum_spend": d.min_purchase.to_string() } });
+            }
+            let body = json!({
+                "name": name,
+                "redemption_type": "COUPON",
+                "status": "ENABLED",
+                "rules": [rule],
+                "max_uses": d.uses,
+                "start_date": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "end_date": ends_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            });
+            match store.create_promotion(&body).await {
+                Ok(p) => p,
+                Err(e) => {
+                    return write_failed(&e, "the promotion", |message| {
+                        Outcome::refused(
+                            format!("BigCommerce refused the discount: {message}"),
+                            "Nothing was created.",
+                        )
+                    })
+                }
+            }
+        }
+    };
+    match store.create_code(promotion.id, &code, d.uses).await {
+        Ok(c) => done(&c.code),
+        // Made by a concurrent or earlier attempt of this very request, or a collision: ask.
+        Err(BcError::Rejected { status: 409, .. }) => match store.find_code(&code).await {
+            Ok(Some(c)) if c.promotion_id == promotion.id => done(&c.code),
+            Ok(_) => collision(),
+            Err(e) => not_confirmed(&e, "the coupon code"),
+        },
+        Err(e) => write_failed(&e, "the coupon code", |message| {
+            Outcome::refused(
+                format!("BigCommerce refused the coupon code: {message}"),
+                "A promotion without a code was left; it is reused when this form is sent again.",
+            )
+        }),
+    }
+}
+
+/// What discount request `id` did, changing nothing.
+pub async fn look<S: StoreActions>(store: &S, id: &RequestId) -> Looked {
+    match store.find_code(&code_for(id)).await {
+        Ok(Some(c)) => Looked::Found(Outcome::done(
+            format!("Discount code {} created", c.code),
+            "Created by an earlier submit of the form.",
+        )),
+        Ok(None) => Looked::NotFound,
+        Err(e) => Looked::Unknown(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rid(s: &str) -> RequestId {
+        RequestId::parse(s).unwrap_or_else(RequestId::new_random)
+    }
+
+    #[test]
+    fn codes_are_stable_readable_and_carry_65_bits() {
+        let a = rid("0123456789abcdef");
+        assert_eq!(code_for(&a), code_for(&a));
+        assert_ne!(code_for(&a), code_for(&rid("0123456789abcdeg")));
+        let c = code_for(&a);
+        assert!(c.starts_with("GLADLY-") && c.len() == 20, "{c}");
+        assert!(!c[7..].contains(['0', 'O', '1', 'I']));
+        // 10,000 random requests, no two codes alike.
+        let codes: std::collections::HashSet<String> = (0..10_000)
+            .map(|_| code_for(&RequestId::new_random()))
+            .collect();
+        assert_eq!(codes.len(), 10_000);
+    }
+}

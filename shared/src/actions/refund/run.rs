@@ -1,0 +1,210 @@
+//! Refunding at BigCommerce: quote, check, pick the method, refund, with the request's marker
+//! leading the reason, so a later attempt can tell whether this one already refunded.
+
+use super::input::{self, Destination, RefundInput, REFUND_REASONS};
+use super::policy::{self, Refundable};
+use crate::actions::once::{Looked, Outcome};
+use crate::actions::outcomes::{
+    currency_of, describe_payments, label, marked, marker, not_confirmed, unavailable, wire,
+    write_failed,
+};
+use crate::bigcommerce::models::{Refund, RefundPayment};
+use crate::bigcommerce::{BcError, StoreActions};
+use crate::ids::{OrderId, RequestId};
+use crate::money::{Currency, Money};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+pub(crate) fn refund_answer(
+    order: OrderId,
+    refund: &Refund,
+    currency: &Currency,
+    reason: &str,
+) -> Outcome {
+    let amount = Money::new(refund.total_amount, currency.clone());
+    Outcome::done(
+        format!("Refunded {amount} on order #{order}"),
+        format!(
+            "{amount} to {}. Reason: {reason}.",
+            describe_payments(&refund.payments)
+        ),
+    )
+}
+
+/// The refund this request made, if any.
+pub(crate) fn ours<'a>(refunds: &'a [Refund], id: &RequestId) -> Option<&'a Refund> {
+    let m = marker(id);
+    refunds
+        .iter()
+        .find(|r| r.reason.contains(&m) || r.items.iter().any(|i| i.reason.contains(&m)))
+}
+
+/// The refund's reason as the agent wrote it, without our marker.
+pub(crate) fn reason_of(refund: &Refund, id: &RequestId) -> String {
+    let r = if refund.reason.is_empty() {
+        refund
+            .items
+            .first()
+            .map(|i| i.reason.as_str())
+            .unwrap_or("")
+    } else {
+        refund.reason.as_str()
+    };
+    r.replace(&marker(id), "").trim().to_string()
+}
+
+/// Quote, check, pick the method, refund. Nothing before the final POST moves money.
+pub(crate) async fn do_refund<S: StoreActions>(
+    store: &S,
+    order: OrderId,
+    r: &Refundable,
+    req: &RefundInput,
+    reason_text: &str,
+    request_id: &RequestId,
+) -> Outcome {
+    let reason = marked(request_id, reason_text, 1000);
+    let mut items: Vec<Value> = req
+        .items
+        .iter()
+        .map(|(id, q)| json!({ "item_type": "PRODUCT", "item_id": id, "quantity": q, "reason": reason }))
+        .collect();
+    if req.shipping > Decimal::ZERO {
+        if let Some(sid) = r.shipping_item_id {
+            items.push(json!({ "item_type": "SHIPPING", "item_id": sid, "amount": wire(req.shipping, &r.currency), "reason": reason }));
+        }
+    }
+    if req.amount > Decimal::ZERO {
+        items.push(json!({ "item_type": "ORDER", "item_id": order.0, "amount": wire(req.amount, &r.currency), "reason": reason }));
+    }
+    let items = Value::Array(items);
+    let quote = match store.refund_quote(order, &items).await {
+        Ok(q) => q,
+        Err(BcError::Rejected { message, .. }) => {
+            return Outcome::refused(
+                format!("BigCommerce refused the refund: {message}. Nothing was refunded."),
+                "Reopen the form to see what remains refundable.",
+            )
+        }
+        Err(e) => return unavailable(&e),
+    };
+    if quote.total_refund_amount != req.total {
+        return Outcome::refused(
+            format!(
+                "BigCommerce quotes {} for this refund, not the {} asked; nothing was refunded. Reopen the form to see what remains.",
+                r.money(quote.total_refund_amount),
+                r.money(req.total)
+            ),
+            "Nothing was refunded.",
+        );
+    }
+    let wanted = |m: &Vec<RefundPayment>| match req.destination {
+        Destination::StoreCredit => m.iter().all(|p| p.provider_id == "storecredit"),
+        Destination::Original => m
+            .iter()
+            .all(|p| p.provider_id != "storecredit" && !p.offline),
+    };
+    let Some(method) = quote
+        .refund_methods
+        .iter()
+        .find(|m| !m.is_empty() && wanted(m))
+    else {
+        let to = if req.destination == Destination::StoreCredit {
+            "store credit"
+        } else {
+            "the original payment"
+        };
+        return Outcome::refused(
+            format!(
+                "BigCommerce offers no way to refund this order to {to}; nothing was refunded."
+            ),
+            "Pick the other destination, or refund in the BigCommerce control panel.",
+        );
+    };
+    let paid: Decimal = method.iter().map(|p| p.amount).sum();
+    if paid != quote.total_refund_amount {
+        return Outcome::refused(
+            "BigCommerce's refund options do not add up to its quote; nothing was refunded.",
+            "Refund in the BigCommerce control panel.",
+        );
+    }
+    let payments: Vec<Value> = method
+        .iter()
+        .map(|p| json!({ "provider_id": p.provider_id, "amount": wire(p.amount, &r.currency), "offline": p.offline }))
+        .collect();
+    match store
+        .create_refund(order, &json!({ "items": items, "payments": payments }))
+        .await
+    {
+        Ok(mut refund) => {
+            if refund.payments.is_empty() {
+                refund.payments = method.clone();
+            }
+            if refund.total_amount.is_zero() {
+                refund.total_amount = paid;
+            }
+            refund_answer(order, &refund, &r.currency, reason_text)
+        }
+        Err(e) => write_failed(&e, "the refund", |message| {
+            Outcome::refused(
+                format!("BigCommerce refused the refund: {message}. Nothing was refunded."),
+                "Reopen the form to see what remains refundable.",
+            )
+        }),
+    }
+}
+
+/// `POST /orders/{id}/refund/{requestId}` once claimed. When settling, an earlier refund with
+/// this request's marker is the answer. The input is checked against what remains now, and a
+/// mistake releases the claim, so the agent can fix the form and send it again.
+pub async fn refund<S: StoreActions>(
+    store: &S,
+    order: OrderId,
+    body: &[u8],
+    request_id: &RequestId,
+    settle: bool,
+) -> Outcome {
+    let (o, refunds) = tokio::join!(store.order(order), store.refunds(order));
+    let o = match o {
+        Ok(Some(o)) => o,
+        Ok(None) => return Outcome::refused(format!("Order #{order} does not exist."), ""),
+        Err(e) if settle => return not_confirmed(&e, "whether the earlier attempt refunded"),
+        Err(e) => return unavailable(&e),
+    };
+    let refunds = match refunds {
+        Ok(r) => r,
+        Err(e) if settle => return not_confirmed(&e, "whether the earlier attempt refunded"),
+        Err(e) => return unavailable(&e),
+    };
+    let currency = currency_of(&o);
+    if let Some(done) = ours(&refunds, request_id) {
+        return refund_answer(order, done, &currency, &reason_of(done, request_id));
+    }
+    if let Err(why) = policy::refund_allowed(&o) {
+        return Outcome::refused(why, "Nothing was refunded.");
+    }
+    let r = Refundable::of(&o, &refunds);
+    let req = match input::parse(body, &r, o.customer_id != 0) {
+        Ok(req) => req,
+        Err(errors) => return Outcome::invalid(errors),
+    };
+    let mut reason_text = label(REFUND_REASONS, &req.reason);
+    if !req.note.is_empty() {
+        reason_text = format!("{reason_text}: {}", req.note);
+    }
+    do_refund(store, order, &r, &req, &reason_text, request_id).await
+}
+
+/// What refund request `id` did, changing nothing (the engine's settle step).
+pub async fn look<S: StoreActions>(store: &S, order: OrderId, id: &RequestId) -> Looked {
+    let (o, refunds) = tokio::join!(store.order(order), store.refunds(order));
+    match (o, refunds) {
+        (Ok(o), Ok(refunds)) => {
+            let currency = o.as_ref().map(currency_of).unwrap_or_else(Currency::usd);
+            match ours(&refunds, id) {
+                Some(r) => Looked::Found(refund_answer(order, r, &currency, &reason_of(r, id))),
+                None => Looked::NotFound,
+            }
+        }
+        (Err(e), _) | (_, Err(e)) => Looked::Unknown(e.to_string()),
+    }
+}
