@@ -29,9 +29,9 @@ $(VENV)/.installed: requirements-dev.txt
 
 setup: $(VENV)/.installed ## install cargo-lambda, moto's server, cfn-lint and aws-sam-cli into .venv (no Docker)
 
-build: setup ## release builds of the five functions for Lambda (arm64), into target/lambda/
+build: setup ## release builds of the seven functions for Lambda (arm64), into target/lambda/
 	rustup target add aarch64-unknown-linux-gnu
-	$(CARGO) lambda build --release --arm64 --locked -p lookup-customer -p lookup-orders -p cancel-order -p refund-order -p create-discount
+	$(CARGO) lambda build --release --arm64 --locked -p lookup-customer -p lookup-orders -p cancel-order -p refund-order -p create-discount -p update-address -p create-gift-certificate
 
 lint: setup ## rustfmt, clippy (warnings are errors), cfn-lint and sam validate --lint
 	$(CARGO) fmt --all -- --check
@@ -75,5 +75,5 @@ deploy: setup ## sam build (cargo lambda, no Docker) and sam deploy (--guided th
 	sam deploy $(if $(GUIDED),--guided,)
 
 sizes: build ## each function's arm64 binary size
-	@for f in lookup-customer lookup-orders cancel-order refund-order create-discount; do \
+	@for f in lookup-customer lookup-orders cancel-order refund-order create-discount update-address create-gift-certificate; do \
 	  printf '%-16s %s bytes\n' $$f $$(stat -c %s target/lambda/$$f/bootstrap); done

@@ -49,12 +49,14 @@ pub fn routes() -> Router<Arc<AppState>> {
             get(list_codes).post(create_code),
         )
         .route("/v3/catalog/products", get(catalog_products))
+        .merge(crate::shipping_addresses::routes())
+        .merge(crate::gift_certificates::routes())
 }
 
-struct Params(Vec<(String, String)>);
+pub(crate) struct Params(Vec<(String, String)>);
 
 impl Params {
-    fn parse(raw: Option<String>, family: Family) -> Result<Self, ApiError> {
+    pub(crate) fn parse(raw: Option<String>, family: Family) -> Result<Self, ApiError> {
         let raw = raw.unwrap_or_default();
         serde_urlencoded::from_str::<Vec<(String, String)>>(&raw)
             .map(Params)
@@ -67,7 +69,7 @@ impl Params {
             })
     }
 
-    fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == key)
@@ -107,7 +109,7 @@ impl Params {
         }
     }
 
-    fn page_limit(
+    pub(crate) fn page_limit(
         &self,
         family: Family,
         default: usize,
@@ -156,7 +158,7 @@ fn page<T: Clone>(items: &[T], page: usize, limit: usize) -> Vec<T> {
 }
 
 /// The `{id}` of a path; anything but a positive 32-bit id is a 404, as BigCommerce answers.
-struct Id(u64);
+pub(crate) struct Id(pub(crate) u64);
 
 impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = ApiError;
@@ -181,7 +183,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
-fn parse_body<T: for<'de> Deserialize<'de>>(body: &Bytes, family: Family) -> Result<T, ApiError> {
+pub(crate) fn parse_body<T: for<'de> Deserialize<'de>>(
+    body: &Bytes,
+    family: Family,
+) -> Result<T, ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(|_| {
         ApiError::new(
             family,
@@ -199,7 +204,7 @@ fn parse_body<T: for<'de> Deserialize<'de>>(body: &Bytes, family: Family) -> Res
     })
 }
 
-fn api_root(state: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn api_root(state: &AppState, headers: &HeaderMap) -> String {
     let host = headers
         .get("host")
         .and_then(|h| h.to_str().ok())

@@ -5,8 +5,10 @@
 pub mod api;
 pub mod errors;
 pub mod formats;
+pub mod gift_certificates;
 pub mod model;
 pub mod server;
+pub mod shipping_addresses;
 pub mod state;
 pub mod views;
 

@@ -73,7 +73,7 @@ pub struct Address {
     pub phone: String,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct BillingAddress {
     pub first_name: String,
     pub last_name: String,
@@ -132,6 +132,9 @@ pub struct Order {
     #[serde(default)]
     pub is_email_opt_in: bool,
     pub billing_address: BillingAddress,
+    /// Where it ships; the billing address until someone changes it.
+    #[serde(default)]
+    pub shipping_address: Option<BillingAddress>,
     pub items: Vec<OrderItem>,
     #[serde(default)]
     pub shipments: Vec<Shipment>,

@@ -22,6 +22,7 @@ pub struct Data {
     pub customers: Vec<Customer>,
     pub orders: Vec<Order>,
     pub promotions: Vec<Promotion>,
+    pub gift_certificates: Vec<crate::gift_certificates::GiftCertificate>,
     next_id: u64,
 }
 
@@ -32,6 +33,7 @@ impl Data {
             customers: seed.customers.clone(),
             orders: seed.orders.clone(),
             promotions: Vec::new(),
+            gift_certificates: Vec::new(),
             next_id: 90_000,
         }
     }

@@ -372,6 +372,41 @@ async fn every_sandbox_answer_matches_bigcommerce_schemas() {
         &a,
     );
 
+    // Shipping addresses (address changes) and gift certificates.
+    let a = call(&sb, "GET", "/v2/orders/101/shipping_addresses", None).await;
+    c.check(
+        &orders2,
+        "orders.v2",
+        "/orders/{order_id}/shipping_addresses",
+        "get",
+        &a,
+    );
+    let a = call(
+        &sb,
+        "PUT",
+        "/v2/orders/101/shipping_addresses/1011",
+        Some(r#"{"street_1": "200 Congress Ave", "country_iso2": "US"}"#),
+    )
+    .await;
+    c.check(
+        &orders2,
+        "orders.v2",
+        "/orders/{order_id}/shipping_addresses/{id}",
+        "put",
+        &a,
+    );
+    let marketing = load("marketing.v2.yml");
+    let a = call(
+        &sb,
+        "POST",
+        "/v2/gift_certificates",
+        Some(r#"{"to_name": "Jane Doe", "to_email": "jane@example.com", "from_name": "Shop", "from_email": "care@example.com", "amount": "20", "code": "GC-CONTRACT"}"#),
+    )
+    .await;
+    c.check(&marketing, "marketing.v2", "/gift_certificates", "post", &a);
+    let a = call(&sb, "GET", "/v2/gift_certificates?code=GC-CONTRACT", None).await;
+    c.check(&marketing, "marketing.v2", "/gift_certificates", "get", &a);
+
     println!(
         "covered {} answers:\n  {}",
         c.covered.len(),

@@ -120,6 +120,7 @@ impl App {
             order_limit: self.settings.order_limit,
             deadline,
             images: &self.images,
+            guardrails: &cfg.guardrails,
         }
     }
 

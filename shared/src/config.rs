@@ -33,6 +33,7 @@ pub struct StoreConfig {
     pub auth: AuthKeys,
     pub api_base_url: Url,
     pub storefront_url: Option<Url>,
+    pub guardrails: crate::guardrails::Guardrails,
 }
 
 impl std::fmt::Debug for StoreConfig {
@@ -105,6 +106,8 @@ impl StoreConfig {
             storefront_url: get("storefront_url")?
                 .map(|u| url("storefront_url", u))
                 .transpose()?,
+            guardrails: crate::guardrails::Guardrails::from_keys(|k| get(k).ok().flatten())
+                .map_err(ConfigError::SecretInvalid)?,
         })
     }
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bigcommerce;
 pub mod config;
 pub mod gladly;
+pub mod guardrails;
 pub mod handlers;
 pub mod http;
 pub mod ids;

@@ -378,7 +378,7 @@ async fn full_refund_then_nothing_left_and_the_lookup_shows_it() {
         .flatten()
         .filter_map(|a| a["name"].as_str())
         .collect();
-    assert_eq!(names, vec!["Cancel & refund", "Refund"]);
+    assert_eq!(names, vec!["Cancel & refund", "Refund", "Change address"]);
     assert_eq!(
         detailed["results"][0]["actions"][0]["formUrl"],
         "/customers/1/discount"

@@ -26,15 +26,17 @@ use tokio::time::Instant;
 pub enum Scope {
     Refund(OrderId),
     Cancel(OrderId),
+    Address(OrderId),
     Discount(ShopperId),
+    GiftCertificate(ShopperId),
 }
 
 impl Scope {
     /// The order whose lease the action takes, for actions that change an order.
     pub fn order(&self) -> Option<OrderId> {
         match self {
-            Scope::Refund(o) | Scope::Cancel(o) => Some(*o),
-            Scope::Discount(_) => None,
+            Scope::Refund(o) | Scope::Cancel(o) | Scope::Address(o) => Some(*o),
+            Scope::Discount(_) | Scope::GiftCertificate(_) => None,
         }
     }
 
@@ -43,7 +45,9 @@ impl Scope {
         match self {
             Scope::Refund(o) => format!("refund:order:{o}"),
             Scope::Cancel(o) => format!("cancel:order:{o}"),
+            Scope::Address(o) => format!("address:order:{o}"),
             Scope::Discount(s) => format!("discount:customer:{s}"),
+            Scope::GiftCertificate(s) => format!("gift_certificate:customer:{s}"),
         }
     }
 
@@ -53,6 +57,12 @@ impl Scope {
         }
         if let Some(o) = key.strip_prefix("cancel:order:") {
             return OrderId::parse(o).map(Scope::Cancel);
+        }
+        if let Some(o) = key.strip_prefix("address:order:") {
+            return OrderId::parse(o).map(Scope::Address);
+        }
+        if let Some(s) = key.strip_prefix("gift_certificate:customer:") {
+            return ShopperId::parse(s).map(Scope::GiftCertificate);
         }
         key.strip_prefix("discount:customer:")
             .and_then(ShopperId::parse)
@@ -64,7 +74,9 @@ impl Scope {
         match self {
             Scope::Refund(_) => "refund",
             Scope::Cancel(_) => "cancellation",
+            Scope::Address(_) => "address change",
             Scope::Discount(_) => "discount code",
+            Scope::GiftCertificate(_) => "gift certificate",
         }
     }
 }

@@ -4,8 +4,10 @@
 
 use super::error::BcError;
 use super::models::{
-    CatalogProduct, CouponCode, Customer, DataList, Order, Promotion, Refund, RefundQuote, Shipment,
+    CatalogProduct, CouponCode, Customer, DataList, GiftCertificate, Order, Promotion, Refund,
+    RefundQuote, Shipment, ShippingAddress,
 };
+use super::requests::{AddressPut, GiftCertificatePost, OrderPut};
 use super::{CustomerQuery, OrderQuery, Store, StoreActions};
 use crate::ids::OrderId;
 use reqwest::{Method, StatusCode};
@@ -455,16 +457,8 @@ impl StoreActions for Client {
         Ok(())
     }
 
-    async fn set_status(
-        &self,
-        id: OrderId,
-        status_id: u64,
-        staff_notes: Option<&str>,
-    ) -> Result<(), BcError> {
-        let mut body = serde_json::json!({ "status_id": status_id });
-        if let Some(n) = staff_notes {
-            body["staff_notes"] = Value::String(n.to_string());
-        }
+    async fn update_order(&self, id: OrderId, put: &OrderPut) -> Result<(), BcError> {
+        let body = serde_json::to_value(put).map_err(|e| BcError::Decode(e.to_string()))?;
         match self.put(&format!("v2/orders/{id}"), &body).await? {
             Some(_) => Ok(()),
             None => Err(BcError::Rejected {
@@ -472,6 +466,52 @@ impl StoreActions for Client {
                 message: format!("order {id} does not exist"),
             }),
         }
+    }
+
+    async fn shipping_addresses(&self, id: OrderId) -> Result<Vec<ShippingAddress>, BcError> {
+        Ok(self
+            .get::<Vec<ShippingAddress>>(&format!("v2/orders/{id}/shipping_addresses"), &[])
+            .await?
+            .unwrap_or_default())
+    }
+
+    async fn update_shipping_address(
+        &self,
+        id: OrderId,
+        address_id: u64,
+        put: &AddressPut,
+    ) -> Result<ShippingAddress, BcError> {
+        let body = serde_json::to_value(put).map_err(|e| BcError::Decode(e.to_string()))?;
+        let answer = self
+            .put(
+                &format!("v2/orders/{id}/shipping_addresses/{address_id}"),
+                &body,
+            )
+            .await?
+            .ok_or_else(|| BcError::Rejected {
+                status: 404,
+                message: format!("order {id} has no shipping address {address_id}"),
+            })?;
+        serde_json::from_value(answer).map_err(|e| BcError::Decode(e.to_string()))
+    }
+
+    async fn create_gift_certificate(
+        &self,
+        post: &GiftCertificatePost,
+    ) -> Result<GiftCertificate, BcError> {
+        let body = serde_json::to_value(post).map_err(|e| BcError::Decode(e.to_string()))?;
+        let answer = self
+            .post("v2/gift_certificates", &body, Kind::Write)
+            .await?
+            .unwrap_or_default();
+        serde_json::from_value(answer).map_err(|e| BcError::Decode(e.to_string()))
+    }
+
+    async fn find_gift_certificate(&self, code: &str) -> Result<Option<GiftCertificate>, BcError> {
+        let list: Option<Vec<GiftCertificate>> = self
+            .get("v2/gift_certificates", &[("code", code.to_string())])
+            .await?;
+        Ok(list.and_then(|l| l.into_iter().find(|g| g.code.eq_ignore_ascii_case(code))))
     }
 
     async fn create_promotion(&self, body: &Value) -> Result<Promotion, BcError> {

@@ -5,14 +5,17 @@ pub mod client;
 pub mod de;
 pub mod error;
 pub mod models;
+pub mod requests;
 
 pub use client::{http_client, Client, Kind, WriteBudget};
 pub use error::BcError;
 
 use crate::ids::OrderId;
 use models::{
-    CatalogProduct, CouponCode, Customer, Order, Promotion, Refund, RefundQuote, Shipment,
+    CatalogProduct, CouponCode, Customer, GiftCertificate, Order, Promotion, Refund, RefundQuote,
+    Shipment, ShippingAddress,
 };
+use requests::{AddressPut, GiftCertificatePost, OrderPut};
 use serde_json::Value;
 use std::future::Future;
 
@@ -67,14 +70,31 @@ pub trait StoreActions: Store {
         body: &Value,
     ) -> impl Future<Output = Result<Refund, BcError>> + Send;
     fn void_payment(&self, id: OrderId) -> impl Future<Output = Result<(), BcError>> + Send;
-    /// `PUT /v2/orders/{id}` with the status (and staff notes) only: a PUT that touches
+    /// `PUT /v2/orders/{id}` with the status and staff notes only: a PUT that touches
     /// products would clear their discounts.
-    fn set_status(
+    fn update_order(
         &self,
         id: OrderId,
-        status_id: u64,
-        staff_notes: Option<&str>,
+        put: &OrderPut,
     ) -> impl Future<Output = Result<(), BcError>> + Send;
+    fn shipping_addresses(
+        &self,
+        id: OrderId,
+    ) -> impl Future<Output = Result<Vec<ShippingAddress>, BcError>> + Send;
+    fn update_shipping_address(
+        &self,
+        id: OrderId,
+        address_id: u64,
+        put: &AddressPut,
+    ) -> impl Future<Output = Result<ShippingAddress, BcError>> + Send;
+    fn create_gift_certificate(
+        &self,
+        post: &GiftCertificatePost,
+    ) -> impl Future<Output = Result<GiftCertificate, BcError>> + Send;
+    fn find_gift_certificate(
+        &self,
+        code: &str,
+    ) -> impl Future<Output = Result<Option<GiftCertificate>, BcError>> + Send;
     fn create_promotion(
         &self,
         body: &Value,

@@ -123,6 +123,9 @@ pub struct Order {
     pub payment_method: String,
     #[serde(default, deserialize_with = "de::text")]
     pub payment_status: String,
+    /// Store default currency × this = the order's transactional currency.
+    #[serde(default, deserialize_with = "de::money")]
+    pub store_default_to_transactional_exchange_rate: Decimal,
     /// Staff notes: where a cancel leaves its `[gladly:<requestId>]` marker.
     #[serde(default, deserialize_with = "de::text")]
     pub staff_notes: String,
@@ -378,4 +381,52 @@ mod tests {
         assert_eq!(c.store_credit_amounts[0].amount.to_string(), "43.15");
         assert_eq!(c.customer_group_id, "0");
     }
+}
+
+/// An order's shipping address (`GET /v2/orders/{id}/shipping_addresses`).
+#[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
+pub struct ShippingAddress {
+    #[serde(default, deserialize_with = "de::count")]
+    pub id: u64,
+    #[serde(default, deserialize_with = "de::text")]
+    pub first_name: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub last_name: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub company: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub street_1: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub street_2: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub city: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub state: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub zip: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub country: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub country_iso2: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub phone: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub email: String,
+    #[serde(default, deserialize_with = "de::count")]
+    pub items_shipped: u64,
+}
+
+/// A gift certificate (`/v2/gift_certificates`).
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct GiftCertificate {
+    #[serde(default, deserialize_with = "de::count")]
+    pub id: u64,
+    #[serde(default, deserialize_with = "de::text")]
+    pub code: String,
+    #[serde(default, deserialize_with = "de::money")]
+    pub amount: Decimal,
+    #[serde(default, deserialize_with = "de::text")]
+    pub currency_code: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub to_email: String,
 }

@@ -7,6 +7,7 @@ use crate::actions::once::{self, Look, Looked, Outcome, Scope, Settled, Turn};
 use crate::app::{ActionApp, App};
 use crate::bigcommerce::{Client, WriteBudget};
 use crate::config::StoreConfig;
+use crate::guardrails::{ActionKind, Guardrails};
 use crate::http::{outcome_response, ApiError, Incoming};
 use crate::ids::{OrderId, RequestId};
 use lambda_http::{Body, Response};
@@ -50,6 +51,16 @@ impl Look for StoreLook<'_> {
             Err(e) => Looked::Unknown(e.to_string()),
         }
     }
+}
+
+/// The 406 for an action the managers switched off (`actions` in the store secret).
+pub fn switched_off(cfg: &StoreConfig, kind: ActionKind) -> Option<Response<Body>> {
+    (!cfg.guardrails.allows(kind)).then(|| {
+        outcome_response(&Outcome::refused(
+            Guardrails::off(kind),
+            "Ask the store's managers if it should be offered.",
+        ))
+    })
 }
 
 /// Runs a submit exactly once: an earlier final answer first, then the engine.

@@ -1,7 +1,7 @@
 //! `GET /orders/{orderId}/cancel` (the form) and `POST /orders/{orderId}/cancel/{requestId}`.
 
 use super::action_common::{
-    action_client, action_route, settle_before_form, submit_once, ActionRoute,
+    action_client, action_route, settle_before_form, submit_once, switched_off, ActionRoute,
 };
 use super::respond;
 use crate::actions::cancel::{form, input, policy, policy::CancelPlan, run};
@@ -11,6 +11,7 @@ use crate::actions::once::{Outcome, Scope};
 use crate::actions::refund::policy::Refundable;
 use crate::app::ActionApp;
 use crate::bigcommerce::{Store, StoreActions};
+use crate::guardrails::ActionKind;
 use crate::http::{json_response, outcome_response, ApiError, Incoming};
 use crate::ids::{OrderId, RequestId};
 use lambda_http::{Body, Request, Response};
@@ -45,6 +46,9 @@ async fn form<L: Ledger>(
     id: OrderId,
 ) -> Result<Response<Body>, ApiError> {
     let cfg = app.app.admit(inc).await?;
+    if let Some(off) = switched_off(&cfg, ActionKind::Cancel) {
+        return Ok(off);
+    }
     let settled = match settle_before_form(app, &cfg, id).await {
         Ok(s) => s,
         Err(resp) => return Ok(resp),
@@ -78,6 +82,9 @@ async fn submit<L: Ledger>(
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
     let cfg = app.app.admit(inc).await?;
+    if let Some(off) = switched_off(&cfg, ActionKind::Cancel) {
+        return Ok(off);
+    }
     let wanted = match input::parse(&inc.body) {
         Ok(w) => w,
         Err(errors) => return Ok(outcome_response(&Outcome::invalid(errors))),
@@ -91,7 +98,9 @@ async fn submit<L: Ledger>(
         &Scope::Cancel(id),
         |turn| async move {
             match action_client(app, cfg, turn.deadline) {
-                Ok(store) => run::cancel(&store, id, wanted, rid, turn.settle).await,
+                Ok(store) => {
+                    run::cancel(&store, id, wanted, rid, turn.settle, &cfg.guardrails).await
+                }
                 Err(o) => o,
             }
         },

@@ -1,13 +1,14 @@
 //! `GET /customers/{customerId}/discount` (the form) and
 //! `POST /customers/{customerId}/discount/{requestId}`.
 
-use super::action_common::{action_client, action_route, submit_once, ActionRoute};
+use super::action_common::{action_client, action_route, submit_once, switched_off, ActionRoute};
 use super::respond;
 use crate::actions::discount::{form, input, run};
 use crate::actions::fields;
 use crate::actions::ledger::Ledger;
 use crate::actions::once::{Outcome, Scope};
 use crate::app::ActionApp;
+use crate::guardrails::ActionKind;
 use crate::http::{json_response, outcome_response, ApiError, Incoming};
 use crate::ids::{RequestId, ShopperId};
 use lambda_http::{Body, Request, Response};
@@ -27,7 +28,10 @@ async fn route<L: Ledger>(
     let what = "customerId must be a BigCommerce customer id or guest:<email>";
     match action_route(inc, "customers", "discount", ShopperId::parse, what)? {
         ActionRoute::Form(who) => {
-            app.app.admit(inc).await?;
+            let cfg = app.app.admit(inc).await?;
+            if let Some(off) = switched_off(&cfg, ActionKind::Discount) {
+                return Ok(off);
+            }
             Ok(json_response(
                 200,
                 &form::discount_form(&who, &fields::new_request_id()),
@@ -45,6 +49,9 @@ async fn submit<L: Ledger>(
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
     let cfg = app.app.admit(inc).await?;
+    if let Some(off) = switched_off(&cfg, ActionKind::Discount) {
+        return Ok(off);
+    }
     let wanted = match input::parse(&inc.body) {
         Ok(w) => w,
         Err(errors) => return Ok(outcome_response(&Outcome::invalid(errors))),

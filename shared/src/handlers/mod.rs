@@ -4,9 +4,11 @@
 mod action_common;
 pub mod cancel_order;
 pub mod create_discount;
+pub mod create_gift_certificate;
 pub mod lookup_customer;
 pub mod lookup_orders;
 pub mod refund_order;
+pub mod update_address;
 
 use crate::http::{ApiError, Incoming};
 use lambda_http::{Body, Response};

@@ -1,7 +1,7 @@
 //! `GET /orders/{orderId}/refund` (the form) and `POST /orders/{orderId}/refund/{requestId}`.
 
 use super::action_common::{
-    action_client, action_route, settle_before_form, submit_once, ActionRoute,
+    action_client, action_route, settle_before_form, submit_once, switched_off, ActionRoute,
 };
 use super::respond;
 use crate::actions::fields;
@@ -10,6 +10,7 @@ use crate::actions::once::{Outcome, Scope};
 use crate::actions::refund::{form, policy, policy::Refundable, run};
 use crate::app::ActionApp;
 use crate::bigcommerce::{Store, StoreActions};
+use crate::guardrails::ActionKind;
 use crate::http::{json_response, outcome_response, ApiError, Incoming};
 use crate::ids::{OrderId, RequestId};
 use lambda_http::{Body, Request, Response};
@@ -44,6 +45,9 @@ async fn form<L: Ledger>(
     id: OrderId,
 ) -> Result<Response<Body>, ApiError> {
     let cfg = app.app.admit(inc).await?;
+    if let Some(off) = switched_off(&cfg, ActionKind::Refund) {
+        return Ok(off);
+    }
     let settled = match settle_before_form(app, &cfg, id).await {
         Ok(s) => s,
         Err(resp) => return Ok(resp),
@@ -76,6 +80,9 @@ async fn submit<L: Ledger>(
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
     let cfg = app.app.admit(inc).await?;
+    if let Some(off) = switched_off(&cfg, ActionKind::Refund) {
+        return Ok(off);
+    }
     let body = inc.body.as_slice();
     let cfg = &cfg;
     Ok(submit_once(
@@ -86,7 +93,7 @@ async fn submit<L: Ledger>(
         &Scope::Refund(id),
         |turn| async move {
             match action_client(app, cfg, turn.deadline) {
-                Ok(store) => run::refund(&store, id, body, rid, turn.settle).await,
+                Ok(store) => run::refund(&store, id, body, rid, turn.settle, &cfg.guardrails).await,
                 Err(o) => o,
             }
         },

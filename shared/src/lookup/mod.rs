@@ -6,6 +6,7 @@ pub mod images;
 use crate::bigcommerce::models::{Customer, Order, Shipment};
 use crate::bigcommerce::{BcError, CustomerQuery, OrderQuery, Store};
 use crate::gladly::{Action, OrderCard, Profile, Query};
+use crate::guardrails::Guardrails;
 use crate::ids::{looks_like_email, CustomerId, OrderId, ShopperId};
 use crate::mapping::{self, mask, phone, MapContext};
 use futures::future::join_all;
@@ -25,13 +26,15 @@ pub struct LookupContext<'a> {
     pub order_limit: u32,
     pub deadline: Instant,
     pub images: &'a ImageCache,
+    /// Which action links the managers allow.
+    pub guardrails: &'a Guardrails,
 }
 
 /// Decides the action links of an order card and a profile (`actions::StandardActions` in the
 /// functions); the lookups only place them.
 pub trait Actions: Sync {
-    fn order_actions(&self, order: &Order) -> Vec<Action>;
-    fn profile_actions(&self, shopper: &ShopperId) -> Vec<Action>;
+    fn order_actions(&self, order: &Order, rails: &Guardrails) -> Vec<Action>;
+    fn profile_actions(&self, shopper: &ShopperId, rails: &Guardrails) -> Vec<Action>;
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -256,7 +259,7 @@ pub async fn detailed<S: Store>(
     if let Some(orders) = orders {
         profile.transactions = Some(cards(store, &orders, ctx, actions).await);
     }
-    profile.actions = Some(actions.profile_actions(shopper));
+    profile.actions = Some(actions.profile_actions(shopper, ctx.guardrails));
     Ok(vec![profile])
 }
 
@@ -369,7 +372,7 @@ async fn cards<S: Store>(
                 o,
                 by_order.get(&o.id).map(Vec::as_slice),
                 &map_ctx,
-                actions.order_actions(o),
+                actions.order_actions(o, ctx.guardrails),
             )
         })
         .collect()

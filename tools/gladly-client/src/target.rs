@@ -23,6 +23,8 @@ impl Target {
             ["orders", _, "cancel", ..] => "cancel-order",
             ["orders", _, "refund", ..] => "refund-order",
             ["customers", _, "discount", ..] => "create-discount",
+            ["orders", _, "address", ..] => "update-address",
+            ["customers", _, "gift-certificate", ..] => "create-gift-certificate",
             _ => "lookup-orders",
         }
     }

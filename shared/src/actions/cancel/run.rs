@@ -6,12 +6,15 @@ use super::policy::{self, CancelPlan};
 use crate::actions::once::{Looked, Outcome};
 use crate::actions::order::{self, status};
 use crate::actions::outcomes::{
-    currency_of, describe_payments, label, marker, not_confirmed, unavailable, write_failed,
+    append_audit, currency_of, describe_payments, label, marker, not_confirmed, unavailable,
+    write_failed,
 };
 use crate::actions::refund::input::{Destination, RefundInput};
-use crate::actions::refund::policy::Refundable;
+use crate::actions::refund::policy::{within_refund_ceiling, Refundable};
 use crate::actions::refund::run::{do_refund, ours};
+use crate::bigcommerce::requests::OrderPut;
 use crate::bigcommerce::{BcError, StoreActions};
+use crate::guardrails::Guardrails;
 use crate::ids::{OrderId, RequestId};
 use crate::money::Money;
 use rust_decimal::Decimal;
@@ -25,6 +28,7 @@ pub async fn cancel<S: StoreActions>(
     req: &CancelInput,
     request_id: &RequestId,
     settle: bool,
+    rails: &Guardrails,
 ) -> Outcome {
     let reason_text = label(CANCEL_REASONS, &req.reason);
     let o = match store.order(order).await {
@@ -83,6 +87,9 @@ pub async fn cancel<S: StoreActions>(
     match plan {
         CancelPlan::RefundThenCancel => {
             let r = Refundable::of(&o, &refunds);
+            if let Err(why) = within_refund_ceiling(r.total_left, &o, rails) {
+                return Outcome::refused(why, "The order was not cancelled.");
+            }
             if r.total_left > Decimal::ZERO {
                 let full = RefundInput {
                     items: Vec::new(),
@@ -127,9 +134,12 @@ pub async fn cancel<S: StoreActions>(
         },
         CancelPlan::StatusOnly => {}
     }
-    let notes = format!(
-        "{} Cancelled via Gladly: {reason_text}.{}{}",
-        marker(request_id),
+    let line = format!(
+        "Cancelled via Gladly: {reason_text}.{}{}{}",
+        money_note
+            .as_deref()
+            .map(|m| format!(" {m}"))
+            .unwrap_or_default(),
         if req.note.is_empty() {
             String::new()
         } else {
@@ -141,9 +151,11 @@ pub async fn cancel<S: StoreActions>(
             " Customer not to be notified."
         }
     );
-    match store
-        .set_status(order, status::CANCELLED, Some(&notes))
-        .await
+    let put = OrderPut {
+        status_id: Some(status::CANCELLED),
+        staff_notes: Some(append_audit(&o.staff_notes, request_id, &line)),
+    };
+    match store.update_order(order, &put).await
     {
         Ok(()) => Outcome::done(
             format!("Order #{order} cancelled"),

@@ -3,27 +3,17 @@
 use super::input::{DiscountInput, DiscountKind};
 use crate::actions::fields::defang;
 use crate::actions::once::{Looked, Outcome};
-use crate::actions::outcomes::{marked, not_confirmed, unavailable, write_failed};
+use crate::actions::outcomes::{code_from, marked, not_confirmed, unavailable, write_failed};
 use crate::bigcommerce::{BcError, StoreActions};
 use crate::ids::{RequestId, ShopperId};
 use rust_decimal::Decimal;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 /// The coupon code a request id makes: the same id always makes the same code, and the code
 /// carries 65 bits of the request's randomness (13 characters of 5 bits), so two requests
 /// practically never share one (and if they do, it is refused, never passed off as made).
 pub fn code_for(id: &RequestId) -> String {
-    const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-    let digest = Sha256::digest(id.as_str().as_bytes());
-    let mut bits: u128 = 0;
-    for b in digest.iter().take(9) {
-        bits = (bits << 8) | u128::from(*b);
-    }
-    let tail: String = (0..13)
-        .map(|i| ALPHABET[((bits >> (5 * i)) & 31) as usize] as char)
-        .collect();
-    format!("GLADLY-{tail}")
+    code_from(id, "", "GLADLY-")
 }
 
 fn discount_summary(d: &DiscountInput, ends: &str) -> String {

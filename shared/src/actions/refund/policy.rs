@@ -2,6 +2,7 @@
 
 use crate::actions::order::{payment, status, status_name, Payment};
 use crate::bigcommerce::models::{Order, Refund};
+use crate::guardrails::Guardrails;
 use crate::money::{Currency, Money};
 use rust_decimal::Decimal;
 
@@ -40,6 +41,29 @@ pub fn refund_allowed(o: &Order) -> Result<(), String> {
             Err(format!("Order #{n} has no captured payment to refund."))
         }
     }
+}
+
+/// The managers' ceiling (`max_refund`, in the store's default currency) against a refund in the
+/// order's own currency, through the order's exchange rate.
+pub fn within_refund_ceiling(total: Decimal, o: &Order, rails: &Guardrails) -> Result<(), String> {
+    let Some(max) = rails.max_refund else {
+        return Ok(());
+    };
+    let rate = o.store_default_to_transactional_exchange_rate;
+    let in_default = if rate > Decimal::ZERO {
+        total / rate
+    } else {
+        total
+    };
+    if in_default > max {
+        let default = Currency::new(&o.store_default_currency_code).unwrap_or_else(Currency::usd);
+        return Err(format!(
+            "Refunds above {} need a manager; this one is {}.",
+            Money::new(max, default.clone()),
+            Money::new(in_default, default)
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

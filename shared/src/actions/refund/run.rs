@@ -5,11 +5,13 @@ use super::input::{self, Destination, RefundInput, REFUND_REASONS};
 use super::policy::{self, Refundable};
 use crate::actions::once::{Looked, Outcome};
 use crate::actions::outcomes::{
-    currency_of, describe_payments, label, marked, marker, not_confirmed, unavailable, wire,
-    write_failed,
+    append_audit, currency_of, describe_payments, label, marked, marker, not_confirmed,
+    unavailable, wire, write_failed,
 };
 use crate::bigcommerce::models::{Refund, RefundPayment};
+use crate::bigcommerce::requests::OrderPut;
 use crate::bigcommerce::{BcError, StoreActions};
+use crate::guardrails::Guardrails;
 use crate::ids::{OrderId, RequestId};
 use crate::money::{Currency, Money};
 use rust_decimal::Decimal;
@@ -162,6 +164,7 @@ pub async fn refund<S: StoreActions>(
     body: &[u8],
     request_id: &RequestId,
     settle: bool,
+    rails: &Guardrails,
 ) -> Outcome {
     let (o, refunds) = tokio::join!(store.order(order), store.refunds(order));
     let o = match o {
@@ -187,11 +190,30 @@ pub async fn refund<S: StoreActions>(
         Ok(req) => req,
         Err(errors) => return Outcome::invalid(errors),
     };
+    if let Err(why) = policy::within_refund_ceiling(req.total, &o, rails) {
+        return Outcome::refused(why, "Nothing was refunded.");
+    }
     let mut reason_text = label(REFUND_REASONS, &req.reason);
     if !req.note.is_empty() {
         reason_text = format!("{reason_text}: {}", req.note);
     }
-    do_refund(store, order, &r, &req, &reason_text, request_id).await
+    let outcome = do_refund(store, order, &r, &req, &reason_text, request_id).await;
+    if let Outcome::Done { message, .. } = &outcome {
+        // The audit line; the refund itself already carries the marker, so a failure here is
+        // logged and never changes the answer.
+        let put = OrderPut {
+            status_id: None,
+            staff_notes: Some(append_audit(
+                &o.staff_notes,
+                request_id,
+                &format!("{message} via Gladly. Reason: {reason_text}."),
+            )),
+        };
+        if let Err(e) = store.update_order(order, &put).await {
+            tracing::error!(error = %e, order = order.0, "refunded, but the audit line was not written");
+        }
+    }
+    outcome
 }
 
 /// What refund request `id` did, changing nothing (the engine's settle step).

@@ -1,0 +1,31 @@
+//! The gift certificate form, prefilled with the shopper's name and email.
+
+use crate::actions::fields::{field, path_segment, text};
+use crate::guardrails::Guardrails;
+use crate::ids::{RequestId, ShopperId};
+use serde_json::{json, Value};
+
+pub fn gift_form(
+    shopper: &ShopperId,
+    name: &str,
+    email: &str,
+    rails: &Guardrails,
+    request_id: &RequestId,
+) -> Value {
+    let seg = path_segment(&shopper.to_string());
+    let ceiling = rails.max_gift_certificate.normalize();
+    json!({
+        "title": "Give a goodwill gift certificate",
+        "submitButton": "Create certificate",
+        "closeButton": "Cancel",
+        "actionUrl": format!("/customers/{seg}/gift-certificate/{request_id}"),
+        "sections": [
+            text(format!("Creates a gift certificate in the store's default currency, up to {ceiling}. BigCommerce does not email certificates made through its API: paste the code to the shopper.")),
+            field("Amount", "amount", "", &format!("In the store's default currency, up to {ceiling}"), false),
+            field("Shopper's name", "to_name", name, "", false),
+            field("Shopper's email", "to_email", email, "", false),
+            field("From (email)", "from_email", rails.gift_from_email.as_deref().unwrap_or(""), "The store's reply address", false),
+            field("Message", "message", "", "Shown with the certificate (optional, 250 characters)", true),
+        ],
+    })
+}

@@ -1,0 +1,94 @@
+//! The gift certificate form's submitted attributes.
+
+use crate::actions::amount::parse_amount;
+use crate::actions::fields::{coded, defang, FieldError, Fields};
+use crate::ids::looks_like_email;
+use rust_decimal::Decimal;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GiftInput {
+    pub amount: Decimal,
+    pub to_name: String,
+    pub to_email: String,
+    pub from_email: String,
+    pub message: String,
+}
+
+/// The store's default currency has two decimals for nearly every store; BigCommerce rounds the
+/// rest.
+const DIGITS: u32 = 2;
+
+pub fn parse(body: &[u8]) -> Result<GiftInput, Vec<FieldError>> {
+    let f = Fields::parse(body)?;
+    let mut e = Vec::new();
+    let amount = match f.text("amount") {
+        None => {
+            e.push(coded(
+                "amount",
+                "required",
+                "Enter the certificate's amount, like 25.00",
+            ));
+            Decimal::ZERO
+        }
+        Some(t) => match parse_amount(&t, DIGITS) {
+            Ok(a) if a > Decimal::ZERO => a,
+            Ok(_) => {
+                e.push(coded("amount", "required", "Enter an amount above 0"));
+                Decimal::ZERO
+            }
+            Err(why) => {
+                e.push(coded("amount", "invalid", why.explain("25.00")));
+                Decimal::ZERO
+            }
+        },
+    };
+    let email = |attr: &str, e: &mut Vec<FieldError>| -> String {
+        let v = f.text(attr).unwrap_or_default().to_lowercase();
+        if v.is_empty() {
+            e.push(coded(attr, "required", "Enter an email address"));
+        } else if !looks_like_email(&v) {
+            e.push(coded(attr, "invalid", "This is not an email address"));
+        }
+        v
+    };
+    let to_email = email("to_email", &mut e);
+    let from_email = email("from_email", &mut e);
+    let to_name = defang(&f.text("to_name").unwrap_or_default());
+    if to_name.is_empty() {
+        e.push(coded("to_name", "required", "Enter the shopper's name"));
+    }
+    let message = defang(&f.text("message").unwrap_or_default());
+    if message.chars().count() > 250 {
+        e.push(coded("message", "too_long", "At most 250 characters"));
+    }
+    if e.is_empty() {
+        Ok(GiftInput {
+            amount,
+            to_name,
+            to_email,
+            from_email,
+            message,
+        })
+    } else {
+        Err(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn amounts_and_emails_are_checked() {
+        let ok = parse(br#"{"amount":"25,50","to_name":"Jane","to_email":"Jane@X.com","from_email":"care@shop.com"}"#);
+        assert_eq!(
+            ok.map(|g| (g.amount, g.to_email)),
+            Ok((dec!(25.50), "jane@x.com".into()))
+        );
+        let e =
+            parse(br#"{"amount":"0","to_email":"nope","from_email":"care@shop.com"}"#).unwrap_err();
+        let attrs: Vec<&str> = e.iter().map(|x| x.attr.as_str()).collect();
+        assert_eq!(attrs, vec!["amount", "to_email", "to_name"]);
+    }
+}

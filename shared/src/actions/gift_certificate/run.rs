@@ -1,0 +1,111 @@
+//! Creating the certificate at BigCommerce with a code derived from the request, so a repeat
+//! finds it instead of making a second one.
+
+use super::input::GiftInput;
+use super::policy::within_ceiling;
+use crate::actions::once::{Looked, Outcome};
+use crate::actions::outcomes::{code_from, not_confirmed, unavailable, write_failed};
+use crate::bigcommerce::models::GiftCertificate;
+use crate::bigcommerce::requests::GiftCertificatePost;
+use crate::bigcommerce::{BcError, StoreActions};
+use crate::guardrails::Guardrails;
+use crate::ids::{RequestId, ShopperId};
+use crate::money::{Currency, Money};
+
+/// `GC-` and 13 characters (65 bits of the request's randomness): under BigCommerce's 20.
+pub fn code_for(id: &RequestId) -> String {
+    code_from(id, "gift-certificate:", "GC-")
+}
+
+fn created(g: &GiftCertificate) -> Outcome {
+    let amount = Money::new(
+        g.amount,
+        Currency::new(&g.currency_code).unwrap_or_else(Currency::usd),
+    );
+    Outcome::done(
+        format!("Gift certificate {} for {amount} created", g.code),
+        format!(
+            "For {}. BigCommerce does not email certificates made through its API: paste the code to the shopper; it is redeemed at checkout.",
+            g.to_email
+        ),
+    )
+}
+
+pub async fn create<S: StoreActions>(
+    store: &S,
+    shopper: &ShopperId,
+    g: &GiftInput,
+    rails: &Guardrails,
+    request_id: &RequestId,
+) -> Outcome {
+    if let Err(why) = within_ceiling(g.amount, rails) {
+        return Outcome::refused(why, "Nothing was created.");
+    }
+    let code = code_for(request_id);
+    let ours = |found: &GiftCertificate| found.to_email.eq_ignore_ascii_case(&g.to_email);
+    let collision = || {
+        Outcome::refused(
+            "This form's certificate code is already taken; nothing was created.",
+            "Close the form and open it again for a new code.",
+        )
+    };
+    match store.find_gift_certificate(&code).await {
+        Ok(Some(found)) if ours(&found) => return created(&found),
+        Ok(Some(_)) => return collision(),
+        Ok(None) => {}
+        Err(e) => return unavailable(&e),
+    }
+    let post = GiftCertificatePost {
+        to_name: g.to_name.clone(),
+        to_email: g.to_email.clone(),
+        from_name: rails.gift_from_name.clone(),
+        from_email: g.from_email.clone(),
+        amount: g.amount,
+        code: code.clone(),
+        message: g.message.clone(),
+        customer_id: match shopper {
+            ShopperId::Registered(c) => Some(c.0),
+            ShopperId::Guest(_) => None,
+        },
+    };
+    match store.create_gift_certificate(&post).await {
+        Ok(made) => created(&made),
+        // Made by a concurrent attempt of this request, or a collision: ask.
+        Err(BcError::Rejected { status: 409, .. }) => {
+            match store.find_gift_certificate(&code).await {
+                Ok(Some(found)) if ours(&found) => created(&found),
+                Ok(_) => collision(),
+                Err(e) => not_confirmed(&e, "the gift certificate"),
+            }
+        }
+        Err(e) => write_failed(&e, "the gift certificate", |message| {
+            Outcome::refused(
+                format!("BigCommerce refused the gift certificate: {message}"),
+                "Nothing was created.",
+            )
+        }),
+    }
+}
+
+/// What gift certificate request `id` did: its code is the proof.
+pub async fn look<S: StoreActions>(store: &S, id: &RequestId) -> Looked {
+    match store.find_gift_certificate(&code_for(id)).await {
+        Ok(Some(g)) => Looked::Found(created(&g)),
+        Ok(None) => Looked::NotFound,
+        Err(e) => Looked::Unknown(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_fit_bigcommerce_and_differ_from_discount_codes() {
+        let id = RequestId::parse("0123456789abcdef").unwrap_or_else(RequestId::new_random);
+        let c = code_for(&id);
+        assert!(c.starts_with("GC-") && c.len() == 16, "{c}");
+        assert_eq!(c, code_for(&id));
+        assert_ne!(c[3..], crate::actions::discount::run::code_for(&id)[7..]);
+    }
+}

@@ -1,0 +1,369 @@
+//! The address change, the goodwill gift certificate, the managers' guardrails and the audit
+//! trail, end to end against the sandbox and moto.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use shared::app::ActionApp;
+use shared::handlers::{
+    cancel_order, create_gift_certificate, lookup_customer, refund_order, update_address,
+};
+
+fn action_url(form: &Value) -> String {
+    form["actionUrl"].as_str().unwrap_or_default().to_string()
+}
+
+fn marker_of(path: &str) -> String {
+    format!("[gladly:{}]", path.rsplit('/').next().unwrap_or_default())
+}
+
+async fn address(app: &ActionApp, method: &str, path: &str, body: &Value) -> (u16, Value) {
+    let body = if method == "GET" {
+        String::new()
+    } else {
+        body.to_string()
+    };
+    let r = update_address::handle(app, signed(method, path, &body, SIGNING_KEY)).await;
+    (r.status().as_u16(), json_of(&r))
+}
+
+async fn gift(app: &ActionApp, method: &str, path: &str, body: &Value) -> (u16, Value) {
+    let body = if method == "GET" {
+        String::new()
+    } else {
+        body.to_string()
+    };
+    let r = create_gift_certificate::handle(app, signed(method, path, &body, SIGNING_KEY)).await;
+    (r.status().as_u16(), json_of(&r))
+}
+
+async fn shipping_address(sb: &bigcommerce_sandbox::Running, order: u64) -> Value {
+    reqwest::Client::new()
+        .get(format!(
+            "{}/v2/orders/{order}/shipping_addresses",
+            sb.store_url()
+        ))
+        .header("x-auth-token", &sb.token)
+        .send()
+        .await
+        .expect("addresses")
+        .json::<Value>()
+        .await
+        .expect("json")[0]
+        .clone()
+}
+
+/// An order's fields that an address change or an audit line must leave as they were.
+fn untouched(o: &Value) -> Value {
+    let mut o = o.clone();
+    if let Some(m) = o.as_object_mut() {
+        for k in ["staff_notes", "date_modified"] {
+            m.remove(k);
+        }
+    }
+    o
+}
+
+fn field_default(form: &Value, attr: &str) -> Value {
+    form["sections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["attr"] == attr)
+        .map(|s| s["defaultValue"].clone())
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn an_address_changes_once_before_shipping_and_leaves_the_order_as_it_was() {
+    let sb = sandbox().await;
+    let app = action_app(&sb).await;
+    let (status, form) = address(&app, "GET", "/orders/101/address", &json!(null)).await;
+    assert_eq!(status, 200, "{form}");
+    assert_eq!(
+        field_default(&form, "first_name"),
+        "Jane",
+        "prefilled: {form}"
+    );
+    assert_eq!(field_default(&form, "country_iso2"), "US");
+    let path = action_url(&form);
+    let before = bc_order(&sb, 101).await;
+    let to = json!({"first_name": "Jane", "last_name": "Doe", "street_1": "200 Congress Ave",
+                    "city": "Austin", "state": "TX", "zip": "78701", "country_iso2": "us"});
+    let (status, first) = address(&app, "POST", &path, &to).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["message"], "Shipping address of order #101 changed");
+    let now = shipping_address(&sb, 101).await;
+    assert_eq!(
+        (now["street_1"].as_str(), now["country_iso2"].as_str()),
+        (Some("200 Congress Ave"), Some("US"))
+    );
+    let after = bc_order(&sb, 101).await;
+    assert_eq!(
+        untouched(&after),
+        untouched(&before),
+        "totals, discounts and products unchanged"
+    );
+    let notes = after["staff_notes"].as_str().unwrap_or_default();
+    assert!(
+        notes.contains(&marker_of(&path)) && notes.contains("200 Congress Ave"),
+        "{notes}"
+    );
+    // Again: the same answer, no second change.
+    clear_log(&sb).await;
+    let (status, again) = address(&app, "POST", &path, &to).await;
+    assert_eq!((status, &again), (200, &first));
+    assert_eq!(calls(&sb).await.0, 0);
+    // Shipped orders: no form, no change, in words.
+    let (status, v) = address(&app, "GET", "/orders/104/address", &json!(null)).await;
+    assert_eq!(status, 406, "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("#104")),
+        "{v}"
+    );
+    let (status, _) = address(&app, "POST", "/orders/104/address/0123456789abcdef", &to).await;
+    assert_eq!(status, 406);
+    // Mistakes are named, and nothing is sent.
+    clear_log(&sb).await;
+    let (status, v) = address(
+        &app,
+        "POST",
+        "/orders/102/address/0123456789abcdef",
+        &json!({"first_name": "J", "country_iso2": "ZZ"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let attrs: Vec<&str> = v["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["attr"].as_str())
+        .collect();
+    assert_eq!(
+        attrs,
+        vec!["last_name", "street_1", "city", "country_iso2", "zip"],
+        "{v}"
+    );
+    assert_eq!(calls(&sb).await.0, 0);
+}
+
+#[tokio::test]
+async fn a_gift_certificate_is_made_once_within_the_ceiling() {
+    let sb = sandbox().await;
+    let app = action_app(&sb).await;
+    let (status, form) = gift(&app, "GET", "/customers/1/gift-certificate", &json!(null)).await;
+    assert_eq!(status, 200, "{form}");
+    assert_eq!(field_default(&form, "to_email"), "jane.doe@example.com");
+    assert_eq!(field_default(&form, "to_name"), "Jane Doe");
+    let path = action_url(&form);
+    let body = json!({"amount": "20,00", "to_name": "Jane Doe", "to_email": "jane.doe@example.com",
+                      "from_email": "care@example.com", "message": "Sorry about the mug"});
+    let (status, first) = gift(&app, "POST", &path, &body).await;
+    assert_eq!(status, 200, "{first}");
+    let message = first["message"].as_str().unwrap_or_default().to_string();
+    assert!(
+        message.starts_with("Gift certificate GC-") && message.ends_with("for $20.00 created"),
+        "{message}"
+    );
+    assert!(
+        first["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("does not email")),
+        "{first}"
+    );
+    clear_log(&sb).await;
+    let (status, again) = gift(&app, "POST", &path, &body).await;
+    assert_eq!((status, &again), (200, &first));
+    assert_eq!(calls(&sb).await.0, 0, "a repeat asks nothing");
+    let code = message.split_whitespace().nth(2).unwrap_or_default();
+    let found: Value = reqwest::Client::new()
+        .get(format!(
+            "{}/v2/gift_certificates?code={code}",
+            sb.store_url()
+        ))
+        .header("x-auth-token", &sb.token)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(found.as_array().map(Vec::len), Some(1));
+    assert_eq!(found[0]["customer_id"], 1);
+    // Over the default ceiling of 100: refused in words, nothing made.
+    clear_log(&sb).await;
+    let over = json!({"amount": "150", "to_name": "Jane", "to_email": "jane.doe@example.com", "from_email": "care@example.com"});
+    let (status, v) = gift(
+        &app,
+        "POST",
+        "/customers/1/gift-certificate/over-ceiling-0001",
+        &over,
+    )
+    .await;
+    assert_eq!(status, 406, "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("100") && m.contains("150")),
+        "{v}"
+    );
+    assert_eq!(
+        calls(&sb).await.1["POST /v2/gift_certificates"]
+            .as_u64()
+            .unwrap_or(0),
+        0
+    );
+    // Guests too.
+    let (status, form) = gift(
+        &app,
+        "GET",
+        "/customers/guest%3Ariley.guest%40example.com/gift-certificate",
+        &json!(null),
+    )
+    .await;
+    assert_eq!(status, 200, "{form}");
+    assert_eq!(field_default(&form, "to_email"), "riley.guest@example.com");
+}
+
+#[tokio::test]
+async fn guardrails_hide_switched_off_actions_and_refuse_over_the_ceiling() {
+    let sb = sandbox().await;
+    let mut secret = store_secret(&sb);
+    secret["actions"] = json!("refund, gift_certificate");
+    secret["max_refund"] = json!("10");
+    let app = ActionApp {
+        app: app_with(&secret, 10).await,
+        ledger: ledger().await,
+        timing: test_timing(),
+    };
+    let detailed = json_of(
+        &lookup_customer::handle(
+            &app.app,
+            signed("POST", "/lookup", &detailed("1"), SIGNING_KEY),
+        )
+        .await,
+    );
+    let profile: Vec<&str> = detailed["results"][0]["actions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    assert_eq!(profile, vec!["Gift certificate"]);
+    let card = detailed["results"][0]["transactions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| t["orderNumber"] == "101")
+        .cloned()
+        .unwrap_or_default();
+    let names: Vec<&str> = card["actions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["Refund"], "{card}");
+    let r = cancel_order::handle(&app, signed("GET", "/orders/101/cancel", "", SIGNING_KEY)).await;
+    assert_eq!(r.status(), 406);
+    assert!(json_of(&r)["errors"][0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("switched off")));
+    clear_log(&sb).await;
+    let r = refund_order::handle(
+        &app,
+        signed(
+            "POST",
+            "/orders/101/refund/over-the-ceiling-1",
+            r#"{"qty_1001":"1","reason":"damaged"}"#,
+            SIGNING_KEY,
+        ),
+    )
+    .await;
+    let v = json_of(&r);
+    assert_eq!(r.status(), 406, "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("$10.00") && m.contains("$14.00")),
+        "{v}"
+    );
+    assert_eq!(
+        calls(&sb).await.1["POST /v3/orders/{id}/payment_actions/refunds"]
+            .as_u64()
+            .unwrap_or(0),
+        0
+    );
+    let r = refund_order::handle(
+        &app,
+        signed(
+            "POST",
+            "/orders/101/refund/under-the-ceiling",
+            r#"{"amount":"9.99","reason":"goodwill"}"#,
+            SIGNING_KEY,
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", json_of(&r));
+}
+
+#[tokio::test]
+async fn every_order_change_leaves_one_audit_line_and_keeps_earlier_notes() {
+    let sb = sandbox().await;
+    let app = action_app(&sb).await;
+    // A note someone left before.
+    reqwest::Client::new()
+        .put(format!("{}/v2/orders/106", sb.store_url()))
+        .header("x-auth-token", &sb.token)
+        .json(&json!({"staff_notes": "VIP: handle with care"}))
+        .send()
+        .await
+        .expect("note");
+    let path = "/orders/106/refund/audit-refund-00001";
+    let r = refund_order::handle(
+        &app,
+        signed(
+            "POST",
+            path,
+            r#"{"amount":"5","reason":"goodwill","note":"late"}"#,
+            SIGNING_KEY,
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", json_of(&r));
+    let form = json_of(
+        &cancel_order::handle(&app, signed("GET", "/orders/106/cancel", "", SIGNING_KEY)).await,
+    );
+    let cancel_path = action_url(&form);
+    let r = cancel_order::handle(
+        &app,
+        signed(
+            "POST",
+            &cancel_path,
+            r#"{"reason":"customer_request"}"#,
+            SIGNING_KEY,
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", json_of(&r));
+    let notes = bc_order(&sb, 106).await["staff_notes"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let lines: Vec<&str> = notes.lines().collect();
+    assert_eq!(lines.len(), 3, "{notes}");
+    assert_eq!(lines[0], "VIP: handle with care");
+    assert!(
+        lines[1].starts_with(&marker_of(path))
+            && lines[1].contains("Refunded $5.00")
+            && lines[1].contains("UTC"),
+        "{notes}"
+    );
+    assert!(
+        lines[2].starts_with(&marker_of(&cancel_path)) && lines[2].contains("Cancelled via Gladly"),
+        "{notes}"
+    );
+}
