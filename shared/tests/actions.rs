@@ -193,6 +193,13 @@ async fn partial_refund_shows_what_remains_and_happens_once() {
         text.contains("$91.45"),
         "101.20 total less the 9.75 already refunded: {text}"
     );
+    let past = form["sections"][1]["text"].as_str().unwrap_or_default();
+    assert!(
+        past.starts_with("Paid by ")
+            && past.contains("Earlier refunds: ")
+            && past.contains("$9.75 to "),
+        "the form shows how it was paid and what was refunded before: {past}"
+    );
     let attrs: Vec<&str> = form["sections"]
         .as_array()
         .into_iter()

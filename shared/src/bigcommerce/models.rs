@@ -273,6 +273,8 @@ impl Order {
 pub struct Refund {
     #[serde(default, deserialize_with = "de::count")]
     pub id: u64,
+    #[serde(default, deserialize_with = "de::date")]
+    pub created: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "de::text")]
     pub reason: String,
     #[serde(default, deserialize_with = "de::money")]

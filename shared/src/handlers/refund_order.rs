@@ -61,14 +61,22 @@ async fn form<L: Ledger>(
     if let Err(why) = policy::refund_allowed(&order) {
         return Ok(outcome_response(&Outcome::refused(why, earlier.join(" "))));
     }
-    let r = Refundable::of(&order, &refunds?);
+    let refunds = refunds?;
+    let r = Refundable::of(&order, &refunds);
     if r.total_left <= rust_decimal::Decimal::ZERO {
         return Ok(outcome_response(&Outcome::refused(
             format!("Nothing remains refundable on order #{id}."),
             earlier.join(" "),
         )));
     }
-    let form = form::refund_form(id, &r, order.customer_id != 0, &fields::new_request_id());
+    let past = form::history(&order, &refunds, &r);
+    let form = form::refund_form(
+        id,
+        &r,
+        order.customer_id != 0,
+        &past,
+        &fields::new_request_id(),
+    );
     Ok(json_response(200, &fields::with_notes(form, &earlier)))
 }
 

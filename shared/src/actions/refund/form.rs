@@ -3,20 +3,53 @@
 use super::input::REFUND_REASONS;
 use super::policy::Refundable;
 use crate::actions::fields::{field, select, text};
+use crate::actions::outcomes::describe_payments;
+use crate::bigcommerce::models::{Order, Refund};
 use crate::ids::{OrderId, RequestId};
 use serde_json::{json, Value};
+
+/// How the order was paid and every earlier refund, so nobody refunds twice by hand.
+pub fn history(o: &Order, refunds: &[Refund], r: &Refundable) -> String {
+    let paid = if o.payment_method.trim().is_empty() {
+        "Paid".to_string()
+    } else {
+        format!("Paid by {}", o.payment_method.trim())
+    };
+    if refunds.is_empty() {
+        return format!("{paid}. No earlier refunds.");
+    }
+    let earlier: Vec<String> = refunds
+        .iter()
+        .map(|x| {
+            let when = x
+                .created
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| "undated".into());
+            format!(
+                "{when} {} to {}",
+                r.money(x.total_amount),
+                describe_payments(&x.payments)
+            )
+        })
+        .collect();
+    format!("{paid}. Earlier refunds: {}.", earlier.join("; "))
+}
 
 pub fn refund_form(
     order: OrderId,
     r: &Refundable,
     registered: bool,
+    history: &str,
     request_id: &RequestId,
 ) -> Value {
-    let mut sections = vec![text(format!(
-        "Refundable on order #{order}: {} in all (shipping {}).",
-        r.money(r.total_left),
-        r.money(r.shipping_left)
-    ))];
+    let mut sections = vec![
+        text(format!(
+            "Refundable on order #{order}: {} in all (shipping {}).",
+            r.money(r.total_left),
+            r.money(r.shipping_left)
+        )),
+        text(history),
+    ];
     sections.push(select(
         "Refund",
         "mode",
