@@ -7,18 +7,6 @@ use crate::bigcommerce::models::{Order, RefundPayment};
 use crate::bigcommerce::BcError;
 use crate::ids::RequestId;
 use crate::money::Currency;
-use rust_decimal::Decimal;
-use serde_json::Value;
-
-/// Money as BigCommerce's v3 bodies take it: a JSON number, rounded to the currency.
-pub fn wire(d: Decimal, currency: &Currency) -> Value {
-    use rust_decimal::prelude::ToPrimitive;
-    d.round_dp(currency.minor_digits())
-        .to_f64()
-        .and_then(serde_json::Number::from_f64)
-        .map(Value::Number)
-        .unwrap_or(Value::Null)
-}
 
 /// The marker an action leaves at BigCommerce.
 pub fn marker(id: &RequestId) -> String {

@@ -7,7 +7,10 @@ use super::models::{
     CatalogProduct, CouponCode, Customer, DataList, GiftCertificate, Order, Promotion, Refund,
     RefundQuote, Shipment, ShippingAddress,
 };
-use super::requests::{AddressPut, GiftCertificatePost, OrderPut};
+use super::requests::{
+    AddressPut, CouponCodePost, GiftCertificatePost, OrderPut, PromotionPost, RefundItem,
+    RefundPost, RefundQuotePost,
+};
 use super::{CustomerQuery, OrderQuery, Store, StoreActions};
 use crate::ids::OrderId;
 use reqwest::{Method, StatusCode};
@@ -407,6 +410,14 @@ impl Store for Client {
     }
 }
 
+/// A typed body as JSON; a body that cannot be written (an amount out of range) is never sent.
+fn body_of<T: serde::Serialize>(body: &T) -> Result<Value, BcError> {
+    serde_json::to_value(body).map_err(|e| BcError::Rejected {
+        status: 400,
+        message: format!("the request could not be written: {e}"),
+    })
+}
+
 /// The `data` of a v3 answer; a missing record is BigCommerce's 404 in words.
 fn data<T: DeserializeOwned>(answer: Option<Value>) -> Result<T, BcError> {
     let v = answer.ok_or_else(|| BcError::Rejected {
@@ -425,22 +436,26 @@ impl StoreActions for Client {
         Ok(list.map(|l| l.data).unwrap_or_default())
     }
 
-    async fn refund_quote(&self, id: OrderId, items: &Value) -> Result<RefundQuote, BcError> {
+    async fn refund_quote(
+        &self,
+        id: OrderId,
+        items: &[RefundItem],
+    ) -> Result<RefundQuote, BcError> {
         data(
             self.post(
                 &format!("v3/orders/{id}/payment_actions/refund_quotes"),
-                &serde_json::json!({ "items": items }),
+                &body_of(&RefundQuotePost { items })?,
                 Kind::Read,
             )
             .await?,
         )
     }
 
-    async fn create_refund(&self, id: OrderId, body: &Value) -> Result<Refund, BcError> {
+    async fn create_refund(&self, id: OrderId, body: &RefundPost<'_>) -> Result<Refund, BcError> {
         data(
             self.post(
                 &format!("v3/orders/{id}/payment_actions/refunds"),
-                body,
+                &body_of(body)?,
                 Kind::Write,
             )
             .await?,
@@ -458,7 +473,7 @@ impl StoreActions for Client {
     }
 
     async fn update_order(&self, id: OrderId, put: &OrderPut) -> Result<(), BcError> {
-        let body = serde_json::to_value(put).map_err(|e| BcError::Decode(e.to_string()))?;
+        let body = body_of(put)?;
         match self.put(&format!("v2/orders/{id}"), &body).await? {
             Some(_) => Ok(()),
             None => Err(BcError::Rejected {
@@ -481,7 +496,7 @@ impl StoreActions for Client {
         address_id: u64,
         put: &AddressPut,
     ) -> Result<ShippingAddress, BcError> {
-        let body = serde_json::to_value(put).map_err(|e| BcError::Decode(e.to_string()))?;
+        let body = body_of(put)?;
         let answer = self
             .put(
                 &format!("v2/orders/{id}/shipping_addresses/{address_id}"),
@@ -499,7 +514,7 @@ impl StoreActions for Client {
         &self,
         post: &GiftCertificatePost,
     ) -> Result<GiftCertificate, BcError> {
-        let body = serde_json::to_value(post).map_err(|e| BcError::Decode(e.to_string()))?;
+        let body = body_of(post)?;
         let answer = self
             .post("v2/gift_certificates", &body, Kind::Write)
             .await?
@@ -514,8 +529,11 @@ impl StoreActions for Client {
         Ok(list.and_then(|l| l.into_iter().find(|g| g.code.eq_ignore_ascii_case(code))))
     }
 
-    async fn create_promotion(&self, body: &Value) -> Result<Promotion, BcError> {
-        data(self.post("v3/promotions", body, Kind::Write).await?)
+    async fn create_promotion(&self, body: &PromotionPost) -> Result<Promotion, BcError> {
+        data(
+            self.post("v3/promotions", &body_of(body)?, Kind::Write)
+                .await?,
+        )
     }
 
     async fn find_promotion(&self, name: &str) -> Result<Option<Promotion>, BcError> {
@@ -531,8 +549,11 @@ impl StoreActions for Client {
         code: &str,
         max_uses: u64,
     ) -> Result<CouponCode, BcError> {
-        let body =
-            serde_json::json!({ "code": code, "max_uses": max_uses, "max_uses_per_customer": 1 });
+        let body = body_of(&CouponCodePost {
+            code,
+            max_uses,
+            max_uses_per_customer: 1,
+        })?;
         data(
             self.post(
                 &format!("v3/promotions/{promotion_id}/codes"),

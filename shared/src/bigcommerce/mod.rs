@@ -15,8 +15,7 @@ use models::{
     CatalogProduct, CouponCode, Customer, GiftCertificate, Order, Promotion, Refund, RefundQuote,
     Shipment, ShippingAddress,
 };
-use requests::{AddressPut, GiftCertificatePost, OrderPut};
-use serde_json::Value;
+use requests::{AddressPut, GiftCertificatePost, OrderPut, PromotionPost, RefundItem, RefundPost};
 use std::future::Future;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,12 +61,12 @@ pub trait StoreActions: Store {
     fn refund_quote(
         &self,
         id: OrderId,
-        items: &Value,
+        items: &[RefundItem],
     ) -> impl Future<Output = Result<RefundQuote, BcError>> + Send;
     fn create_refund(
         &self,
         id: OrderId,
-        body: &Value,
+        body: &RefundPost<'_>,
     ) -> impl Future<Output = Result<Refund, BcError>> + Send;
     fn void_payment(&self, id: OrderId) -> impl Future<Output = Result<(), BcError>> + Send;
     /// `PUT /v2/orders/{id}` with the status and staff notes only: a PUT that touches
@@ -97,7 +96,7 @@ pub trait StoreActions: Store {
     ) -> impl Future<Output = Result<Option<GiftCertificate>, BcError>> + Send;
     fn create_promotion(
         &self,
-        body: &Value,
+        body: &PromotionPost,
     ) -> impl Future<Output = Result<Promotion, BcError>> + Send;
     fn find_promotion(
         &self,

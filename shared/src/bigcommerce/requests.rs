@@ -61,6 +61,110 @@ pub struct GiftCertificatePost {
     pub customer_id: Option<u64>,
 }
 
+/// One line of a refund (`RefundRequest_Post_Items` / refund quote items): products by
+/// quantity, shipping and order-level amounts in money.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "item_type", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RefundItem {
+    Product {
+        item_id: u64,
+        quantity: u64,
+        reason: String,
+    },
+    Shipping {
+        item_id: u64,
+        #[serde(serialize_with = "number")]
+        amount: Decimal,
+        reason: String,
+    },
+    Order {
+        item_id: u64,
+        #[serde(serialize_with = "number")]
+        amount: Decimal,
+        reason: String,
+    },
+}
+
+/// `POST /v3/orders/{id}/payment_actions/refund_quotes`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RefundQuotePost<'a> {
+    pub items: &'a [RefundItem],
+}
+
+/// One way the money goes back (`provider_id` from the quote).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RefundPaymentPost {
+    pub provider_id: String,
+    #[serde(serialize_with = "number")]
+    pub amount: Decimal,
+    pub offline: bool,
+}
+
+/// `POST /v3/orders/{id}/payment_actions/refunds`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RefundPost<'a> {
+    pub items: &'a [RefundItem],
+    pub payments: Vec<RefundPaymentPost>,
+}
+
+/// A promotion's discount, as the promotions API writes amounts: decimal strings.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Discount {
+    PercentageAmount(String),
+    FixedAmount(String),
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PromotionAction {
+    CartValue {
+        discount: Discount,
+    },
+    Shipping {
+        free_shipping: bool,
+        zone_ids: &'static str,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CartCondition {
+    pub minimum_spend: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PromotionCondition {
+    pub cart: CartCondition,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PromotionRule {
+    pub action: PromotionAction,
+    pub apply_once: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<PromotionCondition>,
+}
+
+/// `POST /v3/promotions`: a coupon promotion.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PromotionPost {
+    pub name: String,
+    pub redemption_type: &'static str,
+    pub status: &'static str,
+    pub rules: Vec<PromotionRule>,
+    pub max_uses: u64,
+    pub start_date: String,
+    pub end_date: String,
+}
+
+/// `POST /v3/promotions/{id}/codes`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CouponCodePost<'a> {
+    pub code: &'a str,
+    pub max_uses: u64,
+    pub max_uses_per_customer: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +193,53 @@ mod tests {
         let v = serde_json::to_value(&g).unwrap_or_default();
         assert_eq!(v["amount"], "12.5");
         assert!(v.get("message").is_none() && v.get("currency_code").is_none());
+    }
+
+    #[test]
+    fn refund_and_promotion_bodies_have_bigcommerce_shapes() {
+        let items = [
+            RefundItem::Product {
+                item_id: 1001,
+                quantity: 2,
+                reason: "r".into(),
+            },
+            RefundItem::Shipping {
+                item_id: 1011,
+                amount: dec!(2.50),
+                reason: "r".into(),
+            },
+        ];
+        let v = serde_json::to_value(RefundQuotePost { items: &items }).unwrap_or_default();
+        assert_eq!(
+            v,
+            serde_json::json!({"items": [
+                {"item_type": "PRODUCT", "item_id": 1001, "quantity": 2, "reason": "r"},
+                {"item_type": "SHIPPING", "item_id": 1011, "amount": 2.5, "reason": "r"}
+            ]})
+        );
+        let rule = PromotionRule {
+            action: PromotionAction::CartValue {
+                discount: Discount::PercentageAmount("10".into()),
+            },
+            apply_once: true,
+            condition: Some(PromotionCondition {
+                cart: CartCondition {
+                    minimum_spend: "50".into(),
+                },
+            }),
+        };
+        assert_eq!(
+            serde_json::to_value(&rule).unwrap_or_default(),
+            serde_json::json!({"action": {"cart_value": {"discount": {"percentage_amount": "10"}}},
+                               "apply_once": true, "condition": {"cart": {"minimum_spend": "50"}}})
+        );
+        let free = PromotionAction::Shipping {
+            free_shipping: true,
+            zone_ids: "*",
+        };
+        assert_eq!(
+            serde_json::to_value(&free).unwrap_or_default(),
+            serde_json::json!({"shipping": {"free_shipping": true, "zone_ids": "*"}})
+        );
     }
 }

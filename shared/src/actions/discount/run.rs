@@ -4,10 +4,12 @@ use super::input::{DiscountInput, DiscountKind};
 use crate::actions::fields::defang;
 use crate::actions::once::{Looked, Outcome};
 use crate::actions::outcomes::{code_from, marked, not_confirmed, unavailable, write_failed};
+use crate::bigcommerce::requests::{
+    CartCondition, Discount, PromotionAction, PromotionCondition, PromotionPost, PromotionRule,
+};
 use crate::bigcommerce::{BcError, StoreActions};
 use crate::ids::{RequestId, ShopperId};
 use rust_decimal::Decimal;
-use serde_json::json;
 
 /// The coupon code a request id makes: the same id always makes the same code, and the code
 /// carries 65 bits of the request's randomness (13 characters of 5 bits), so two requests
@@ -82,30 +84,35 @@ pub async fn discount<S: StoreActions>(
         Some(p) => p,
         None => {
             let action = match &d.kind {
-                DiscountKind::Percent(p) => {
-                    json!({ "cart_value": { "discount": { "percentage_amount": p.to_string() } } })
-                }
-                DiscountKind::Fixed(a) => {
-                    json!({ "cart_value": { "discount": { "fixed_amount": a.to_string() } } })
-                }
-                DiscountKind::FreeShipping => {
-                    json!({ "shipping": { "free_shipping": true, "zone_ids": "*" } })
-                }
+                DiscountKind::Percent(p) => PromotionAction::CartValue {
+                    discount: Discount::PercentageAmount(p.to_string()),
+                },
+                DiscountKind::Fixed(a) => PromotionAction::CartValue {
+                    discount: Discount::FixedAmount(a.to_string()),
+                },
+                DiscountKind::FreeShipping => PromotionAction::Shipping {
+                    free_shipping: true,
+                    zone_ids: "*",
+                },
             };
-            let mut rule = json!({ "action": action, "apply_once": true });
-            if d.min_purchase > Decimal::ZERO {
-                rule["condition"] =
-                    json!({ "cart": { "minimum_spend": d.min_purchase.to_string() } });
-            }
-            let body = json!({
-                "name": name,
-                "redemption_type": "COUPON",
-                "status": "ENABLED",
-                "rules": [rule],
-                "max_uses": d.uses,
-                "start_date": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "end_date": ends_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            });
+            let rule = PromotionRule {
+                action,
+                apply_once: true,
+                condition: (d.min_purchase > Decimal::ZERO).then(|| PromotionCondition {
+                    cart: CartCondition {
+                        minimum_spend: d.min_purchase.to_string(),
+                    },
+                }),
+            };
+            let body = PromotionPost {
+                name: name.clone(),
+                redemption_type: "COUPON",
+                status: "ENABLED",
+                rules: vec![rule],
+                max_uses: d.uses,
+                start_date: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                end_date: ends_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            };
             match store.create_promotion(&body).await {
                 Ok(p) => p,
                 Err(e) => {

@@ -6,16 +6,16 @@ use super::policy::{self, Refundable};
 use crate::actions::once::{Looked, Outcome};
 use crate::actions::outcomes::{
     append_audit, currency_of, describe_payments, label, marked, marker, not_confirmed,
-    unavailable, wire, write_failed,
+    unavailable, write_failed,
 };
 use crate::bigcommerce::models::{Refund, RefundPayment};
 use crate::bigcommerce::requests::OrderPut;
+use crate::bigcommerce::requests::{RefundItem, RefundPaymentPost, RefundPost};
 use crate::bigcommerce::{BcError, StoreActions};
 use crate::guardrails::Guardrails;
 use crate::ids::{OrderId, RequestId};
 use crate::money::{Currency, Money};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
 
 pub(crate) fn refund_answer(
     order: OrderId,
@@ -65,20 +65,32 @@ pub(crate) async fn do_refund<S: StoreActions>(
     request_id: &RequestId,
 ) -> Outcome {
     let reason = marked(request_id, reason_text, 1000);
-    let mut items: Vec<Value> = req
+    let digits = r.currency.minor_digits();
+    let mut items: Vec<RefundItem> = req
         .items
         .iter()
-        .map(|(id, q)| json!({ "item_type": "PRODUCT", "item_id": id, "quantity": q, "reason": reason }))
+        .map(|(id, q)| RefundItem::Product {
+            item_id: *id,
+            quantity: *q,
+            reason: reason.clone(),
+        })
         .collect();
     if req.shipping > Decimal::ZERO {
         if let Some(sid) = r.shipping_item_id {
-            items.push(json!({ "item_type": "SHIPPING", "item_id": sid, "amount": wire(req.shipping, &r.currency), "reason": reason }));
+            items.push(RefundItem::Shipping {
+                item_id: sid,
+                amount: req.shipping.round_dp(digits),
+                reason: reason.clone(),
+            });
         }
     }
     if req.amount > Decimal::ZERO {
-        items.push(json!({ "item_type": "ORDER", "item_id": order.0, "amount": wire(req.amount, &r.currency), "reason": reason }));
+        items.push(RefundItem::Order {
+            item_id: order.0,
+            amount: req.amount.round_dp(digits),
+            reason: reason.clone(),
+        });
     }
-    let items = Value::Array(items);
     let quote = match store.refund_quote(order, &items).await {
         Ok(q) => q,
         Err(BcError::Rejected { message, .. }) => {
@@ -129,14 +141,19 @@ pub(crate) async fn do_refund<S: StoreActions>(
             "Refund in the BigCommerce control panel.",
         );
     }
-    let payments: Vec<Value> = method
+    let payments: Vec<RefundPaymentPost> = method
         .iter()
-        .map(|p| json!({ "provider_id": p.provider_id, "amount": wire(p.amount, &r.currency), "offline": p.offline }))
+        .map(|p| RefundPaymentPost {
+            provider_id: p.provider_id.clone(),
+            amount: p.amount.round_dp(digits),
+            offline: p.offline,
+        })
         .collect();
-    match store
-        .create_refund(order, &json!({ "items": items, "payments": payments }))
-        .await
-    {
+    let body = RefundPost {
+        items: &items,
+        payments,
+    };
+    match store.create_refund(order, &body).await {
         Ok(mut refund) => {
             if refund.payments.is_empty() {
                 refund.payments = method.clone();
