@@ -51,6 +51,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v3/catalog/products", get(catalog_products))
         .merge(crate::shipping_addresses::routes())
         .merge(crate::gift_certificates::routes())
+        .merge(crate::inventory::routes())
 }
 
 pub(crate) struct Params(Vec<(String, String)>);

@@ -6,6 +6,7 @@ pub mod api;
 pub mod errors;
 pub mod formats;
 pub mod gift_certificates;
+pub mod inventory;
 pub mod model;
 pub mod server;
 pub mod shipping_addresses;

@@ -23,6 +23,8 @@ pub struct Data {
     pub orders: Vec<Order>,
     pub promotions: Vec<Promotion>,
     pub gift_certificates: Vec<crate::gift_certificates::GiftCertificate>,
+    /// Stock per (location, variant); a variant never adjusted has the starting stock.
+    pub stock: std::collections::BTreeMap<(u64, u64), i64>,
     next_id: u64,
 }
 
@@ -34,6 +36,7 @@ impl Data {
             orders: seed.orders.clone(),
             promotions: Vec::new(),
             gift_certificates: Vec::new(),
+            stock: Default::default(),
             next_id: 90_000,
         }
     }

@@ -407,6 +407,32 @@ async fn every_sandbox_answer_matches_bigcommerce_schemas() {
     let a = call(&sb, "GET", "/v2/gift_certificates?code=GC-CONTRACT", None).await;
     c.check(&marketing, "marketing.v2", "/gift_certificates", "get", &a);
 
+    // Inventory: the default location and a relative adjustment (returns to stock).
+    let locations = load("locations.v3.yml");
+    let a = call(&sb, "GET", "/v3/inventory/locations?is_default=true", None).await;
+    c.check(
+        &locations,
+        "locations.v3",
+        "/inventory/locations",
+        "get",
+        &a,
+    );
+    let inventory = load("inventory.v3.yml");
+    let a = call(
+        &sb,
+        "POST",
+        "/v3/inventory/adjustments/relative",
+        Some(r#"{"reason": "returned", "items": [{"location_id": 1, "variant_id": 1010, "quantity": 2}]}"#),
+    )
+    .await;
+    c.check(
+        &inventory,
+        "inventory.v3",
+        "/inventory/adjustments/relative",
+        "post",
+        &a,
+    );
+
     println!(
         "covered {} answers:\n  {}",
         c.covered.len(),

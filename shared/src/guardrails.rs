@@ -61,6 +61,8 @@ pub struct Guardrails {
     pub max_gift_certificate: Decimal,
     pub gift_from_name: String,
     pub gift_from_email: Option<String>,
+    /// Whether "Return the items to stock" starts ticked (`restock_default`).
+    pub restock_default: bool,
 }
 
 impl Default for Guardrails {
@@ -71,6 +73,7 @@ impl Default for Guardrails {
             max_gift_certificate: DEFAULT_MAX_GIFT_CERTIFICATE,
             gift_from_name: "Customer care".into(),
             gift_from_email: None,
+            restock_default: false,
         }
     }
 }
@@ -115,6 +118,13 @@ impl Guardrails {
             g.gift_from_name = n;
         }
         g.gift_from_email = get("gift_certificate_from_email");
+        if let Some(v) = get("restock_default") {
+            g.restock_default = match v.to_ascii_lowercase().as_str() {
+                "true" | "yes" | "1" => true,
+                "false" | "no" | "0" => false,
+                _ => return Err("restock_default must be true or false".into()),
+            };
+        }
         Ok(g)
     }
 

@@ -175,7 +175,9 @@ pub fn outcome_response(o: &Outcome) -> Response<Body> {
             list.extend(errors.iter().map(|e| json!(e)));
             json_response(400, &json!({ "errors": list }))
         }
-        Outcome::NothingDone { message, detail } | Outcome::Uncertain { message, detail } => {
+        Outcome::NothingDone { message, detail }
+        | Outcome::Uncertain { message, detail }
+        | Outcome::Partial { message, detail } => {
             json_response(400, &json!({ "errors": [general(message, detail)] }))
         }
         Outcome::Refused { message, detail } => {

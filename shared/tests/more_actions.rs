@@ -367,3 +367,183 @@ async fn every_order_change_leaves_one_audit_line_and_keeps_earlier_notes() {
         "{notes}"
     );
 }
+
+const ADJUST: &str = "POST /v3/inventory/adjustments/relative";
+
+/// The variant of an order line, as BigCommerce's order products name it.
+async fn variant_of(sb: &bigcommerce_sandbox::Running, order: u64, line: u64) -> u64 {
+    let products: Value = reqwest::Client::new()
+        .get(format!("{}/v2/orders/{order}/products", sb.store_url()))
+        .header("x-auth-token", &sb.token)
+        .send()
+        .await
+        .expect("products")
+        .json()
+        .await
+        .expect("json");
+    products
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["id"] == line)
+        .and_then(|p| p["variant_id"].as_u64())
+        .unwrap_or(0)
+}
+
+fn stock(sb: &bigcommerce_sandbox::Running, variant: u64) -> i64 {
+    sb.state
+        .data()
+        .stock
+        .get(&(bigcommerce_sandbox::inventory::DEFAULT_LOCATION, variant))
+        .copied()
+        .unwrap_or(bigcommerce_sandbox::inventory::STARTING_STOCK)
+}
+
+#[tokio::test]
+async fn a_refund_returns_its_items_to_stock_once() {
+    let sb = sandbox().await;
+    let app = action_app(&sb).await;
+    let variant = variant_of(&sb, 101, 1001).await;
+    assert!(variant > 0, "premise: the line has a variant");
+    let form = json_of(
+        &refund_order::handle(&app, signed("GET", "/orders/101/refund", "", SIGNING_KEY)).await,
+    );
+    assert!(
+        form["sections"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|s| s["attr"] == "restock"),
+        "{form}"
+    );
+    let path = action_url(&form);
+    let body = json!({"qty_1001": "2", "reason": "damaged", "restock": true}).to_string();
+    clear_log(&sb).await;
+    let r = refund_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await;
+    let first = json_of(&r);
+    assert_eq!(r.status(), 200, "{first}");
+    assert!(
+        first["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("2 item(s) returned to stock")),
+        "{first}"
+    );
+    assert_eq!(stock(&sb, variant), 22);
+    // Twice at once, then again: one refund, one adjustment.
+    let (a, b) = tokio::join!(
+        refund_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)),
+        refund_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)),
+    );
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
+    assert_eq!(stock(&sb, variant), 22);
+    let (_, by_route) = calls(&sb).await;
+    assert_eq!(
+        (
+            by_route[ADJUST].as_u64(),
+            by_route["POST /v3/orders/{id}/payment_actions/refunds"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+}
+
+#[tokio::test]
+async fn a_failed_restock_after_the_refund_is_finished_by_the_same_form_never_by_refunding() {
+    let sb = sandbox().await;
+    let app = action_app(&sb).await;
+    let variant = variant_of(&sb, 101, 1001).await;
+    let form = json_of(
+        &refund_order::handle(&app, signed("GET", "/orders/101/refund", "", SIGNING_KEY)).await,
+    );
+    let path = action_url(&form);
+    let body = json!({"qty_1001": "1", "reason": "damaged", "restock": "true"}).to_string();
+    fault(&sb, json!({"route": ADJUST, "status": 422, "times": 1})).await;
+    clear_log(&sb).await;
+    let r = refund_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await;
+    let v = json_of(&r);
+    assert_eq!(faulted(&sb).await, 1, "premise: the adjustment was refused");
+    assert_eq!(r.status(), 400, "the form stays open: {v}");
+    let message = v["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message
+            .starts_with("Refunded $14.00 on order #101, but the items were not returned to stock"),
+        "{v}"
+    );
+    assert_eq!(
+        refunds_marked(&sb, 101, path.rsplit('/').next().unwrap_or_default())
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(stock(&sb, variant), 20);
+    let r = refund_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await;
+    let v = json_of(&r);
+    assert_eq!(r.status(), 200, "{v}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("1 item(s) returned to stock")),
+        "{v}"
+    );
+    assert_eq!(stock(&sb, variant), 21);
+    let (_, by_route) = calls(&sb).await;
+    assert_eq!(
+        by_route["POST /v3/orders/{id}/payment_actions/refunds"].as_u64(),
+        Some(1),
+        "never refunded again"
+    );
+    assert_eq!(
+        refunds_marked(&sb, 101, path.rsplit('/').next().unwrap_or_default())
+            .await
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_cancel_returns_every_item_to_stock() {
+    let sb = sandbox().await;
+    let app = action_app(&sb).await;
+    let form = json_of(
+        &cancel_order::handle(&app, signed("GET", "/orders/106/cancel", "", SIGNING_KEY)).await,
+    );
+    let order = bc_order(&sb, 106).await;
+    let lines: Vec<u64> = reqwest::Client::new()
+        .get(format!("{}/v2/orders/106/products", sb.store_url()))
+        .header("x-auth-token", &sb.token)
+        .send()
+        .await
+        .expect("products")
+        .json::<Value>()
+        .await
+        .expect("json")
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["id"].as_u64())
+        .collect();
+    assert!(!lines.is_empty(), "premise: {order}");
+    let r = cancel_order::handle(
+        &app,
+        signed(
+            "POST",
+            &action_url(&form),
+            r#"{"reason":"out_of_stock","restock":true}"#,
+            SIGNING_KEY,
+        ),
+    )
+    .await;
+    let v = json_of(&r);
+    assert_eq!(r.status(), 200, "{v}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("returned to stock")),
+        "{v}"
+    );
+    for line in lines {
+        assert!(
+            stock(&sb, variant_of(&sb, 106, line).await) > 20,
+            "line {line} restocked"
+        );
+    }
+}

@@ -14,6 +14,7 @@ pub mod once;
 pub mod order;
 pub mod outcomes;
 pub mod refund;
+pub mod restock;
 
 use crate::bigcommerce::models::Order;
 use crate::bigcommerce::StoreActions;
@@ -83,5 +84,7 @@ pub async fn look<S: StoreActions>(store: &S, scope: &once::Scope, id: &RequestI
         once::Scope::Address(order) => address::run::look(store, *order, id).await,
         once::Scope::Discount(_) => discount::run::look(store, id).await,
         once::Scope::GiftCertificate(_) => gift_certificate::run::look(store, id).await,
+        // Never on an order's open list: a restock is settled by its own record only.
+        once::Scope::Restock(_) => once::Looked::Unknown("a return to stock has no marker".into()),
     }
 }

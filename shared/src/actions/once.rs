@@ -29,6 +29,8 @@ pub enum Scope {
     Address(OrderId),
     Discount(ShopperId),
     GiftCertificate(ShopperId),
+    /// The return-to-stock step of a refund or cancel: its own record, under the parent's lease.
+    Restock(OrderId),
 }
 
 impl Scope {
@@ -36,7 +38,7 @@ impl Scope {
     pub fn order(&self) -> Option<OrderId> {
         match self {
             Scope::Refund(o) | Scope::Cancel(o) | Scope::Address(o) => Some(*o),
-            Scope::Discount(_) | Scope::GiftCertificate(_) => None,
+            Scope::Discount(_) | Scope::GiftCertificate(_) | Scope::Restock(_) => None,
         }
     }
 
@@ -48,6 +50,7 @@ impl Scope {
             Scope::Address(o) => format!("address:order:{o}"),
             Scope::Discount(s) => format!("discount:customer:{s}"),
             Scope::GiftCertificate(s) => format!("gift_certificate:customer:{s}"),
+            Scope::Restock(o) => format!("restock:order:{o}"),
         }
     }
 
@@ -60,6 +63,9 @@ impl Scope {
         }
         if let Some(o) = key.strip_prefix("address:order:") {
             return OrderId::parse(o).map(Scope::Address);
+        }
+        if let Some(o) = key.strip_prefix("restock:order:") {
+            return OrderId::parse(o).map(Scope::Restock);
         }
         if let Some(s) = key.strip_prefix("gift_certificate:customer:") {
             return ShopperId::parse(s).map(Scope::GiftCertificate);
@@ -77,6 +83,7 @@ impl Scope {
             Scope::Address(_) => "address change",
             Scope::Discount(_) => "discount code",
             Scope::GiftCertificate(_) => "gift certificate",
+            Scope::Restock(_) => "return to stock",
         }
     }
 }
@@ -97,6 +104,9 @@ pub enum Outcome {
     Uncertain { message: String, detail: String },
     /// Not possible (order status, nothing refundable, BigCommerce said no): nothing changed.
     Refused { message: String, detail: String },
+    /// The money moved, a follow-up step (returning items to stock) did not: sending the same
+    /// form again finishes the step and never repeats the money.
+    Partial { message: String, detail: String },
 }
 
 impl Outcome {
@@ -147,6 +157,7 @@ impl Outcome {
             Outcome::Invalid { .. } => "invalid",
             Outcome::Uncertain { .. } => "uncertain",
             Outcome::Refused { .. } => "refused",
+            Outcome::Partial { .. } => "partial",
         }
     }
 }
@@ -396,6 +407,13 @@ where
                 false
             }
         },
+        // Settleable at once: the money is known to have moved, the step left is its own record.
+        Outcome::Partial { .. } => {
+            if let Err(e) = ledger.mark_uncertain(id, claimed_at, now_ms()).await {
+                tracing::error!(error = %e, request = id.short(), "idempotency table: partial outcome not kept; the claim settles later");
+            }
+            false
+        }
         Outcome::Uncertain { .. } => {
             let at = timing.settle_at_for_uncertain(now_ms());
             if let Err(e) = ledger.mark_uncertain(id, claimed_at, at).await {

@@ -4,12 +4,12 @@
 
 use super::error::BcError;
 use super::models::{
-    CatalogProduct, CouponCode, Customer, DataList, GiftCertificate, Order, Promotion, Refund,
-    RefundQuote, Shipment, ShippingAddress,
+    CatalogProduct, CouponCode, Customer, DataList, GiftCertificate, Location, Order, Promotion,
+    Refund, RefundQuote, Shipment, ShippingAddress,
 };
 use super::requests::{
     AddressPut, CouponCodePost, GiftCertificatePost, OrderPut, PromotionPost, RefundItem,
-    RefundPost, RefundQuotePost,
+    RefundPost, RefundQuotePost, StockAdjustment,
 };
 use super::{CustomerQuery, OrderQuery, Store, StoreActions};
 use crate::ids::OrderId;
@@ -520,6 +520,26 @@ impl StoreActions for Client {
             .await?
             .unwrap_or_default();
         serde_json::from_value(answer).map_err(|e| BcError::Decode(e.to_string()))
+    }
+
+    async fn default_location(&self) -> Result<Option<u64>, BcError> {
+        let list: Option<DataList<Location>> = self
+            .get(
+                "v3/inventory/locations",
+                &[("is_default", "true".to_string())],
+            )
+            .await?;
+        Ok(list.and_then(|l| l.data.into_iter().next()).map(|l| l.id))
+    }
+
+    async fn adjust_stock(&self, adjustment: &StockAdjustment) -> Result<(), BcError> {
+        self.post(
+            "v3/inventory/adjustments/relative",
+            &body_of(adjustment)?,
+            Kind::Write,
+        )
+        .await?;
+        Ok(())
     }
 
     async fn find_gift_certificate(&self, code: &str) -> Result<Option<GiftCertificate>, BcError> {

@@ -15,7 +15,10 @@ use models::{
     CatalogProduct, CouponCode, Customer, GiftCertificate, Order, Promotion, Refund, RefundQuote,
     Shipment, ShippingAddress,
 };
-use requests::{AddressPut, GiftCertificatePost, OrderPut, PromotionPost, RefundItem, RefundPost};
+use requests::{
+    AddressPut, GiftCertificatePost, OrderPut, PromotionPost, RefundItem, RefundPost,
+    StockAdjustment,
+};
 use std::future::Future;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +93,12 @@ pub trait StoreActions: Store {
         &self,
         post: &GiftCertificatePost,
     ) -> impl Future<Output = Result<GiftCertificate, BcError>> + Send;
+    /// The store's default inventory location.
+    fn default_location(&self) -> impl Future<Output = Result<Option<u64>, BcError>> + Send;
+    fn adjust_stock(
+        &self,
+        adjustment: &StockAdjustment,
+    ) -> impl Future<Output = Result<(), BcError>> + Send;
     fn find_gift_certificate(
         &self,
         code: &str,

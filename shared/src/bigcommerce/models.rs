@@ -190,6 +190,9 @@ pub struct OrderProduct {
     pub id: u64,
     #[serde(default, deserialize_with = "de::count")]
     pub product_id: u64,
+    /// What inventory adjustments name.
+    #[serde(default, deserialize_with = "de::count")]
+    pub variant_id: u64,
     #[serde(default, deserialize_with = "de::text")]
     pub name: String,
     #[serde(default, deserialize_with = "de::text")]
@@ -291,6 +294,8 @@ pub struct RefundedItem {
     pub item_type: String,
     #[serde(default, deserialize_with = "de::count")]
     pub item_id: u64,
+    #[serde(default, deserialize_with = "de::count")]
+    pub quantity: u64,
     #[serde(default, deserialize_with = "de::money")]
     pub requested_amount: Decimal,
     #[serde(default, deserialize_with = "de::text")]
@@ -431,4 +436,11 @@ pub struct GiftCertificate {
     pub currency_code: String,
     #[serde(default, deserialize_with = "de::text")]
     pub to_email: String,
+}
+
+/// An inventory location (`GET /v3/inventory/locations`).
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Location {
+    #[serde(default, deserialize_with = "de::count")]
+    pub id: u64,
 }

@@ -165,6 +165,20 @@ pub struct CouponCodePost<'a> {
     pub max_uses_per_customer: u64,
 }
 
+/// `POST /v3/inventory/adjustments/relative`: stock back in, by variant and location.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StockAdjustment {
+    pub reason: String,
+    pub items: Vec<StockItem>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StockItem {
+    pub location_id: u64,
+    pub variant_id: u64,
+    pub quantity: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

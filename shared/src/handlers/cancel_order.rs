@@ -70,7 +70,13 @@ async fn form<L: Ledger>(
     } else {
         None
     };
-    let form = form::cancel_form(id, plan, refundable.as_ref(), &fields::new_request_id());
+    let form = form::cancel_form(
+        id,
+        plan,
+        refundable.as_ref(),
+        cfg.guardrails.restock_default,
+        &fields::new_request_id(),
+    );
     Ok(json_response(200, &fields::with_notes(form, &earlier)))
 }
 
@@ -99,7 +105,16 @@ async fn submit<L: Ledger>(
         |turn| async move {
             match action_client(app, cfg, turn.deadline) {
                 Ok(store) => {
-                    run::cancel(&store, id, wanted, rid, turn.settle, &cfg.guardrails).await
+                    run::cancel(
+                        &store,
+                        &app.ledger,
+                        id,
+                        wanted,
+                        rid,
+                        turn.settle,
+                        &cfg.guardrails,
+                    )
+                    .await
                 }
                 Err(o) => o,
             }

@@ -75,6 +75,7 @@ async fn form<L: Ledger>(
         &r,
         order.customer_id != 0,
         &past,
+        cfg.guardrails.restock_default,
         &fields::new_request_id(),
     );
     Ok(json_response(200, &fields::with_notes(form, &earlier)))
@@ -101,7 +102,18 @@ async fn submit<L: Ledger>(
         &Scope::Refund(id),
         |turn| async move {
             match action_client(app, cfg, turn.deadline) {
-                Ok(store) => run::refund(&store, id, body, rid, turn.settle, &cfg.guardrails).await,
+                Ok(store) => {
+                    run::refund(
+                        &store,
+                        &app.ledger,
+                        id,
+                        body,
+                        rid,
+                        turn.settle,
+                        &cfg.guardrails,
+                    )
+                    .await
+                }
                 Err(o) => o,
             }
         },

@@ -11,6 +11,7 @@ pub fn cancel_form(
     order: OrderId,
     plan: CancelPlan,
     refundable: Option<&Refundable>,
+    restock_default: bool,
     request_id: &RequestId,
 ) -> Value {
     let mut sections = vec![text(match (plan, refundable) {
@@ -39,6 +40,12 @@ pub fn cancel_form(
             true,
         ));
     }
+    sections.push(checkbox(
+        "Return to stock",
+        "restock",
+        "Return the order's items to stock (BigCommerce does not do it by itself)",
+        restock_default,
+    ));
     json!({
         "title": format!("{} #{order}", plan.label()),
         "submitButton": plan.label(),

@@ -15,6 +15,8 @@ pub struct CancelInput {
     pub reason: String,
     pub note: String,
     pub notify: bool,
+    /// Return every item to stock after the cancel.
+    pub restock: bool,
 }
 
 pub fn parse(body: &[u8]) -> Result<CancelInput, Vec<FieldError>> {
@@ -23,12 +25,16 @@ pub fn parse(body: &[u8]) -> Result<CancelInput, Vec<FieldError>> {
     let reason = collect(f.choice("reason", CANCEL_REASONS, None), &mut e);
     let note = collect(f.note(), &mut e);
     let notify = collect(f.flag("notify", true), &mut e);
-    match (reason, note, notify) {
-        (Some(reason), Some(note), Some(notify)) if e.is_empty() => Ok(CancelInput {
-            reason,
-            note,
-            notify,
-        }),
+    let restock = collect(f.flag("restock", false), &mut e);
+    match (reason, note, notify, restock) {
+        (Some(reason), Some(note), Some(notify), Some(restock)) if e.is_empty() => {
+            Ok(CancelInput {
+                reason,
+                note,
+                notify,
+                restock,
+            })
+        }
         _ => Err(e),
     }
 }
@@ -48,7 +54,8 @@ mod tests {
             CancelInput {
                 reason: "out_of_stock".into(),
                 note: "ok".into(),
-                notify: false
+                notify: false,
+                restock: false
             }
         );
         assert_eq!(attrs(parse(b"").unwrap_err()), vec!["reason"]);

@@ -3,6 +3,7 @@
 
 use super::input::{CancelInput, CANCEL_REASONS};
 use super::policy::{self, CancelPlan};
+use crate::actions::ledger::Ledger;
 use crate::actions::once::{Looked, Outcome};
 use crate::actions::order::{self, status};
 use crate::actions::outcomes::{
@@ -12,6 +13,7 @@ use crate::actions::outcomes::{
 use crate::actions::refund::input::{Destination, RefundInput};
 use crate::actions::refund::policy::{within_refund_ceiling, Refundable};
 use crate::actions::refund::run::{do_refund, ours};
+use crate::actions::restock;
 use crate::bigcommerce::requests::OrderPut;
 use crate::bigcommerce::{BcError, StoreActions};
 use crate::guardrails::Guardrails;
@@ -22,8 +24,10 @@ use rust_decimal::Decimal;
 /// `POST /orders/{id}/cancel/{requestId}`: refund or void first (each step checks whether it
 /// already happened), then the status. A cancel interrupted after the money moved finishes on
 /// the next submit.
-pub async fn cancel<S: StoreActions>(
+#[allow(clippy::too_many_arguments)]
+pub async fn cancel<S: StoreActions, L: Ledger>(
     store: &S,
+    ledger: &L,
     order: OrderId,
     req: &CancelInput,
     request_id: &RequestId,
@@ -59,10 +63,17 @@ pub async fn cancel<S: StoreActions>(
                     describe_payments(&r.payments)
                 )
             });
-            Outcome::done(
+            let done = Outcome::done(
                 format!("Order #{order} cancelled"),
                 detail.unwrap_or_else(|| format!("Reason: {reason_text}.")),
-            )
+            );
+            let restocked = if req.restock {
+                let lines = restock::lines_of_order(&o);
+                Some(restock::restock(store, ledger, &o, &lines, request_id).await)
+            } else {
+                None
+            };
+            restock::with_restock(done, restocked)
         } else {
             Outcome::refused(
                 format!("Order #{order} is already cancelled."),
@@ -157,10 +168,19 @@ pub async fn cancel<S: StoreActions>(
     };
     match store.update_order(order, &put).await
     {
-        Ok(()) => Outcome::done(
-            format!("Order #{order} cancelled"),
-            money_note.unwrap_or_else(|| format!("Reason: {reason_text}. Nothing was charged.")),
-        ),
+        Ok(()) => {
+            let done = Outcome::done(
+                format!("Order #{order} cancelled"),
+                money_note.unwrap_or_else(|| format!("Reason: {reason_text}. Nothing was charged.")),
+            );
+            let restocked = if req.restock {
+                let lines = restock::lines_of_order(&o);
+                Some(restock::restock(store, ledger, &o, &lines, request_id).await)
+            } else {
+                None
+            };
+            restock::with_restock(done, restocked)
+        }
         // The money moved and BigCommerce will not cancel: that is final, and said as it is.
         Err(BcError::Rejected { message, .. }) if moved => Outcome::done(
             format!("Order #{order}: money returned, but not cancelled"),

@@ -2,7 +2,7 @@
 
 use super::input::REFUND_REASONS;
 use super::policy::Refundable;
-use crate::actions::fields::{field, select, text};
+use crate::actions::fields::{checkbox, field, select, text};
 use crate::actions::outcomes::describe_payments;
 use crate::bigcommerce::models::{Order, Refund};
 use crate::ids::{OrderId, RequestId};
@@ -40,6 +40,7 @@ pub fn refund_form(
     r: &Refundable,
     registered: bool,
     history: &str,
+    restock_default: bool,
     request_id: &RequestId,
 ) -> Value {
     let mut sections = vec![
@@ -84,6 +85,12 @@ pub fn refund_form(
         "0.00",
         &format!("An order-level amount, up to {}", r.money(r.total_left)),
         true,
+    ));
+    sections.push(checkbox(
+        "Return to stock",
+        "restock",
+        "Return the refunded items to stock (BigCommerce does not do it by itself)",
+        restock_default,
     ));
     sections.push(select("Reason", "reason", REFUND_REASONS, false, None));
     let mut dest = vec![("original", "Original payment")];

@@ -3,11 +3,13 @@
 
 use super::input::{self, Destination, RefundInput, REFUND_REASONS};
 use super::policy::{self, Refundable};
+use crate::actions::ledger::Ledger;
 use crate::actions::once::{Looked, Outcome};
 use crate::actions::outcomes::{
     append_audit, currency_of, describe_payments, label, marked, marker, not_confirmed,
     unavailable, write_failed,
 };
+use crate::actions::restock;
 use crate::bigcommerce::models::{Refund, RefundPayment};
 use crate::bigcommerce::requests::OrderPut;
 use crate::bigcommerce::requests::{RefundItem, RefundPaymentPost, RefundPost};
@@ -175,14 +177,17 @@ pub(crate) async fn do_refund<S: StoreActions>(
 /// `POST /orders/{id}/refund/{requestId}` once claimed. When settling, an earlier refund with
 /// this request's marker is the answer. The input is checked against what remains now, and a
 /// mistake releases the claim, so the agent can fix the form and send it again.
-pub async fn refund<S: StoreActions>(
+#[allow(clippy::too_many_arguments)]
+pub async fn refund<S: StoreActions, L: Ledger>(
     store: &S,
+    ledger: &L,
     order: OrderId,
     body: &[u8],
     request_id: &RequestId,
     settle: bool,
     rails: &Guardrails,
 ) -> Outcome {
+    let wants_restock = restock::wanted(body);
     let (o, refunds) = tokio::join!(store.order(order), store.refunds(order));
     let o = match o {
         Ok(Some(o)) => o,
@@ -197,7 +202,15 @@ pub async fn refund<S: StoreActions>(
     };
     let currency = currency_of(&o);
     if let Some(done) = ours(&refunds, request_id) {
-        return refund_answer(order, done, &currency, &reason_of(done, request_id));
+        // Refunded earlier; a return to stock asked for and not done yet is finished now.
+        let answer = refund_answer(order, done, &currency, &reason_of(done, request_id));
+        let restocked = if wants_restock {
+            let lines = restock::lines_of_refund(done);
+            Some(restock::restock(store, ledger, &o, &lines, request_id).await)
+        } else {
+            None
+        };
+        return restock::with_restock(answer, restocked);
     }
     if let Err(why) = policy::refund_allowed(&o) {
         return Outcome::refused(why, "Nothing was refunded.");
@@ -215,6 +228,12 @@ pub async fn refund<S: StoreActions>(
         reason_text = format!("{reason_text}: {}", req.note);
     }
     let outcome = do_refund(store, order, &r, &req, &reason_text, request_id).await;
+    let restocked = match &outcome {
+        Outcome::Done { .. } if wants_restock => {
+            Some(restock::restock(store, ledger, &o, &req.items, request_id).await)
+        }
+        _ => None,
+    };
     if let Outcome::Done { message, .. } = &outcome {
         // The audit line; the refund itself already carries the marker, so a failure here is
         // logged and never changes the answer.
@@ -230,7 +249,7 @@ pub async fn refund<S: StoreActions>(
             tracing::error!(error = %e, order = order.0, "refunded, but the audit line was not written");
         }
     }
-    outcome
+    restock::with_restock(outcome, restocked)
 }
 
 /// What refund request `id` did, changing nothing (the engine's settle step).
