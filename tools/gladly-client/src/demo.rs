@@ -136,12 +136,15 @@ pub async fn play(target: &Target, key: &str) -> Result<(), String> {
         r.json["detail"].as_str().unwrap_or("")
     );
 
-    step(4, "\"One mug arrived broken\": partially refund order #103");
+    step(
+        4,
+        "\"One mug arrived broken\": partially refund order #103, and return it to stock",
+    );
     let (action, r) = submit_form(
         target,
         key,
         "/orders/103/refund",
-        json!({"mode": "partial", "qty_1004": "1", "reason": "damaged", "note": "photo in chat"}),
+        json!({"mode": "partial", "qty_1004": "1", "reason": "damaged", "note": "photo in chat", "restock": true}),
     )
     .await?;
     expect(&r, 200, "refund")?;
@@ -156,7 +159,10 @@ pub async fn play(target: &Target, key: &str) -> Result<(), String> {
         Some(key),
         "POST",
         &action,
-        Some(&json!({"mode": "partial", "qty_1004": "1", "reason": "damaged"}).to_string()),
+        Some(
+            &json!({"mode": "partial", "qty_1004": "1", "reason": "damaged", "restock": true})
+                .to_string(),
+        ),
     )
     .await?;
     expect(&again, 200, "repeat")?;
@@ -167,6 +173,25 @@ pub async fn play(target: &Target, key: &str) -> Result<(), String> {
 
     step(
         5,
+        "\"I moved last week\": order #101 has not shipped, so its address changes",
+    );
+    let (_, r) = submit_form(
+        target,
+        key,
+        "/orders/101/address",
+        json!({"first_name": "Jane", "last_name": "Doe", "street_1": "200 Congress Ave",
+               "city": "Austin", "state": "TX", "zip": "78701", "country_iso2": "US"}),
+    )
+    .await?;
+    expect(&r, 200, "address change")?;
+    println!(
+        "   → {}: {}",
+        r.json["message"].as_str().unwrap_or(""),
+        r.json["detail"].as_str().unwrap_or("")
+    );
+
+    step(
+        6,
         "\"Sorry about that\": a 10% discount code for her next order",
     );
     let seg = url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>();
@@ -184,8 +209,24 @@ pub async fn play(target: &Target, key: &str) -> Result<(), String> {
         r.json["detail"].as_str().unwrap_or("")
     );
 
+    step(7, "And a $15 goodwill gift certificate for the trouble");
+    let (_, r) = submit_form(
+        target,
+        key,
+        &format!("/customers/{seg}/gift-certificate"),
+        json!({"amount": "15", "to_name": "Jane Doe", "to_email": "jane.doe@example.com",
+               "from_email": "care@example.com", "message": "Sorry about the mug!"}),
+    )
+    .await?;
+    expect(&r, 200, "gift certificate")?;
+    println!(
+        "   → {}: {}",
+        r.json["message"].as_str().unwrap_or(""),
+        r.json["detail"].as_str().unwrap_or("")
+    );
+
     step(
-        6,
+        8,
         "Gladly looks again: the cancel and the refund show, and the actions follow",
     );
     let r = send(
@@ -200,7 +241,7 @@ pub async fn play(target: &Target, key: &str) -> Result<(), String> {
     orders_table(&r.json["results"][0]);
 
     step(
-        7,
+        9,
         "Anyone else calling the URL without Gladly's signature is refused",
     );
     let r = send(target, None, "POST", "/lookup", Some(&body.to_string())).await?;
