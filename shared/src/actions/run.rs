@@ -46,7 +46,7 @@ pub fn marked(id: &RequestId, text: &str, max: usize) -> String {
 /// changed, the same form may be sent again.
 fn unavailable(e: &BcError) -> Outcome {
     match e {
-        BcError::Unauthorized | BcError::Forbidden => Outcome::refused(
+        BcError::Unauthorized | BcError::Forbidden { .. } => Outcome::refused(
             format!("{e}; nothing was changed."),
             "The store's BigCommerce API account needs the Orders (modify) and Marketing (modify) scopes; ask the store admin.",
         ),
@@ -73,9 +73,10 @@ fn not_confirmed(e: &BcError, what: &str) -> Outcome {
 fn write_failed(e: &BcError, what: &str, refused: impl FnOnce(&str) -> Outcome) -> Outcome {
     match e {
         BcError::Rejected { message, .. } => refused(message),
-        BcError::RateLimited | BcError::NotSent | BcError::Unauthorized | BcError::Forbidden => {
-            unavailable(e)
-        }
+        BcError::RateLimited
+        | BcError::NotSent
+        | BcError::Unauthorized
+        | BcError::Forbidden { .. } => unavailable(e),
         _ => not_confirmed(e, what),
     }
 }

@@ -1,15 +1,16 @@
 //! `GET /orders/{orderId}/cancel` (the form) and `POST /orders/{orderId}/cancel/{requestId}`.
 
 use super::action_common::{
-    action_client, action_route, settle_before_form, submit_once, ActionRoute,
+    act_with_fresh_token, action_route, settle_before_form, submit_once, ActionRoute,
 };
 use super::respond;
 use crate::actions::ledger::Ledger;
 use crate::actions::once::{Outcome, Scope};
 use crate::actions::policy::{self, CancelPlan, Refundable};
 use crate::actions::{forms, input, run};
-use crate::app::ActionApp;
-use crate::bigcommerce::{Store, StoreActions};
+use crate::app::{ActionApp, LOOKUP_DEADLINE};
+use crate::bigcommerce::{BcError, Store, StoreActions};
+use crate::config::StoreConfig;
 use crate::http::{json_response, outcome_response, ApiError, Incoming};
 use crate::ids::{OrderId, RequestId};
 use lambda_http::{Body, Request, Response};
@@ -26,6 +27,7 @@ async fn route<L: Ledger>(
     inc: &Incoming,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
+    let cfg = app.app.admit(inc, started + LOOKUP_DEADLINE).await?;
     match action_route(
         inc,
         "orders",
@@ -33,38 +35,41 @@ async fn route<L: Ledger>(
         OrderId::parse,
         "orderId must be a BigCommerce order id",
     )? {
-        ActionRoute::Form(id) => form(app, inc, id).await,
-        ActionRoute::Submit(id, rid) => submit(app, inc, id, &rid, started).await,
+        ActionRoute::Form(id) => form(app, cfg, id).await,
+        ActionRoute::Submit(id, rid) => submit(app, inc, cfg, id, &rid, started).await,
     }
 }
 
 async fn form<L: Ledger>(
     app: &ActionApp<L>,
-    inc: &Incoming,
+    cfg: StoreConfig,
     id: OrderId,
 ) -> Result<Response<Body>, ApiError> {
-    let cfg = app.app.admit(inc).await?;
     let settled = match settle_before_form(app, &cfg, id).await {
         Ok(s) => s,
         Err(resp) => return Ok(resp),
     };
     let earlier = forms::settled_notes(&settled);
-    let store = app
+    let until = Instant::now() + LOOKUP_DEADLINE;
+    let (order, refunds) = app
         .app
-        .client(&cfg, Instant::now() + crate::app::LOOKUP_DEADLINE)?;
-    let order = store
-        .order(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
+        .with_store(cfg, until, move |store, _| async move {
+            let Some(order) = store.order(id).await? else {
+                return Ok((None, None));
+            };
+            let refunds = match policy::cancel_plan(&order) {
+                Ok(CancelPlan::RefundThenCancel) => Some(store.refunds(id).await?),
+                _ => None,
+            };
+            Ok::<_, BcError>((Some(order), refunds))
+        })
+        .await?;
+    let order = order.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
     let plan = match policy::cancel_plan(&order) {
         Ok(p) => p,
         Err(why) => return Ok(outcome_response(&Outcome::refused(why, earlier.join(" ")))),
     };
-    let refundable = if plan == CancelPlan::RefundThenCancel {
-        Some(Refundable::of(&order, &store.refunds(id).await?))
-    } else {
-        None
-    };
+    let refundable = refunds.map(|r| Refundable::of(&order, &r));
     let form = forms::cancel_form(id, plan, refundable.as_ref(), &forms::new_request_id());
     Ok(json_response(200, &forms::with_notes(form, &earlier)))
 }
@@ -72,11 +77,11 @@ async fn form<L: Ledger>(
 async fn submit<L: Ledger>(
     app: &ActionApp<L>,
     inc: &Incoming,
+    cfg: StoreConfig,
     id: OrderId,
     rid: &RequestId,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
-    let cfg = app.app.admit(inc).await?;
     let wanted = match input::cancel(&inc.body) {
         Ok(w) => w,
         Err(errors) => return Ok(outcome_response(&Outcome::invalid(errors))),
@@ -88,11 +93,10 @@ async fn submit<L: Ledger>(
         started,
         rid,
         &Scope::Cancel(id),
-        |turn| async move {
-            match action_client(app, cfg, turn.deadline) {
-                Ok(store) => run::cancel(&store, id, wanted, rid, turn.settle).await,
-                Err(o) => o,
-            }
+        |turn| {
+            act_with_fresh_token(app, cfg, turn.deadline, turn.settle, move |store, settle| async move {
+                run::cancel(&store, id, wanted, rid, settle).await
+            })
         },
     )
     .await)

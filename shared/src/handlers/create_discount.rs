@@ -1,12 +1,13 @@
 //! `GET /customers/{customerId}/discount` (the form) and
 //! `POST /customers/{customerId}/discount/{requestId}`.
 
-use super::action_common::{action_client, action_route, submit_once, ActionRoute};
+use super::action_common::{act_with_fresh_token, action_route, submit_once, ActionRoute};
 use super::respond;
 use crate::actions::ledger::Ledger;
 use crate::actions::once::{Outcome, Scope};
 use crate::actions::{forms, input, run};
-use crate::app::ActionApp;
+use crate::app::{ActionApp, LOOKUP_DEADLINE};
+use crate::config::StoreConfig;
 use crate::http::{json_response, outcome_response, ApiError, Incoming};
 use crate::ids::{RequestId, ShopperId};
 use lambda_http::{Body, Request, Response};
@@ -23,27 +24,25 @@ async fn route<L: Ledger>(
     inc: &Incoming,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
+    let cfg = app.app.admit(inc, started + LOOKUP_DEADLINE).await?;
     let what = "customerId must be a BigCommerce customer id or guest:<email>";
     match action_route(inc, "customers", "discount", ShopperId::parse, what)? {
-        ActionRoute::Form(who) => {
-            app.app.admit(inc).await?;
-            Ok(json_response(
-                200,
-                &forms::discount_form(&who, &forms::new_request_id()),
-            ))
-        }
-        ActionRoute::Submit(who, rid) => submit(app, inc, who, &rid, started).await,
+        ActionRoute::Form(who) => Ok(json_response(
+            200,
+            &forms::discount_form(&who, &forms::new_request_id()),
+        )),
+        ActionRoute::Submit(who, rid) => submit(app, inc, cfg, who, &rid, started).await,
     }
 }
 
 async fn submit<L: Ledger>(
     app: &ActionApp<L>,
     inc: &Incoming,
+    cfg: StoreConfig,
     who: ShopperId,
     rid: &RequestId,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
-    let cfg = app.app.admit(inc).await?;
     let wanted = match input::discount(&inc.body) {
         Ok(w) => w,
         Err(errors) => return Ok(outcome_response(&Outcome::invalid(errors))),
@@ -55,11 +54,14 @@ async fn submit<L: Ledger>(
         started,
         rid,
         &Scope::Discount(who.clone()),
-        |turn| async move {
-            match action_client(app, cfg, turn.deadline) {
-                Ok(store) => run::discount(&store, shopper, wanted, rid).await,
-                Err(o) => o,
-            }
+        |turn| {
+            act_with_fresh_token(
+                app,
+                cfg,
+                turn.deadline,
+                turn.settle,
+                move |store, _| async move { run::discount(&store, shopper, wanted, rid).await },
+            )
         },
     )
     .await)

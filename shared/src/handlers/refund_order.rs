@@ -1,15 +1,16 @@
 //! `GET /orders/{orderId}/refund` (the form) and `POST /orders/{orderId}/refund/{requestId}`.
 
 use super::action_common::{
-    action_client, action_route, settle_before_form, submit_once, ActionRoute,
+    act_with_fresh_token, action_route, settle_before_form, submit_once, ActionRoute,
 };
 use super::respond;
 use crate::actions::ledger::Ledger;
 use crate::actions::once::{Outcome, Scope};
 use crate::actions::policy::{self, Refundable};
 use crate::actions::{forms, run};
-use crate::app::ActionApp;
-use crate::bigcommerce::{Store, StoreActions};
+use crate::app::{ActionApp, LOOKUP_DEADLINE};
+use crate::bigcommerce::{BcError, Store, StoreActions};
+use crate::config::StoreConfig;
 use crate::http::{json_response, outcome_response, ApiError, Incoming};
 use crate::ids::{OrderId, RequestId};
 use lambda_http::{Body, Request, Response};
@@ -26,6 +27,7 @@ async fn route<L: Ledger>(
     inc: &Incoming,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
+    let cfg = app.app.admit(inc, started + LOOKUP_DEADLINE).await?;
     match action_route(
         inc,
         "orders",
@@ -33,26 +35,29 @@ async fn route<L: Ledger>(
         OrderId::parse,
         "orderId must be a BigCommerce order id",
     )? {
-        ActionRoute::Form(id) => form(app, inc, id).await,
-        ActionRoute::Submit(id, rid) => submit(app, inc, id, &rid, started).await,
+        ActionRoute::Form(id) => form(app, cfg, id).await,
+        ActionRoute::Submit(id, rid) => submit(app, inc, cfg, id, &rid, started).await,
     }
 }
 
 async fn form<L: Ledger>(
     app: &ActionApp<L>,
-    inc: &Incoming,
+    cfg: StoreConfig,
     id: OrderId,
 ) -> Result<Response<Body>, ApiError> {
-    let cfg = app.app.admit(inc).await?;
     let settled = match settle_before_form(app, &cfg, id).await {
         Ok(s) => s,
         Err(resp) => return Ok(resp),
     };
-    let store = app
+    let until = Instant::now() + LOOKUP_DEADLINE;
+    let (order, refunds) = app
         .app
-        .client(&cfg, Instant::now() + crate::app::LOOKUP_DEADLINE)?;
-    let (order, refunds) = tokio::join!(store.order(id), store.refunds(id));
-    let order = order?.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
+        .with_store(cfg, until, move |store, _| async move {
+            let (order, refunds) = tokio::join!(store.order(id), store.refunds(id));
+            Ok::<_, BcError>((order?, refunds))
+        })
+        .await?;
+    let order = order.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
     let earlier = forms::settled_notes(&settled);
     if let Err(why) = policy::refund_allowed(&order) {
         return Ok(outcome_response(&Outcome::refused(why, earlier.join(" "))));
@@ -71,11 +76,11 @@ async fn form<L: Ledger>(
 async fn submit<L: Ledger>(
     app: &ActionApp<L>,
     inc: &Incoming,
+    cfg: StoreConfig,
     id: OrderId,
     rid: &RequestId,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
-    let cfg = app.app.admit(inc).await?;
     let body = inc.body.as_slice();
     let cfg = &cfg;
     Ok(submit_once(
@@ -84,11 +89,10 @@ async fn submit<L: Ledger>(
         started,
         rid,
         &Scope::Refund(id),
-        |turn| async move {
-            match action_client(app, cfg, turn.deadline) {
-                Ok(store) => run::refund(&store, id, body, rid, turn.settle).await,
-                Err(o) => o,
-            }
+        |turn| {
+            act_with_fresh_token(app, cfg, turn.deadline, turn.settle, move |store, settle| async move {
+                run::refund(&store, id, body, rid, settle).await
+            })
         },
     )
     .await)
