@@ -296,6 +296,36 @@ mod tests {
         }
         assert_eq!(ApiError::from(BcError::Timeout).status(), 503);
         assert_eq!(ApiError::from(BcError::Unauthorized).status(), 500);
+        let scope = ApiError::from(BcError::Forbidden {
+            scope: "Orders (modify)",
+        });
+        assert_eq!(scope.status(), 500);
+        assert_eq!(
+            scope.body()["errors"][0]["message"],
+            "the BigCommerce API account lacks the Orders (modify) scope"
+        );
+    }
+
+    #[test]
+    fn server_error_bodies_say_nothing_of_the_reason() {
+        let why = "AccessDeniedException: arn:aws:iam::123456789012:role/x on secret:abc";
+        for e in [
+            ApiError::Unavailable(why.into()),
+            ApiError::Misconfigured(why.into()),
+            ApiError::from(ConfigError::SecretUnavailable(why.into())),
+            ApiError::from(ConfigError::SecretInvalid(why.into())),
+        ] {
+            assert!(e.status() >= 500);
+            let body = e.body().to_string();
+            assert!(
+                !body.contains("123456789012") && !body.contains("arn:"),
+                "{body}"
+            );
+            assert!(
+                e.to_string().contains("123456789012"),
+                "the log keeps the reason"
+            );
+        }
     }
 
     #[test]

@@ -36,7 +36,9 @@ where
             Ok(r) => r,
             Err(e) => {
                 if e.status() >= 500 {
-                    tracing::error!(error = %e, "request failed");
+                    // BigCommerce's own words may quote a shopper's email.
+                    let error = crate::mapping::mask::emails_in(&e.to_string());
+                    tracing::error!(error, "request failed");
                 }
                 e.into_response()
             }
