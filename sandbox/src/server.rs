@@ -68,7 +68,7 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
         .headers()
         .get("x-auth-token")
         .and_then(|v| v.to_str().ok())
-        != Some(st.store.token.as_str())
+        != Some(st.token().as_str())
     {
         ApiError::new(
             family,
@@ -151,6 +151,11 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
                         status.canonical_reason().unwrap_or("Injected fault"),
                     )
                     .into_response();
+                    if let Some(loc) = plan.location.as_deref() {
+                        if let Ok(v) = HeaderValue::from_str(loc) {
+                            r.headers_mut().insert("location", v);
+                        }
+                    }
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         // An injected 429 looks like a spent quota that refills in a second.
                         let h = r.headers_mut();
@@ -202,11 +207,11 @@ async fn describe(State(st): State<Arc<AppState>>) -> Response {
         "faults": st.faults(),
         "controls": {
             "POST /__sandbox/reset": "back to the seed (data, faults, request log, rate window)",
-            "POST /__sandbox/faults": "{route, status?, latency_ms?, malformed?, after?, detached?, answer_after_ms?, times?}; route is 'GET /v2/orders/{id}', '/v2/orders/{id}' or '*'; after: serve first, then answer the fault; detached: keep serving when the client hangs up (a late commit); answer_after_ms: serve, then answer this late",
+            "POST /__sandbox/faults": "{route, status?, latency_ms?, malformed?, after?, detached?, answer_after_ms?, times?, location?}; location: with a 3xx status, where to redirect; route is 'GET /v2/orders/{id}', '/v2/orders/{id}' or '*'; after: serve first, then answer the fault; detached: keep serving when the client hangs up (a late commit); answer_after_ms: serve, then answer this late",
             "DELETE /__sandbox/faults": "remove every fault",
             "GET /__sandbox/requests": "the request log with counts per route",
             "DELETE /__sandbox/requests": "clear the request log",
-            "POST /__sandbox/settings": "{latency_ms?, rate_limit_quota?, rate_limit_window_ms?}",
+            "POST /__sandbox/settings": "{latency_ms?, rate_limit_quota?, rate_limit_window_ms?, access_token?}; access_token rotates the token (the old one gets 401)",
         }
     }))
     .into_response()
@@ -264,6 +269,8 @@ async fn clear_requests(State(st): State<Arc<AppState>>) -> StatusCode {
 #[serde(deny_unknown_fields)]
 struct SettingsIn {
     latency_ms: Option<u64>,
+    /// Rotate the access token: from now on only this one is accepted.
+    access_token: Option<String>,
     rate_limit_quota: Option<u32>,
     rate_limit_window_ms: Option<u64>,
 }
@@ -275,6 +282,9 @@ async fn settings(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
     };
     if let Some(ms) = s.latency_ms {
         st.set_latency(Duration::from_millis(ms));
+    }
+    if let Some(t) = s.access_token.as_deref().filter(|t| !t.is_empty()) {
+        st.set_token(t);
     }
     if s.rate_limit_quota.is_some() || s.rate_limit_window_ms.is_some() {
         st.set_rate_limit(

@@ -114,6 +114,9 @@ pub struct Fault {
     /// Only for the next N matching requests; forever when absent.
     #[serde(default)]
     pub times: Option<u32>,
+    /// With a 3xx `status`: the `Location` to send the client to (a redirect to another host).
+    #[serde(default)]
+    pub location: Option<String>,
 }
 
 impl Fault {
@@ -149,6 +152,7 @@ pub struct FaultPlan {
     pub after: bool,
     pub detached: bool,
     pub answer_after: Duration,
+    pub location: Option<String>,
     /// Some fault matched.
     pub faulted: bool,
 }
@@ -210,6 +214,8 @@ struct Controls {
     rate: RateWindow,
     /// Per `METHOD /route`: requests being served now, and the most at once since the log was cleared.
     in_flight: std::collections::BTreeMap<String, (u32, u32)>,
+    /// The access token now accepted, once rotated (the seed's until then).
+    token: Option<String>,
 }
 
 /// Settings that the CLI and the control routes can change.
@@ -246,6 +252,7 @@ impl AppState {
                 log: Vec::new(),
                 rate: RateWindow::new(settings.quota, settings.window),
                 in_flight: Default::default(),
+                token: None,
             }),
             seed,
         }
@@ -262,6 +269,7 @@ impl AppState {
         c.faults.clear();
         c.log.clear();
         c.in_flight.clear();
+        c.token = None;
         c.rate = RateWindow::new(c.rate.quota, c.rate.window);
     }
 
@@ -271,6 +279,19 @@ impl AppState {
 
     pub fn set_rate_limit(&self, quota: u32, window: Duration) {
         lock(&self.controls).rate = RateWindow::new(quota, window);
+    }
+
+    /// The access token the store accepts now.
+    pub fn token(&self) -> String {
+        lock(&self.controls)
+            .token
+            .clone()
+            .unwrap_or_else(|| self.store.token.clone())
+    }
+
+    /// Rotates the access token: the old one is refused from now on.
+    pub fn set_token(&self, token: &str) {
+        lock(&self.controls).token = Some(token.to_string());
     }
 
     pub fn set_latency(&self, latency: Duration) {
@@ -303,6 +324,7 @@ impl AppState {
             plan.after |= f.after;
             plan.detached |= f.detached;
             plan.answer_after += Duration::from_millis(f.answer_after_ms);
+            plan.location = plan.location.take().or_else(|| f.location.clone());
             plan.faulted = true;
             if let Some(n) = f.times.as_mut() {
                 *n = n.saturating_sub(1);

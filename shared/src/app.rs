@@ -57,36 +57,53 @@ impl App {
         true
     }
 
-    /// The store's config; `refresh` asks Secrets Manager again.
-    pub async fn store_config(&self, refresh: bool) -> Result<StoreConfig, ApiError> {
-        let text = self.secrets.get(refresh).await.map_err(|e| {
-            tracing::error!(error = %e, "store secret");
-            ApiError::from(e)
-        })?;
+    /// The store's config; `refresh` asks Secrets Manager again. It is the request's first step
+    /// and shares the request's deadline: a slow Secrets Manager is a 503 in time, never a
+    /// Lambda timeout.
+    pub async fn store_config(
+        &self,
+        refresh: bool,
+        until: Instant,
+    ) -> Result<StoreConfig, ApiError> {
+        let text = match tokio::time::timeout_at(until, self.secrets.get(refresh)).await {
+            Ok(r) => r.map_err(|e| {
+                tracing::error!(error = %e, "store secret");
+                ApiError::from(e)
+            })?,
+            Err(_) => {
+                tracing::error!("store secret: no answer before the request's deadline");
+                return Err(ApiError::Unavailable(
+                    "the store secret did not arrive before the request's deadline".into(),
+                ));
+            }
+        };
         StoreConfig::from_secret(&text).map_err(|e| {
             tracing::error!(error = %e, "store secret");
             ApiError::from(e)
         })
     }
 
-    /// Size limit, then authentication. A signature or password that fails against the cached
-    /// secret is tried once more against a fresh copy, so a rotated key works at once.
-    pub async fn admit(&self, req: &Incoming) -> Result<StoreConfig, ApiError> {
+    /// Authentication first, before any routing or parsing (default deny: an unsigned request
+    /// learns nothing but 401), then the size limit. A signature or password that fails
+    /// against the cached secret is tried once more against a fresh copy, so a rotated key
+    /// works at once. `until` is the request's deadline, which the secret fetch shares.
+    pub async fn admit(&self, req: &Incoming, until: Instant) -> Result<StoreConfig, ApiError> {
+        let cfg = self.store_config(false, until).await?;
+        let cfg = match authenticate(&cfg.auth, &req.parts(), chrono::Utc::now()) {
+            Ok(()) => cfg,
+            // Anyone can send a bad signature: refetch for it at most every 30 s.
+            Err(e) if e.may_be_stale_key() && self.may_force_refresh() => {
+                let fresh = self.store_config(true, until).await?;
+                authenticate(&fresh.auth, &req.parts(), chrono::Utc::now())
+                    .map_err(|e| self.refused(e))?;
+                fresh
+            }
+            Err(e) => return Err(self.refused(e)),
+        };
         if req.body.len() > MAX_BODY_BYTES {
             return Err(ApiError::PayloadTooLarge);
         }
-        let cfg = self.store_config(false).await?;
-        match authenticate(&cfg.auth, &req.parts(), chrono::Utc::now()) {
-            Ok(()) => Ok(cfg),
-            // Anyone can send a bad signature: refetch for it at most every 30 s.
-            Err(e) if e.may_be_stale_key() && self.may_force_refresh() => {
-                let fresh = self.store_config(true).await?;
-                authenticate(&fresh.auth, &req.parts(), chrono::Utc::now())
-                    .map_err(|e| self.refused(e))?;
-                Ok(fresh)
-            }
-            Err(e) => Err(self.refused(e)),
-        }
+        Ok(cfg)
     }
 
     fn refused(&self, e: crate::auth::AuthError) -> ApiError {
@@ -141,7 +158,7 @@ impl App {
         match op(client, cfg).await {
             Err(e) if e.is_unauthorized() => {
                 tracing::warn!("BigCommerce refused the token; refetching the store secret");
-                let fresh = self.store_config(true).await?;
+                let fresh = self.store_config(true, deadline).await?;
                 let client = self.client(&fresh, deadline)?;
                 op(client, fresh).await.map_err(Into::into)
             }
@@ -228,9 +245,21 @@ where
         }
     };
     let handler = &handler;
-    lambda_http::run(lambda_http::service_fn(move |req| {
-        let fut = handler(app.clone(), req);
-        async move { Ok::<_, lambda_http::Error>(fut.await) }
-    }))
+    // Events are read by `edge`, not lambda_http's adapter, which panics on some query strings.
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |event: lambda_http::LambdaEvent<serde_json::Value>| {
+            let app = app.clone();
+            async move {
+                // Boxed: the handler's future is deep, and each function's main need not know it.
+                let answer = crate::edge::answer_event(event.payload, event.context, |req| {
+                    let fut: std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> =
+                        Box::pin(handler(app, req));
+                    fut
+                })
+                .await;
+                Ok::<_, lambda_http::Error>(answer)
+            }
+        },
+    ))
     .await
 }

@@ -77,6 +77,12 @@ impl StoreConfig {
             if !matches!(u.scheme(), "http" | "https") {
                 return Err(ConfigError::SecretInvalid(format!("{k} must be http(s)")));
             }
+            // The token travels to api_base_url: plain http only to this machine (the sandbox).
+            if k == "api_base_url" && u.scheme() == "http" && !is_loopback(&u) {
+                return Err(ConfigError::SecretInvalid(
+                    "api_base_url must be https (http only for 127.0.0.1, ::1 or localhost)".into(),
+                ));
+            }
             if !u.path().ends_with('/') {
                 let p = format!("{}/", u.path());
                 u.set_path(&p);
@@ -109,6 +115,15 @@ impl StoreConfig {
             guardrails: crate::guardrails::Guardrails::from_keys(|k| get(k).ok().flatten())
                 .map_err(ConfigError::SecretInvalid)?,
         })
+    }
+}
+
+fn is_loopback(u: &Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
     }
 }
 
@@ -321,6 +336,31 @@ mod tests {
             c.storefront_url.map(String::from).as_deref(),
             Some("https://shop.example.com/")
         );
+    }
+
+    #[test]
+    fn api_base_url_is_https_except_on_this_machine() {
+        let with = |url: &str| {
+            StoreConfig::from_secret(
+                &serde_json::json!({"store_hash":"abc","access_token":"t","api_base_url":url})
+                    .to_string(),
+            )
+        };
+        for ok in [
+            "https://api.bigcommerce.com",
+            "http://127.0.0.1:4010",
+            "http://[::1]:4010",
+            "http://localhost:4010",
+        ] {
+            assert!(with(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.bigcommerce.com",
+            "http://10.0.0.8",
+            "ftp://x.com",
+        ] {
+            assert!(with(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -19,14 +19,63 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct Incoming {
     pub method: String,
+    /// The path as it came over the wire (API Gateway's `rawPath`), never a normalised one.
     pub path: String,
+    /// The query string as it came over the wire, without `?`.
     pub query: String,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+    /// Who to follow this request by in the logs: Gladly's ids and Lambda's.
+    pub trace: Trace,
 }
+
+/// The ids that follow one Gladly request through the logs. Values are cut to 64 safe
+/// characters: they come from outside and go into every log line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trace {
+    pub correlation_id: Option<String>,
+    pub trace_id: Option<String>,
+    pub lambda_request_id: Option<String>,
+}
+
+impl Trace {
+    pub fn from_headers(headers: &HeaderMap, lambda_request_id: Option<&str>) -> Self {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(log_id)
+        };
+        Trace {
+            correlation_id: header("gladly-correlation-id"),
+            trace_id: header("x-b3-traceid"),
+            lambda_request_id: lambda_request_id.and_then(log_id),
+        }
+    }
+}
+
+/// An outside id as it may appear in a log line: letters, digits, `-_.:` only, at most 64.
+fn log_id(raw: &str) -> Option<String> {
+    let id: String = raw
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+        .take(64)
+        .collect();
+    (!id.is_empty()).then_some(id)
+}
+
+/// The query string exactly as API Gateway received it (`rawQueryString`), kept by the edge
+/// when it had to escape characters that `http::Uri` refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawQuery(pub String);
 
 impl Incoming {
     pub fn from_request(req: Request) -> Self {
+        use lambda_http::RequestExt;
+        let raw_path = req.raw_http_path().to_string();
+        let raw_query = req.extensions().get::<RawQuery>().map(|q| q.0.clone());
+        let request_id = req.lambda_context_ref().map(|c| c.request_id.clone());
         let (parts, body) = req.into_parts();
         let body = match body {
             Body::Empty => Vec::new(),
@@ -34,12 +83,18 @@ impl Incoming {
             Body::Binary(b) => b,
             _ => Vec::new(),
         };
+        let trace = Trace::from_headers(&parts.headers, request_id.as_deref());
         Incoming {
             method: parts.method.as_str().to_string(),
-            path: parts.uri.path().to_string(),
-            query: parts.uri.query().unwrap_or("").to_string(),
+            path: if raw_path.is_empty() {
+                parts.uri.path().to_string()
+            } else {
+                raw_path
+            },
+            query: raw_query.unwrap_or_else(|| parts.uri.query().unwrap_or("").to_string()),
             headers: parts.headers,
             body,
+            trace,
         }
     }
 
@@ -68,7 +123,9 @@ impl Incoming {
     }
 }
 
-/// Every answer that is not a success.
+/// Every answer that is not a success. The text of `Unavailable` and `Misconfigured` is for
+/// the log only: their bodies are fixed, so nothing of AWS or BigCommerce internals (ARNs,
+/// account ids, role names, hosts) ever reaches a caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     #[error("{message}: {detail}")]
@@ -81,11 +138,22 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("body larger than {MAX_BODY_BYTES} bytes")]
     PayloadTooLarge,
-    #[error("BigCommerce unavailable: {0}")]
+    #[error("unavailable: {0}")]
     Unavailable(String),
     #[error("integration misconfigured: {0}")]
     Misconfigured(String),
+    /// BigCommerce answered 403: the API account lacks the scope the call needs.
+    #[error("the BigCommerce API account lacks the {0} scope")]
+    MissingScope(&'static str),
 }
+
+/// The fixed words of the 5xx answers.
+pub const UNAVAILABLE_MESSAGE: &str = "temporarily unavailable";
+pub const UNAVAILABLE_DETAIL: &str =
+    "BigCommerce or the store's settings could not be reached in time; try again shortly.";
+pub const MISCONFIGURED_MESSAGE: &str = "the integration is misconfigured";
+pub const MISCONFIGURED_DETAIL: &str =
+    "The store admin can find the reason in the function's log (CloudWatch).";
 
 impl ApiError {
     pub fn status(&self) -> u16 {
@@ -96,15 +164,20 @@ impl ApiError {
             ApiError::MethodNotAllowed => 405,
             ApiError::PayloadTooLarge => 413,
             ApiError::Unavailable(_) => 503,
-            ApiError::Misconfigured(_) => 500,
+            ApiError::Misconfigured(_) | ApiError::MissingScope(_) => 500,
         }
     }
 
     pub fn body(&self) -> serde_json::Value {
+        let one = |message: &str, detail: &str| json!({ "errors": [{ "message": message, "detail": detail }] });
         match self {
-            ApiError::BadRequest { message, detail } => {
-                json!({ "errors": [{ "message": message, "detail": detail }] })
-            }
+            ApiError::BadRequest { message, detail } => one(message, detail),
+            ApiError::Unavailable(_) => one(UNAVAILABLE_MESSAGE, UNAVAILABLE_DETAIL),
+            ApiError::Misconfigured(_) => one(MISCONFIGURED_MESSAGE, MISCONFIGURED_DETAIL),
+            ApiError::MissingScope(_) => one(
+                &self.to_string(),
+                "Add the scope to the store's BigCommerce API account (Settings › API accounts), then try again.",
+            ),
             other => json!({ "errors": [{ "message": other.to_string() }] }),
         }
     }
@@ -144,7 +217,8 @@ impl From<ConfigError> for ApiError {
 impl From<BcError> for ApiError {
     fn from(e: BcError) -> Self {
         match e {
-            BcError::Unauthorized | BcError::Forbidden => ApiError::Misconfigured(e.to_string()),
+            BcError::Forbidden { scope } => ApiError::MissingScope(scope),
+            BcError::Unauthorized => ApiError::Misconfigured(e.to_string()),
             other => ApiError::Unavailable(other.to_string()),
         }
     }
@@ -224,6 +298,36 @@ mod tests {
         }
         assert_eq!(ApiError::from(BcError::Timeout).status(), 503);
         assert_eq!(ApiError::from(BcError::Unauthorized).status(), 500);
+        let scope = ApiError::from(BcError::Forbidden {
+            scope: "Orders (modify)",
+        });
+        assert_eq!(scope.status(), 500);
+        assert_eq!(
+            scope.body()["errors"][0]["message"],
+            "the BigCommerce API account lacks the Orders (modify) scope"
+        );
+    }
+
+    #[test]
+    fn server_error_bodies_say_nothing_of_the_reason() {
+        let why = "AccessDeniedException: arn:aws:iam::123456789012:role/x on secret:abc";
+        for e in [
+            ApiError::Unavailable(why.into()),
+            ApiError::Misconfigured(why.into()),
+            ApiError::from(ConfigError::SecretUnavailable(why.into())),
+            ApiError::from(ConfigError::SecretInvalid(why.into())),
+        ] {
+            assert!(e.status() >= 500);
+            let body = e.body().to_string();
+            assert!(
+                !body.contains("123456789012") && !body.contains("arn:"),
+                "{body}"
+            );
+            assert!(
+                e.to_string().contains("123456789012"),
+                "the log keeps the reason"
+            );
+        }
     }
 
     #[test]
@@ -257,6 +361,7 @@ mod tests {
             query: String::new(),
             headers: HeaderMap::new(),
             body: vec![],
+            trace: Trace::default(),
         };
         assert_eq!(
             inc.segments(),

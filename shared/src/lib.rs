@@ -7,6 +7,7 @@ pub mod app;
 pub mod auth;
 pub mod bigcommerce;
 pub mod config;
+pub mod edge;
 pub mod gladly;
 pub mod guardrails;
 pub mod handlers;

@@ -1,18 +1,267 @@
-//! Logs: JSON lines for CloudWatch, at the level `RUST_LOG` names (`error`, `warn`, `info`,
-//! `debug`; default info).
+//! Logs and metrics. Logs: JSON lines for CloudWatch, at the level `RUST_LOG` names (`error`,
+//! `warn`, `info`, `debug`; default info; `trace` is clamped to debug, because below debug the
+//! Lambda runtime logs raw events with their signatures). Every line of a request carries the
+//! request's span: Gladly's correlation id, its trace id and Lambda's request id.
+//!
+//! Metrics: one CloudWatch Embedded Metric Format line per request on stdout, which CloudWatch
+//! turns into metrics without any SDK call.
 
+use std::cell::RefCell;
 use tracing_subscriber::filter::LevelFilter;
 
-pub fn init() {
-    let level = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|v| v.trim().parse::<LevelFilter>().ok())
-        .unwrap_or(LevelFilter::INFO);
-    let _ = tracing_subscriber::fmt()
+/// The CloudWatch namespace of every metric.
+pub const NAMESPACE: &str = "GladlyBigCommerce";
+
+/// `RUST_LOG`'s level, never more verbose than debug.
+pub fn level_from(var: Option<&str>) -> LevelFilter {
+    var.and_then(|v| v.trim().parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO)
+        .min(LevelFilter::DEBUG)
+}
+
+/// The JSON log subscriber, writing to `writer` (stdout in Lambda, a buffer in tests).
+pub fn subscriber<W>(level: LevelFilter, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
         .json()
         .with_max_level(level)
         .with_target(false)
-        .with_current_span(false)
+        .with_current_span(true)
+        .with_span_list(false)
         .without_time()
-        .try_init();
+        .with_writer(writer)
+        .finish()
+}
+
+pub fn init() {
+    let level = level_from(std::env::var("RUST_LOG").ok().as_deref());
+    let _ = tracing::subscriber::set_global_default(subscriber(level, std::io::stdout));
+}
+
+/// What one request did, gathered while it runs and logged (and measured) when it ends.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestStats {
+    /// The route template, e.g. `GET /orders/{orderId}/refund`: never a raw path.
+    pub route: String,
+    /// `BASIC` or `DETAILED` for lookups.
+    pub level: Option<&'static str>,
+    pub bc_calls: u32,
+    /// Calls that got 429.
+    pub bc_throttled: u32,
+    /// Calls that failed: no answer, 5xx, or 401/403.
+    pub bc_errors: u32,
+    pub bc_unauthorized: u32,
+    /// The lowest `X-Rate-Limit-Requests-Left` seen.
+    pub quota_left: Option<u64>,
+    /// Parts of the answer left out (shipments, images, orders).
+    pub left_out: Vec<&'static str>,
+    /// For actions: the kind (`refund`, `cancel`, `discount`) and its outcome.
+    pub action: Option<(&'static str, &'static str)>,
+    /// The currency of the order this request read last (for the refunded amount).
+    pub currency: Option<String>,
+    /// Money refunded by this request, in `currency`.
+    pub refunded: Option<f64>,
+}
+
+tokio::task_local! {
+    static STATS: RefCell<RequestStats>;
+}
+
+/// Runs `fut` with a fresh `RequestStats`, returning what it gathered.
+pub async fn gather<F: std::future::Future>(fut: F) -> (F::Output, RequestStats) {
+    STATS
+        .scope(RefCell::new(RequestStats::default()), async move {
+            let out = fut.await;
+            let stats = STATS.try_with(|s| s.borrow().clone()).unwrap_or_default();
+            (out, stats)
+        })
+        .await
+}
+
+/// Changes the current request's stats; outside a request (tools, benches) it does nothing.
+fn note(f: impl FnOnce(&mut RequestStats)) {
+    let _ = STATS.try_with(|s| f(&mut s.borrow_mut()));
+}
+
+/// One BigCommerce answer: its status (0 when none came) and quota header.
+pub fn bc_answered(status: u16, quota_left: Option<u64>) {
+    note(|s| {
+        s.bc_calls += 1;
+        match status {
+            429 => s.bc_throttled += 1,
+            401 => {
+                s.bc_unauthorized += 1;
+                s.bc_errors += 1
+            }
+            0 | 403 | 500.. => s.bc_errors += 1,
+            _ => {}
+        }
+        if let Some(q) = quota_left {
+            s.quota_left = Some(s.quota_left.map_or(q, |old| old.min(q)));
+        }
+    })
+}
+
+pub fn route(template: impl Into<String>) {
+    let t = template.into();
+    note(|s| s.route = t);
+}
+
+pub fn lookup_level(level: &'static str) {
+    note(|s| s.level = Some(level));
+}
+
+pub fn left_out(part: &'static str) {
+    note(|s| {
+        if !s.left_out.contains(&part) {
+            s.left_out.push(part)
+        }
+    });
+}
+
+pub fn action(kind: &'static str, outcome: &'static str) {
+    note(|s| s.action = Some((kind, outcome)));
+}
+
+pub fn order_currency(currency: &str) {
+    let c = currency.to_string();
+    note(|s| s.currency = Some(c));
+}
+
+pub fn refunded(amount: f64) {
+    note(|s| s.refunded = Some(s.refunded.unwrap_or(0.0) + amount));
+}
+
+/// The request's EMF line: a JSON object CloudWatch reads as metrics. Dimensions: the function,
+/// and for lookups the level, for actions the kind; refunded money by currency.
+pub fn emf_line(function: &str, status: u16, ms: u64, s: &RequestStats, now_ms: i64) -> String {
+    use serde_json::{json, Map, Value};
+    let outcome = match status {
+        200..=299 => "ok",
+        401 => "unauthorized",
+        400..=499 => "refused",
+        _ => "failed",
+    };
+    let mut metrics = vec![
+        json!({"Name": "Requests", "Unit": "Count"}),
+        json!({"Name": "Latency", "Unit": "Milliseconds"}),
+        json!({"Name": "Unauthorized", "Unit": "Count"}),
+        json!({"Name": "ServerErrors", "Unit": "Count"}),
+        json!({"Name": "PartialAnswers", "Unit": "Count"}),
+        json!({"Name": "BigCommerceCalls", "Unit": "Count"}),
+        json!({"Name": "BigCommerceThrottled", "Unit": "Count"}),
+        json!({"Name": "BigCommerceErrors", "Unit": "Count"}),
+        json!({"Name": "BigCommerceTokenRefused", "Unit": "Count"}),
+    ];
+    let mut root = Map::new();
+    root.insert("Function".into(), json!(function));
+    root.insert("Outcome".into(), json!(outcome));
+    root.insert("Requests".into(), json!(1));
+    root.insert("Latency".into(), json!(ms));
+    root.insert("Unauthorized".into(), json!(u8::from(status == 401)));
+    root.insert("ServerErrors".into(), json!(u8::from(status >= 500)));
+    root.insert(
+        "PartialAnswers".into(),
+        json!(u8::from(!s.left_out.is_empty())),
+    );
+    root.insert("BigCommerceCalls".into(), json!(s.bc_calls));
+    root.insert("BigCommerceThrottled".into(), json!(s.bc_throttled));
+    root.insert("BigCommerceErrors".into(), json!(s.bc_errors));
+    root.insert("BigCommerceTokenRefused".into(), json!(s.bc_unauthorized));
+    if let Some(q) = s.quota_left {
+        metrics.push(json!({"Name": "QuotaLeft", "Unit": "Count"}));
+        root.insert("QuotaLeft".into(), json!(q));
+    }
+    let mut dimensions = vec![json!(["Function"]), json!(["Function", "Outcome"])];
+    if let Some(level) = s.level {
+        root.insert("LookupLevel".into(), json!(level));
+        dimensions.push(json!(["LookupLevel", "Outcome"]));
+    }
+    if let Some((kind, action_outcome)) = s.action {
+        root.insert("Action".into(), json!(kind));
+        root.insert("ActionOutcome".into(), json!(action_outcome));
+        dimensions.push(json!(["Action", "ActionOutcome"]));
+    }
+    let mut directives = vec![json!({
+        "Namespace": NAMESPACE,
+        "Dimensions": dimensions,
+        "Metrics": metrics,
+    })];
+    if let Some(amount) = s.refunded {
+        let currency = s.currency.as_deref().unwrap_or("unknown");
+        root.insert("Currency".into(), json!(currency));
+        root.insert("RefundedAmount".into(), json!(amount));
+        directives.push(json!({
+            "Namespace": NAMESPACE,
+            "Dimensions": [["Currency"]],
+            "Metrics": [{"Name": "RefundedAmount", "Unit": "None"}],
+        }));
+    }
+    root.insert(
+        "_aws".into(),
+        json!({ "Timestamp": now_ms, "CloudWatchMetrics": directives }),
+    );
+    Value::Object(root).to_string()
+}
+
+thread_local! {
+    static CAPTURED: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Writes the EMF line to stdout, where Lambda's log agent picks it up (only under Lambda or
+/// `cargo lambda`, so tests and tools stay quiet), and to this thread's capture if one is on.
+pub fn emit(line: &str) {
+    CAPTURED.with(|c| {
+        if let Some(lines) = c.borrow_mut().as_mut() {
+            lines.push(line.to_string());
+        }
+    });
+    if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+/// Starts keeping this thread's EMF lines (for tests); `captured` hands them over.
+pub fn capture_emf() {
+    CAPTURED.with(|c| *c.borrow_mut() = Some(Vec::new()));
+}
+
+pub fn captured_emf() -> Vec<String> {
+    CAPTURED.with(|c| c.borrow_mut().take().unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_is_clamped_to_debug() {
+        assert_eq!(level_from(Some("trace")), LevelFilter::DEBUG);
+        assert_eq!(level_from(Some("debug")), LevelFilter::DEBUG);
+        assert_eq!(level_from(Some("warn")), LevelFilter::WARN);
+        assert_eq!(level_from(Some("nonsense")), LevelFilter::INFO);
+        assert_eq!(level_from(None), LevelFilter::INFO);
+    }
+
+    #[tokio::test]
+    async fn stats_are_per_request_and_keep_the_lowest_quota() {
+        let ((), s) = gather(async {
+            bc_answered(200, Some(120));
+            bc_answered(429, Some(3));
+            bc_answered(200, Some(90));
+            left_out("shipments");
+            left_out("shipments");
+        })
+        .await;
+        assert_eq!(s.bc_calls, 3);
+        assert_eq!(s.bc_throttled, 1);
+        assert_eq!(s.quota_left, Some(3));
+        assert_eq!(s.left_out, vec!["shipments"]);
+        // Outside a request nothing is gathered and nothing panics.
+        bc_answered(200, None);
+    }
 }

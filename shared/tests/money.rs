@@ -557,3 +557,50 @@ async fn a_hung_idempotency_table_is_answered_within_the_budget() {
     );
     held.abort();
 }
+
+#[tokio::test]
+async fn a_cancel_whose_refund_went_through_but_status_was_throttled_is_never_called_nothing() {
+    let sb = sandbox().await;
+    let app = faulty_app(
+        &sb,
+        Timing {
+            total: Duration::from_secs(14),
+            ..fast()
+        },
+    )
+    .await;
+    let f = json_of(
+        &cancel_order::handle(&app, signed("GET", "/orders/106/cancel", "", SIGNING_KEY)).await,
+    );
+    let path = action_url(&f);
+    // Every attempt at the status is throttled: the client gives up with 429.
+    fault(
+        &sb,
+        json!({"route": "PUT /v2/orders/{id}", "status": 429, "times": 3}),
+    )
+    .await;
+    let body = json!({"reason": "customer_request"}).to_string();
+    let resp = cancel_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await;
+    let v = json_of(&resp);
+    assert!(faulted(&sb).await >= 1, "premise: the status was throttled");
+    assert_eq!(
+        bc_refunds(&sb, 106).await["data"].as_array().map(Vec::len),
+        Some(1),
+        "premise: refunded"
+    );
+    assert_eq!(resp.status(), 400, "the form stays open: {v}");
+    let m = message(&v);
+    assert!(
+        m.contains("not cancelled yet") && !m.to_lowercase().contains("nothing was changed"),
+        "{v}"
+    );
+    control(&sb, "DELETE", "/__sandbox/faults", None).await;
+    let resp = cancel_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await;
+    assert_eq!(resp.status(), 200, "{}", json_of(&resp));
+    assert_eq!(bc_order(&sb, 106).await["status_id"], 5);
+    assert_eq!(
+        bc_refunds(&sb, 106).await["data"].as_array().map(Vec::len),
+        Some(1),
+        "never refunded twice"
+    );
+}

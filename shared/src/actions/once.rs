@@ -533,7 +533,7 @@ async fn settle_other<L: Ledger, K: Look>(
         Ok(true) => {}
     }
     let found = looker.look(&scope, other, deadline).await;
-    tracing::info!(request = other.short(), scope = %scope.key(), found = ?std::mem::discriminant(&found), "settled an earlier request");
+    tracing::info!(request = other.short(), scope = %crate::mapping::mask::emails_in(&scope.key()), found = ?std::mem::discriminant(&found), "settled an earlier request");
     let result = match found {
         Looked::Found(o) => {
             if let Err(e) = ledger.complete(other, now, &o).await {

@@ -61,7 +61,7 @@ pub fn append_audit(existing: &str, id: &RequestId, what: &str) -> String {
 /// changed, the same form may be sent again.
 pub fn unavailable(e: &BcError) -> Outcome {
     match e {
-        BcError::Unauthorized | BcError::Forbidden => Outcome::refused(
+        BcError::Unauthorized | BcError::Forbidden { .. } => Outcome::refused(
             format!("{e}; nothing was changed."),
             "The store's BigCommerce API account needs the Orders (modify) and Marketing (modify) scopes; ask the store admin.",
         ),
@@ -88,9 +88,10 @@ pub fn not_confirmed(e: &BcError, what: &str) -> Outcome {
 pub fn write_failed(e: &BcError, what: &str, refused: impl FnOnce(&str) -> Outcome) -> Outcome {
     match e {
         BcError::Rejected { message, .. } => refused(message),
-        BcError::RateLimited | BcError::NotSent | BcError::Unauthorized | BcError::Forbidden => {
-            unavailable(e)
-        }
+        BcError::RateLimited
+        | BcError::NotSent
+        | BcError::Unauthorized
+        | BcError::Forbidden { .. } => unavailable(e),
         _ => not_confirmed(e, what),
     }
 }

@@ -140,7 +140,7 @@ pub async fn restock<S: StoreActions, L: Ledger>(
             | BcError::NotSent
             | BcError::RateLimited
             | BcError::Unauthorized
-            | BcError::Forbidden),
+            | BcError::Forbidden { .. }),
         ) => failed(e.to_string()).await,
         Err(e) => {
             if let Err(le) = ledger.mark_uncertain(step, claimed_at, i64::MAX).await {

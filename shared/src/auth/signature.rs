@@ -7,6 +7,7 @@ use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -99,18 +100,98 @@ pub(super) fn verify(
     }
     let given = hex::decode(parsed.signature)
         .map_err(|_| AuthError::MalformedSignature("Signature is not hex"))?;
-    let canonical = canonical_request(
-        req.method,
-        req.path,
-        req.query,
-        lines.into_iter(),
-        parsed.signed_headers,
-        req.body,
-    );
-    // verify_slice compares in constant time.
-    signature_mac(key.expose_secret().as_bytes(), time, &canonical)
-        .verify_slice(&given)
-        .map_err(|_| AuthError::BadSignature)
+    // Gladly's two signers canonicalise the path and query differently; a signature of either
+    // over the bytes Gladly sent is good. Both are computed and compared in constant time, and
+    // the answer does not depend on which one matched first.
+    let key = key.expose_secret().as_bytes();
+    let mut good = false;
+    for (path, query) in path_variants(req.path, req.query) {
+        let canonical = canonical_request(
+            req.method,
+            &path,
+            &query,
+            lines.iter().copied(),
+            parsed.signed_headers,
+            req.body,
+        );
+        // verify_slice compares in constant time.
+        good |= signature_mac(key, time, &canonical)
+            .verify_slice(&given)
+            .is_ok();
+    }
+    if good {
+        Ok(())
+    } else {
+        Err(AuthError::BadSignature)
+    }
+}
+
+/// The (path, query) pairs a Gladly signer may have signed: the raw ones as sent (its sample
+/// adaptor), and the percent-decoded path with the query decoded, sorted by key and
+/// re-encoded (its App Platform signer). One pair when both are the same.
+pub(crate) fn path_variants<'a>(
+    path: &'a str,
+    query: &'a str,
+) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
+    let decoded_path = percent_decode(path);
+    let sorted_query = reencode_sorted(query);
+    let mut out = vec![(Cow::Borrowed(path), Cow::Borrowed(query))];
+    if decoded_path != path || sorted_query != query {
+        out.push((Cow::Owned(decoded_path), Cow::Owned(sorted_query)));
+    }
+    out
+}
+
+/// `%XX` decoded (invalid escapes kept as they are); bytes that are not UTF-8 become U+FFFD.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The query as Go's `url.Values.Encode` writes it: pairs decoded, sorted by key (values of one
+/// key keep their order), keys and values escaped (`A-Za-z0-9-_.~` kept, space as `+`).
+fn reencode_sorted(query: &str) -> String {
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    let escape = |s: &str| {
+        let mut out = String::with_capacity(s.len());
+        for b in s.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    out.push(b as char)
+                }
+                b' ' => out.push('+'),
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+        out
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", escape(k), escape(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 struct ParsedAuthorization<'a> {
@@ -386,5 +467,95 @@ mod tests {
             check(&h, BODY.as_bytes(), vector_time()),
             Err(AuthError::MalformedTime)
         );
+    }
+
+    // A guest path and a query, signed by each of Gladly's signers over what it canonicalises.
+    const GUEST_PATH: &str = "/customers/guest%3Ajane%40x.com/discount/abcdefgh12";
+    const GUEST_QUERY: &str = "z=1&a=b%20c";
+
+    fn sign_guest(path: &str, query: &str, body: &str) -> String {
+        sign(
+            KEY,
+            &SignatureInput {
+                method: "POST",
+                path,
+                query,
+                headers: &vector_headers(),
+                body: body.as_bytes(),
+            },
+        )
+    }
+
+    fn check_guest(auth: &str, body: &str) -> Result<(), AuthError> {
+        let headers = header_map(auth);
+        let req = RequestParts {
+            method: "POST",
+            path: GUEST_PATH,
+            query: GUEST_QUERY,
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        verify(&SecretString::from(KEY), &req, vector_time())
+    }
+
+    #[test]
+    fn both_gladly_flavours_over_a_guest_path_pass_and_tampering_fails() {
+        // The sample adaptor: raw path and query as sent.
+        let raw = sign_guest(GUEST_PATH, GUEST_QUERY, "{}");
+        // The App Platform signer: decoded path, query decoded, sorted and re-encoded.
+        let decoded = sign_guest(
+            "/customers/guest:jane@x.com/discount/abcdefgh12",
+            "a=b+c&z=1",
+            "{}",
+        );
+        assert_ne!(
+            raw, decoded,
+            "the two flavours must differ for this test to mean anything"
+        );
+        assert_eq!(check_guest(&raw, "{}"), Ok(()));
+        assert_eq!(check_guest(&decoded, "{}"), Ok(()));
+        // Same signatures, other body: refused under either flavour.
+        assert_eq!(check_guest(&raw, "{\"x\":1}"), Err(AuthError::BadSignature));
+        assert_eq!(
+            check_guest(&decoded, "{\"x\":1}"),
+            Err(AuthError::BadSignature)
+        );
+        // Signed for another guest: refused.
+        let other = sign_guest(
+            "/customers/guest:eve@x.com/discount/abcdefgh12",
+            "a=b+c&z=1",
+            "{}",
+        );
+        assert_eq!(check_guest(&other, "{}"), Err(AuthError::BadSignature));
+        // Gladly's test vector (no escapes, no query) still has one flavour only.
+        assert_eq!(path_variants("/api/v2/customer/lookup", "").len(), 1);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_authorization_header_is_refused_without_panic(header in "\\PC{0,200}") {
+            if let Ok(v) = HeaderValue::from_str(&header) {
+                let mut h = header_map(&vector_auth());
+                h.insert("gladly-authorization", v);
+                let r = check(&h, BODY.as_bytes(), vector_time());
+                proptest::prop_assert!(r.is_err() || header.contains(SIGNATURE));
+            }
+        }
+
+        #[test]
+        fn structured_headers_never_panic(
+            alg in "[a-zA-Z0-9-]{0,12}",
+            names in "[a-z;, =-]{0,40}",
+            sig in "[0-9a-fA-Fxz]{0,70}",
+        ) {
+            let h = header_map(&format!("SigningAlgorithm={alg}, SignedHeaders={names}, Signature={sig}"));
+            proptest::prop_assert!(check(&h, BODY.as_bytes(), vector_time()).is_err());
+        }
+
+        #[test]
+        fn path_variants_never_panic(path in "\\PC{0,80}", query in "\\PC{0,80}") {
+            let v = path_variants(&path, &query);
+            proptest::prop_assert!(!v.is_empty() && v.len() <= 2);
+        }
     }
 }

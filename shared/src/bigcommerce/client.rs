@@ -17,6 +17,8 @@ use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use url::Url;
@@ -59,6 +61,11 @@ pub struct Client {
     token: SecretString,
     deadline: Instant,
     writes: WriteBudget,
+    /// Set when BigCommerce answered 401 to any call of this client (shared by its clones):
+    /// the token may have been rotated, and nothing this client sent was carried out.
+    token_refused: Arc<AtomicBool>,
+    /// Set once a write was sent and not refused for its token: it may have been carried out.
+    wrote: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Client {
@@ -69,14 +76,16 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// A reqwest client for BigCommerce, built once per container and shared. It trusts the
-/// system's root certificates. A trust store it cannot read leaves a client whose HTTPS calls
+/// A reqwest client for BigCommerce, built once per container and shared. It follows no
+/// redirect: a 3xx would resend `X-Auth-Token` (and a refund's body) to another host. It trusts
+/// the system's root certificates. A trust store it cannot read leaves a client whose HTTPS calls
 /// fail with a clear error (never a panic at start).
 pub fn http_client() -> reqwest::Client {
     let builder = || {
         reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .pool_idle_timeout(Duration::from_secs(50))
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("gladly-bigcommerce/", env!("CARGO_PKG_VERSION")))
     };
     match builder().build() {
@@ -85,7 +94,10 @@ pub fn http_client() -> reqwest::Client {
             tracing::error!(error = %e, "the system's root certificates are unusable; calls to BigCommerce will fail");
             match builder().tls_built_in_native_certs(false).build() {
                 Ok(c) => c,
-                Err(_) => reqwest::Client::new(),
+                Err(_) => reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap_or_default(),
             }
         }
     }
@@ -108,6 +120,8 @@ impl Client {
             token,
             deadline,
             writes: WriteBudget::default(),
+            token_refused: Arc::new(AtomicBool::new(false)),
+            wrote: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -118,6 +132,16 @@ impl Client {
 
     pub fn deadline(&self) -> Instant {
         self.deadline
+    }
+
+    /// Whether BigCommerce refused this client's token (401) on any call so far.
+    pub fn token_refused(&self) -> bool {
+        self.token_refused.load(Ordering::Relaxed)
+    }
+
+    /// Whether a write of this client may have been carried out.
+    pub fn wrote(&self) -> bool {
+        self.wrote.load(Ordering::Relaxed)
     }
 
     fn url(&self, path: &str, query: &[(&str, String)]) -> Result<Url, BcError> {
@@ -162,10 +186,27 @@ impl Client {
                 req = req.json(b);
             }
             let outcome = match req.send().await {
-                Ok(resp) => classify(resp).await,
-                Err(e) if e.is_timeout() => Attempt::Retry(BcError::Timeout, None),
-                Err(e) => Attempt::Retry(BcError::Network(without_url(&e)), None),
+                Ok(resp) => {
+                    crate::telemetry::bc_answered(
+                        resp.status().as_u16(),
+                        quota_left(resp.headers()),
+                    );
+                    classify(resp, required_scope(&method, url.path())).await
+                }
+                Err(e) if e.is_timeout() => {
+                    crate::telemetry::bc_answered(0, None);
+                    Attempt::Retry(BcError::Timeout, None)
+                }
+                Err(e) => {
+                    crate::telemetry::bc_answered(0, None);
+                    Attempt::Retry(BcError::Network(without_url(&e)), None)
+                }
             };
+            if matches!(outcome, Attempt::Done(Err(BcError::Unauthorized))) {
+                self.token_refused.store(true, Ordering::Relaxed);
+            } else if kind == Kind::Write {
+                self.wrote.store(true, Ordering::Relaxed);
+            }
             let (err, wait) = match outcome {
                 Attempt::Done(result) => return result,
                 Attempt::Throttled(wait) => (BcError::RateLimited, wait),
@@ -230,8 +271,45 @@ enum Attempt {
     Retry(BcError, Option<Duration>),
 }
 
-async fn classify(resp: reqwest::Response) -> Attempt {
+/// The scope of BigCommerce's API account form a call needs, for the 403 answer.
+pub fn required_scope(method: &Method, path: &str) -> &'static str {
+    let read = *method == Method::GET;
+    let pick = |r: &'static str, m: &'static str| if read { r } else { m };
+    if path.contains("/payment_actions") {
+        pick(
+            "Order Transactions (read-only)",
+            "Order Transactions (modify)",
+        )
+    } else if path.contains("/v2/orders") {
+        pick("Orders (read-only)", "Orders (modify)")
+    } else if path.contains("/v3/customers") {
+        pick("Customers (read-only)", "Customers (modify)")
+    } else if path.contains("/v3/catalog") {
+        pick("Products (read-only)", "Products (modify)")
+    } else if path.contains("/v3/promotions") {
+        pick("Marketing (read-only)", "Marketing (modify)")
+    } else {
+        "needed"
+    }
+}
+
+/// `X-Rate-Limit-Requests-Left`: calls left in BigCommerce's current quota window.
+fn quota_left(h: &reqwest::header::HeaderMap) -> Option<u64> {
+    h.get("x-rate-limit-requests-left")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+async fn classify(resp: reqwest::Response, scope: &'static str) -> Attempt {
     let status = resp.status();
+    if status.is_redirection() {
+        // Never followed (see `http_client`): the token stays with BigCommerce's origin.
+        tracing::warn!(
+            status = status.as_u16(),
+            "BigCommerce answered a redirect; not followed"
+        );
+        return Attempt::Done(Err(BcError::Unavailable(status.as_u16())));
+    }
     if status == StatusCode::TOO_MANY_REQUESTS {
         return Attempt::Throttled(retry_wait(resp.headers()));
     }
@@ -242,7 +320,7 @@ async fn classify(resp: reqwest::Response) -> Attempt {
         StatusCode::NO_CONTENT => return Attempt::Done(Ok(Some(Value::Null))),
         StatusCode::NOT_FOUND => return Attempt::Done(Ok(None)),
         StatusCode::UNAUTHORIZED => return Attempt::Done(Err(BcError::Unauthorized)),
-        StatusCode::FORBIDDEN => return Attempt::Done(Err(BcError::Forbidden)),
+        StatusCode::FORBIDDEN => return Attempt::Done(Err(BcError::Forbidden { scope })),
         _ => {}
     }
     let bytes = match resp.bytes().await {
@@ -384,7 +462,11 @@ impl Store for Client {
             ("include", "consignments.line_items".to_string()),
             ("consignment_structure", "object".to_string()),
         ];
-        self.get(&format!("v2/orders/{id}"), &query).await
+        let order: Option<Order> = self.get(&format!("v2/orders/{id}"), &query).await?;
+        if let Some(o) = &order {
+            crate::telemetry::order_currency(o.currency());
+        }
+        Ok(order)
     }
 
     async fn shipments(&self, id: OrderId) -> Result<Vec<Shipment>, BcError> {
@@ -452,14 +534,18 @@ impl StoreActions for Client {
     }
 
     async fn create_refund(&self, id: OrderId, body: &RefundPost<'_>) -> Result<Refund, BcError> {
-        data(
+        let refund: Refund = data(
             self.post(
                 &format!("v3/orders/{id}/payment_actions/refunds"),
                 &body_of(body)?,
                 Kind::Write,
             )
             .await?,
-        )
+        )?;
+        if let Some(amount) = rust_decimal::prelude::ToPrimitive::to_f64(&refund.total_amount) {
+            crate::telemetry::refunded(amount);
+        }
+        Ok(refund)
     }
 
     async fn void_payment(&self, id: OrderId) -> Result<(), BcError> {

@@ -5,8 +5,9 @@ use thiserror::Error;
 pub enum BcError {
     #[error("BigCommerce refused the access token (401)")]
     Unauthorized,
-    #[error("the BigCommerce API account lacks a scope this needs (403)")]
-    Forbidden,
+    /// 403: the API account lacks `scope` (as BigCommerce's API account form names it).
+    #[error("the BigCommerce API account lacks the {scope} scope (403)")]
+    Forbidden { scope: &'static str },
     #[error("BigCommerce is rate limiting this store (429) and the wait would pass the deadline")]
     RateLimited,
     #[error("BigCommerce answered {0}")]

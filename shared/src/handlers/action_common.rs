@@ -38,6 +38,43 @@ pub fn action_client<L>(
         })
 }
 
+/// Runs an action's BigCommerce work with a client for `cfg`. If BigCommerce refused the token
+/// (401, so the call it refused did nothing), the store secret is refetched once (the token
+/// may have been rotated since the form opened) and the work runs again with the fresh token;
+/// `act`'s flag says whether to look for an earlier attempt's marker first, which it must when
+/// a write of the first run may have landed before the refusal.
+pub async fn act_with_fresh_token<L, F, Fut>(
+    app: &ActionApp<L>,
+    cfg: &StoreConfig,
+    deadline: Instant,
+    settle: bool,
+    act: F,
+) -> Outcome
+where
+    F: Fn(Client, bool) -> Fut,
+    Fut: Future<Output = Outcome>,
+{
+    let store = match action_client(app, cfg, deadline) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let outcome = Box::pin(act(store.clone(), settle)).await;
+    if !store.token_refused() {
+        return outcome;
+    }
+    tracing::warn!(
+        "BigCommerce refused the token; refetching the store secret and trying once more"
+    );
+    let fresh = match app.app.store_config(true, deadline).await {
+        Ok(c) => c,
+        Err(_) => return outcome,
+    };
+    match action_client(app, &fresh, deadline) {
+        Ok(s) => Box::pin(act(s, settle || store.wrote())).await,
+        Err(o) => o,
+    }
+}
+
 /// The engine's marker search, against this store.
 pub struct StoreLook<'a> {
     pub app: &'a App,
@@ -84,8 +121,17 @@ where
             once::once(&app.ledger, &app.timing, started, id, scope, &looker, act).await
         }
     };
+    let kind = match scope {
+        Scope::Refund(_) => "refund",
+        Scope::Cancel(_) => "cancel",
+        Scope::Discount(_) => "discount",
+        Scope::Address(_) => "address",
+        Scope::GiftCertificate(_) => "gift_certificate",
+        Scope::Restock(_) => "restock",
+    };
+    crate::telemetry::action(kind, outcome.kind());
     tracing::info!(
-        action = scope.noun(),
+        action = kind,
         order = scope.order().map(|o| o.0),
         request = id.short(),
         outcome = outcome.kind(),
@@ -142,17 +188,34 @@ pub fn action_route<T>(
             detail: what.into(),
         })
     };
+    let placeholder = if collection == "orders" {
+        "{orderId}"
+    } else {
+        "{customerId}"
+    };
+    let prefix = if seg.first() == Some(&"lookup") {
+        "/lookup"
+    } else {
+        ""
+    };
+    let template = |submit: bool| {
+        let rid = if submit { "/{requestId}" } else { "" };
+        format!(
+            "{} {prefix}/{collection}/{placeholder}/{action}{rid}",
+            inc.method
+        )
+    };
+    let no_route = || ApiError::NotFound("no such route".into());
     match (inc.method.as_str(), seg.as_slice()) {
         ("GET", [.., c, raw, a]) if *c == collection && *a == action => {
+            crate::telemetry::route(template(false));
             Ok(ActionRoute::Form(id(raw)?))
         }
         ("POST", [.., c, raw, a, rid]) if *c == collection && *a == action => {
+            crate::telemetry::route(template(true));
             match RequestId::parse(rid) {
                 Some(rid) => Ok(ActionRoute::Submit(id(raw)?, rid)),
-                None => Err(ApiError::NotFound(format!(
-                    "no route for {} {}",
-                    inc.method, inc.path
-                ))),
+                None => Err(no_route()),
             }
         }
         (m, [.., c, _, a]) | (m, [.., c, _, a, _])
@@ -160,9 +223,6 @@ pub fn action_route<T>(
         {
             Err(ApiError::MethodNotAllowed)
         }
-        _ => Err(ApiError::NotFound(format!(
-            "no route for {} {}",
-            inc.method, inc.path
-        ))),
+        _ => Err(no_route()),
     }
 }

@@ -1,13 +1,16 @@
 //! `GET /customers/{customerId}/discount` (the form) and
 //! `POST /customers/{customerId}/discount/{requestId}`.
 
-use super::action_common::{action_client, action_route, submit_once, switched_off, ActionRoute};
+use super::action_common::{
+    act_with_fresh_token, action_route, submit_once, switched_off, ActionRoute,
+};
 use super::respond;
 use crate::actions::discount::{form, input, run};
 use crate::actions::fields;
 use crate::actions::ledger::Ledger;
 use crate::actions::once::{Outcome, Scope};
-use crate::app::ActionApp;
+use crate::app::{ActionApp, LOOKUP_DEADLINE};
+use crate::config::StoreConfig;
 use crate::guardrails::ActionKind;
 use crate::http::{json_response, outcome_response, ApiError, Incoming};
 use crate::ids::{RequestId, ShopperId};
@@ -25,50 +28,43 @@ async fn route<L: Ledger>(
     inc: &Incoming,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
+    let cfg = app.app.admit(inc, started + LOOKUP_DEADLINE).await?;
     let what = "customerId must be a BigCommerce customer id or guest:<email>";
-    match action_route(inc, "customers", "discount", ShopperId::parse, what)? {
-        ActionRoute::Form(who) => {
-            let cfg = app.app.admit(inc).await?;
-            if let Some(off) = switched_off(&cfg, ActionKind::Discount) {
-                return Ok(off);
-            }
-            Ok(json_response(
-                200,
-                &form::discount_form(&who, &fields::new_request_id()),
-            ))
-        }
-        ActionRoute::Submit(who, rid) => submit(app, inc, who, &rid, started).await,
+    let route = action_route(inc, "customers", "discount", ShopperId::parse, what)?;
+    if let Some(off) = switched_off(&cfg, ActionKind::Discount) {
+        return Ok(off);
+    }
+    match route {
+        ActionRoute::Form(who) => Ok(json_response(
+            200,
+            &form::discount_form(&who, &fields::new_request_id()),
+        )),
+        ActionRoute::Submit(who, rid) => submit(app, inc, cfg, who, &rid, started).await,
     }
 }
 
 async fn submit<L: Ledger>(
     app: &ActionApp<L>,
     inc: &Incoming,
+    cfg: StoreConfig,
     who: ShopperId,
     rid: &RequestId,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
-    let cfg = app.app.admit(inc).await?;
-    if let Some(off) = switched_off(&cfg, ActionKind::Discount) {
-        return Ok(off);
-    }
     let wanted = match input::parse(&inc.body) {
         Ok(w) => w,
         Err(errors) => return Ok(outcome_response(&Outcome::invalid(errors))),
     };
     let (cfg, wanted, shopper) = (&cfg, &wanted, &who);
-    Ok(submit_once(
-        app,
-        cfg,
-        started,
-        rid,
-        &Scope::Discount(who.clone()),
-        |turn| async move {
-            match action_client(app, cfg, turn.deadline) {
-                Ok(store) => run::discount(&store, shopper, wanted, rid).await,
-                Err(o) => o,
-            }
-        },
-    )
+    let scope = Scope::Discount(who.clone());
+    Ok(submit_once(app, cfg, started, rid, &scope, |turn| {
+        act_with_fresh_token(
+            app,
+            cfg,
+            turn.deadline,
+            turn.settle,
+            move |store, _| async move { run::discount(&store, shopper, wanted, rid).await },
+        )
+    })
     .await)
 }

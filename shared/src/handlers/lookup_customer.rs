@@ -1,4 +1,4 @@
-//! `POST /lookup`: Gladly's Lookup Adaptor URL (BASIC and DETAILED).
+//! `POST /` and `POST /lookup`: Gladly's Lookup Adaptor URL (BASIC and DETAILED).
 
 use super::respond;
 use crate::actions::StandardActions;
@@ -21,12 +21,22 @@ pub async fn handle_with(app: &App, req: Request, actions: &dyn Actions) -> Resp
 }
 
 async fn run(app: &App, inc: &Incoming, actions: &dyn Actions) -> Result<Response<Body>, ApiError> {
+    let until = deadline();
+    let cfg = app.admit(inc, until).await?;
+    let url = if inc.segments().is_empty() {
+        "/"
+    } else {
+        "/lookup"
+    };
+    crate::telemetry::route(format!("{} {url}", inc.method));
     if inc.method != "POST" {
         return Err(ApiError::MethodNotAllowed);
     }
-    let cfg = app.admit(inc).await?;
     let req = LookupRequest::parse(&inc.body)?;
-    let until = deadline();
+    crate::telemetry::lookup_level(match req.level {
+        LookupLevel::Basic => "BASIC",
+        LookupLevel::Detailed => "DETAILED",
+    });
     let results = match req.level {
         LookupLevel::Basic => {
             let q = &req.query;

@@ -38,17 +38,21 @@ fn route(inc: &Incoming) -> Result<Route, ApiError> {
         [.., "orders", id] => OrderId::parse(id)
             .map(Route::Order)
             .ok_or_else(|| bad("orderId must be a BigCommerce order id")),
-        _ => Err(ApiError::NotFound(format!("no route for {}", inc.path))),
+        _ => Err(ApiError::NotFound("no such route".into())),
     }
 }
 
 async fn run(app: &App, inc: &Incoming, actions: &dyn Actions) -> Result<Response<Body>, ApiError> {
+    let until = deadline();
+    let cfg = app.admit(inc, until).await?;
     let route = route(inc)?;
+    crate::telemetry::route(match route {
+        Route::ShopperOrders(_) => "GET /customers/{customerId}/orders",
+        Route::Order(_) => "GET /orders/{orderId}",
+    });
     if inc.method != "GET" {
         return Err(ApiError::MethodNotAllowed);
     }
-    let cfg = app.admit(inc).await?;
-    let until = deadline();
     let route = &route;
     let cards = app
         .with_store(cfg, until, move |client, cfg| async move {

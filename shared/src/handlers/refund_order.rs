@@ -1,15 +1,16 @@
 //! `GET /orders/{orderId}/refund` (the form) and `POST /orders/{orderId}/refund/{requestId}`.
 
 use super::action_common::{
-    action_client, action_route, settle_before_form, submit_once, switched_off, ActionRoute,
+    act_with_fresh_token, action_route, settle_before_form, submit_once, switched_off, ActionRoute,
 };
 use super::respond;
 use crate::actions::fields;
 use crate::actions::ledger::Ledger;
 use crate::actions::once::{Outcome, Scope};
 use crate::actions::refund::{form, policy, policy::Refundable, run};
-use crate::app::ActionApp;
-use crate::bigcommerce::{Store, StoreActions};
+use crate::app::{ActionApp, LOOKUP_DEADLINE};
+use crate::bigcommerce::{BcError, Store, StoreActions};
+use crate::config::StoreConfig;
 use crate::guardrails::ActionKind;
 use crate::http::{json_response, outcome_response, ApiError, Incoming};
 use crate::ids::{OrderId, RequestId};
@@ -27,36 +28,42 @@ async fn route<L: Ledger>(
     inc: &Incoming,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
-    match action_route(
+    let cfg = app.app.admit(inc, started + LOOKUP_DEADLINE).await?;
+    let route = action_route(
         inc,
         "orders",
         "refund",
         OrderId::parse,
         "orderId must be a BigCommerce order id",
-    )? {
-        ActionRoute::Form(id) => form(app, inc, id).await,
-        ActionRoute::Submit(id, rid) => submit(app, inc, id, &rid, started).await,
+    )?;
+    if let Some(off) = switched_off(&cfg, ActionKind::Refund) {
+        return Ok(off);
+    }
+    match route {
+        ActionRoute::Form(id) => form(app, cfg, id).await,
+        ActionRoute::Submit(id, rid) => submit(app, inc, cfg, id, &rid, started).await,
     }
 }
 
 async fn form<L: Ledger>(
     app: &ActionApp<L>,
-    inc: &Incoming,
+    cfg: StoreConfig,
     id: OrderId,
 ) -> Result<Response<Body>, ApiError> {
-    let cfg = app.app.admit(inc).await?;
-    if let Some(off) = switched_off(&cfg, ActionKind::Refund) {
-        return Ok(off);
-    }
     let settled = match settle_before_form(app, &cfg, id).await {
         Ok(s) => s,
         Err(resp) => return Ok(resp),
     };
-    let store = app
+    let restock_default = cfg.guardrails.restock_default;
+    let until = Instant::now() + LOOKUP_DEADLINE;
+    let (order, refunds) = app
         .app
-        .client(&cfg, Instant::now() + crate::app::LOOKUP_DEADLINE)?;
-    let (order, refunds) = tokio::join!(store.order(id), store.refunds(id));
-    let order = order?.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
+        .with_store(cfg, until, move |store, _| async move {
+            let (order, refunds) = tokio::join!(store.order(id), store.refunds(id));
+            Ok::<_, BcError>((order?, refunds))
+        })
+        .await?;
+    let order = order.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
     let earlier = fields::settled_notes(&settled);
     if let Err(why) = policy::refund_allowed(&order) {
         return Ok(outcome_response(&Outcome::refused(why, earlier.join(" "))));
@@ -75,7 +82,7 @@ async fn form<L: Ledger>(
         &r,
         order.customer_id != 0,
         &past,
-        cfg.guardrails.restock_default,
+        restock_default,
         &fields::new_request_id(),
     );
     Ok(json_response(200, &fields::with_notes(form, &earlier)))
@@ -84,39 +91,26 @@ async fn form<L: Ledger>(
 async fn submit<L: Ledger>(
     app: &ActionApp<L>,
     inc: &Incoming,
+    cfg: StoreConfig,
     id: OrderId,
     rid: &RequestId,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
-    let cfg = app.app.admit(inc).await?;
-    if let Some(off) = switched_off(&cfg, ActionKind::Refund) {
-        return Ok(off);
-    }
     let body = inc.body.as_slice();
     let cfg = &cfg;
-    Ok(submit_once(
-        app,
-        cfg,
-        started,
-        rid,
-        &Scope::Refund(id),
-        |turn| async move {
-            match action_client(app, cfg, turn.deadline) {
-                Ok(store) => {
-                    run::refund(
-                        &store,
-                        &app.ledger,
-                        id,
-                        body,
-                        rid,
-                        turn.settle,
-                        &cfg.guardrails,
-                    )
-                    .await
-                }
-                Err(o) => o,
-            }
-        },
+    let rails = &cfg.guardrails;
+    Ok(
+        submit_once(app, cfg, started, rid, &Scope::Refund(id), |turn| {
+            act_with_fresh_token(
+                app,
+                cfg,
+                turn.deadline,
+                turn.settle,
+                move |store, settle| async move {
+                    run::refund(&store, &app.ledger, id, body, rid, settle, rails).await
+                },
+            )
+        })
+        .await,
     )
-    .await)
 }

@@ -1,15 +1,16 @@
 //! `GET /orders/{orderId}/address` (the form) and `POST /orders/{orderId}/address/{requestId}`.
 
 use super::action_common::{
-    action_client, action_route, settle_before_form, submit_once, switched_off, ActionRoute,
+    act_with_fresh_token, action_route, settle_before_form, submit_once, switched_off, ActionRoute,
 };
 use super::respond;
 use crate::actions::address::{form, input, policy, run};
 use crate::actions::fields;
 use crate::actions::ledger::Ledger;
 use crate::actions::once::{Outcome, Scope};
-use crate::app::ActionApp;
-use crate::bigcommerce::{Store, StoreActions};
+use crate::app::{ActionApp, LOOKUP_DEADLINE};
+use crate::bigcommerce::{BcError, Store, StoreActions};
+use crate::config::StoreConfig;
 use crate::guardrails::ActionKind;
 use crate::http::{json_response, outcome_response, ApiError, Incoming};
 use crate::ids::{OrderId, RequestId};
@@ -27,37 +28,42 @@ async fn route<L: Ledger>(
     inc: &Incoming,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
-    match action_route(
+    let cfg = app.app.admit(inc, started + LOOKUP_DEADLINE).await?;
+    let route = action_route(
         inc,
         "orders",
         "address",
         OrderId::parse,
         "orderId must be a BigCommerce order id",
-    )? {
-        ActionRoute::Form(id) => form(app, inc, id).await,
-        ActionRoute::Submit(id, rid) => submit(app, inc, id, &rid, started).await,
+    )?;
+    if let Some(off) = switched_off(&cfg, ActionKind::Address) {
+        return Ok(off);
+    }
+    match route {
+        ActionRoute::Form(id) => form(app, cfg, id).await,
+        ActionRoute::Submit(id, rid) => submit(app, inc, cfg, id, &rid, started).await,
     }
 }
 
 async fn form<L: Ledger>(
     app: &ActionApp<L>,
-    inc: &Incoming,
+    cfg: StoreConfig,
     id: OrderId,
 ) -> Result<Response<Body>, ApiError> {
-    let cfg = app.app.admit(inc).await?;
-    if let Some(off) = switched_off(&cfg, ActionKind::Address) {
-        return Ok(off);
-    }
     let settled = match settle_before_form(app, &cfg, id).await {
         Ok(s) => s,
         Err(resp) => return Ok(resp),
     };
     let earlier = fields::settled_notes(&settled);
-    let store = app
+    let until = Instant::now() + LOOKUP_DEADLINE;
+    let (order, addresses) = app
         .app
-        .client(&cfg, Instant::now() + crate::app::LOOKUP_DEADLINE)?;
-    let (order, addresses) = tokio::join!(store.order(id), store.shipping_addresses(id));
-    let order = order?.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
+        .with_store(cfg, until, move |store, _| async move {
+            let (order, addresses) = tokio::join!(store.order(id), store.shipping_addresses(id));
+            Ok::<_, BcError>((order?, addresses))
+        })
+        .await?;
+    let order = order.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
     if let Err(why) = policy::address_change_allowed(&order) {
         return Ok(outcome_response(&Outcome::refused(why, earlier.join(" "))));
     }
@@ -74,31 +80,26 @@ async fn form<L: Ledger>(
 async fn submit<L: Ledger>(
     app: &ActionApp<L>,
     inc: &Incoming,
+    cfg: StoreConfig,
     id: OrderId,
     rid: &RequestId,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
-    let cfg = app.app.admit(inc).await?;
-    if let Some(off) = switched_off(&cfg, ActionKind::Address) {
-        return Ok(off);
-    }
     let to = match input::parse(&inc.body) {
         Ok(a) => a,
         Err(errors) => return Ok(outcome_response(&Outcome::invalid(errors))),
     };
     let (cfg, to) = (&cfg, &to);
-    Ok(submit_once(
-        app,
-        cfg,
-        started,
-        rid,
-        &Scope::Address(id),
-        |turn| async move {
-            match action_client(app, cfg, turn.deadline) {
-                Ok(store) => run::change(&store, id, to, rid, turn.settle).await,
-                Err(o) => o,
-            }
-        },
+    Ok(
+        submit_once(app, cfg, started, rid, &Scope::Address(id), |turn| {
+            act_with_fresh_token(
+                app,
+                cfg,
+                turn.deadline,
+                turn.settle,
+                move |store, settle| async move { run::change(&store, id, to, rid, settle).await },
+            )
+        })
+        .await,
     )
-    .await)
 }

@@ -239,7 +239,10 @@ pub async fn detailed<S: Store>(
                 return Ok(Vec::new());
             };
             let orders = orders
-                .inspect_err(|e| tracing::warn!(customer = id.0, error = %e, "orders unavailable; answering the profile without them"))
+                .inspect_err(|e| {
+                    crate::telemetry::left_out("orders");
+                    tracing::warn!(customer = id.0, error = %e, "orders unavailable; answering the profile without them")
+                })
                 .ok();
             (
                 mapping::profile::registered(c, orders.as_ref().and_then(|o| o.first())),
@@ -345,6 +348,7 @@ async fn cards<S: Store>(
             .images
             .record(&missing, products.iter().map(|p| (p.id, p.thumbnail()))),
         Err(e) => {
+            crate::telemetry::left_out("images");
             tracing::warn!(error = %e, products = missing.len(), "product images unavailable; cards go without them")
         }
     }
@@ -355,6 +359,7 @@ async fn cards<S: Store>(
                 by_order.insert(*id, list);
             }
             Err(e) => {
+                crate::telemetry::left_out("shipments");
                 tracing::warn!(order = id, error = %e, "shipments unavailable; the card goes without tracking")
             }
         }

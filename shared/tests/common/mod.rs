@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod faulty;
+pub mod gladly;
 
 use bigcommerce_sandbox::{parse_seed, start, Running, Settings as SandboxSettings, DEFAULT_SEED};
 use lambda_http::{Body, Request, Response};

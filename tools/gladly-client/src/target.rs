@@ -18,8 +18,13 @@ impl Target {
     pub fn function_for(path: &str) -> &'static str {
         let p = path.split('?').next().unwrap_or(path);
         let seg: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
-        match seg.as_slice() {
-            ["lookup"] => "lookup-customer",
+        // Every action route also answers under /lookup.
+        let seg = match seg.as_slice() {
+            ["lookup", rest @ ..] if !rest.is_empty() => rest,
+            all => all,
+        };
+        match seg {
+            [] | ["lookup"] => "lookup-customer",
             ["orders", _, "cancel", ..] => "cancel-order",
             ["orders", _, "refund", ..] => "refund-order",
             ["customers", _, "discount", ..] => "create-discount",

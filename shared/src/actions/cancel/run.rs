@@ -186,6 +186,21 @@ pub async fn cancel<S: StoreActions, L: Ledger>(
             format!("Order #{order}: money returned, but not cancelled"),
             format!("{} BigCommerce refused to cancel the order: {message}. Change its status in the control panel.", money_note.unwrap_or_default()),
         ),
+        // The money moved and the status PUT was surely not applied (throttled, not sent, token
+        // or scope refused): never "nothing was changed". The same form finishes the cancel.
+        Err(
+            e @ (BcError::RateLimited
+            | BcError::NotSent
+            | BcError::Unauthorized
+            | BcError::Forbidden { .. }),
+        ) if moved => Outcome::Partial {
+            message: format!(
+                "{} but order #{order} is not cancelled yet ({e}).",
+                money_note.unwrap_or_default()
+            ),
+            detail: "Send this same form again to finish the cancel; the money is not moved again."
+                .into(),
+        },
         // A status PUT that timed out may have landed: uncertain, whatever moved before it.
         Err(e) => write_failed(&e, "the cancellation", |message| {
             Outcome::refused(

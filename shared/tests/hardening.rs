@@ -1,0 +1,365 @@
+//! Ready for a real Gladly: both URL prefixes, both signing flavours, default deny, outbound
+//! hardening, token rotation in the actions, generic 5xx bodies, logs and metrics.
+
+mod common;
+
+use common::gladly::*;
+use common::*;
+use lambda_http::Request;
+use serde_json::{json, Value};
+use shared::edge::answer_event;
+use shared::handlers::{
+    cancel_order, create_discount, lookup_customer, lookup_orders, refund_order,
+};
+use std::sync::Arc;
+
+#[tokio::test]
+async fn the_base_url_and_the_lookup_prefix_both_serve() {
+    let sb = sandbox().await;
+    let app = app(&sb).await;
+    let body = basic(json!({"emails": ["jane.doe@example.com"], "id": "g-1"}));
+    let r = lookup_customer::handle(&app, gladly("POST", "/", &body)).await;
+    assert_eq!(status(&r), 200);
+    assert_eq!(json_of(&r)["results"].as_array().map(Vec::len), Some(1));
+
+    let actions = action_app(&sb).await;
+    // The form and its submit under the /lookup prefix (a formUrl joined to the Lookup URL).
+    let r = refund_order::handle(&actions, gladly("GET", "/lookup/orders/105/refund", "")).await;
+    assert_eq!(status(&r), 200, "{}", json_of(&r));
+    let url = action_url(&json_of(&r));
+    assert!(url.starts_with("/orders/105/refund/"), "{url}");
+    let submit = json!({"mode": "partial", "qty_1009": "1", "reason": "damaged"}).to_string();
+    let r = refund_order::handle(&actions, gladly("POST", &format!("/lookup{url}"), &submit)).await;
+    assert_eq!(status(&r), 200, "{}", json_of(&r));
+    assert!(json_of(&r)["message"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("Refunded")));
+
+    // And the same under the host, for every action.
+    let r = cancel_order::handle(&actions, gladly("GET", "/lookup/orders/102/cancel", "")).await;
+    assert_eq!(status(&r), 200, "{}", json_of(&r));
+    let r =
+        create_discount::handle(&actions, gladly("GET", &format!("/lookup{GUEST_PATH}"), "")).await;
+    assert_eq!(status(&r), 200, "{}", json_of(&r));
+    let r = create_discount::handle(&actions, gladly("GET", GUEST_PATH, "")).await;
+    assert_eq!(status(&r), 200, "{}", json_of(&r));
+}
+
+#[tokio::test]
+async fn both_gladly_signing_flavours_over_a_guest_path_pass_the_edge_and_tampering_fails() {
+    let sb = sandbox().await;
+    let actions = Arc::new(action_app(&sb).await);
+    let call = |ev: Value| {
+        let a = actions.clone();
+        async move {
+            answer_event(ev, lambda_context(), |req| async move {
+                create_discount::handle(&a, req).await
+            })
+            .await
+        }
+    };
+    // The sample adaptor's flavour: the raw path as sent.
+    let raw = signed_event("GET", GUEST_PATH, "", GUEST_PATH, "", "");
+    // The App Platform flavour: the decoded path.
+    let decoded_path = "/customers/guest:riley.guest@example.com/discount";
+    let decoded = signed_event("GET", GUEST_PATH, "", decoded_path, "", "");
+    assert_ne!(
+        raw["headers"]["gladly-authorization"], decoded["headers"]["gladly-authorization"],
+        "the flavours must sign differently for this test to mean anything"
+    );
+    for ev in [raw, decoded] {
+        let answer = call(ev).await;
+        assert_eq!(status_of(&answer), 200, "{answer}");
+        assert!(body_of(&answer)["title"].is_string());
+    }
+    // Signed for another shopper, sent for this one: refused under either flavour.
+    let tampered = {
+        let mut ev = signed_event(
+            "GET",
+            "/customers/guest%3Aeve%40example.com/discount",
+            "",
+            "/customers/guest%3Aeve%40example.com/discount",
+            "",
+            "",
+        );
+        ev["rawPath"] = json!(GUEST_PATH);
+        ev
+    };
+    let answer = call(tampered).await;
+    assert_eq!(status_of(&answer), 401, "{answer}");
+    // A query, signed either way, is covered too; a query other than the one signed is not.
+    let query = "z=1&a=b%20c";
+    for (signed_path, signed_query, want) in [
+        (GUEST_PATH, query, 200),
+        (decoded_path, "a=b+c&z=1", 200),
+        (GUEST_PATH, "z=2&a=b%20c", 401),
+    ] {
+        let ev = signed_event("GET", GUEST_PATH, query, signed_path, signed_query, "");
+        assert_eq!(
+            status_of(&call(ev).await),
+            want,
+            "{signed_path}?{signed_query}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unsigned_requests_to_every_route_get_401_and_nothing_else() {
+    let sb = sandbox().await;
+    let lookups = app(&sb).await;
+    let actions = action_app(&sb).await;
+    let leak = "/customers/guest%3Aleaky%40example.com";
+    let paths = [
+        ("POST", "/".to_string()),
+        ("POST", "/lookup".to_string()),
+        ("GET", "/lookup".to_string()),
+        ("DELETE", "/".to_string()),
+        ("GET", "/orders/103".to_string()),
+        ("GET", "/orders/not-a-number".to_string()),
+        ("POST", "/orders/103".to_string()),
+        ("GET", format!("{leak}/orders")),
+        ("GET", "/customers/%zz/orders".to_string()),
+        ("GET", "/no/such/route".to_string()),
+        ("GET", "/orders/105/refund".to_string()),
+        ("GET", "/lookup/orders/105/refund".to_string()),
+        ("POST", "/orders/105/refund/short".to_string()),
+        ("POST", "/orders/105/refund/abcdefgh12345678".to_string()),
+        ("PUT", "/orders/105/refund".to_string()),
+        ("GET", "/orders/x/cancel".to_string()),
+        (
+            "POST",
+            "/lookup/orders/102/cancel/abcdefgh12345678".to_string(),
+        ),
+        ("GET", format!("{leak}/discount")),
+        ("POST", format!("/lookup{leak}/discount/abcdefgh12345678")),
+        ("PATCH", format!("{leak}/discount")),
+    ];
+    let huge = "x".repeat(200 * 1024);
+    for (method, path) in &paths {
+        for body in ["", "not json", huge.as_str()] {
+            let req = || unsigned(method, path, body);
+            let answers = [
+                (
+                    "lookup-customer",
+                    lookup_customer::handle(&lookups, req()).await,
+                ),
+                (
+                    "lookup-orders",
+                    lookup_orders::handle(&lookups, req()).await,
+                ),
+                ("cancel-order", cancel_order::handle(&actions, req()).await),
+                ("refund-order", refund_order::handle(&actions, req()).await),
+                (
+                    "create-discount",
+                    create_discount::handle(&actions, req()).await,
+                ),
+            ];
+            for (function, r) in answers {
+                assert_eq!(status(&r), 401, "{function} {method} {path}");
+                let text = String::from_utf8_lossy(r.body().as_ref()).to_string();
+                assert!(
+                    !text.contains("leaky")
+                        && !text.contains("/orders")
+                        && !text.contains("no/such"),
+                    "{function} echoed the path: {text}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_host_is_not_followed_and_the_token_stays_home() {
+    let sb = sandbox().await;
+    let app = app(&sb).await;
+    let (port, seen) = listener(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".into(),
+    );
+    fault(
+        &sb,
+        json!({"route": "GET /v2/orders/{id}", "status": 307, "location": format!("http://127.0.0.1:{port}/stolen")}),
+    )
+    .await;
+    clear_log(&sb).await;
+    let r = lookup_orders::handle(&app, gladly("GET", "/orders/103", "")).await;
+    assert!(faulted(&sb).await >= 1, "the 307 fault must have fired");
+    assert_eq!(status(&r), 503, "{}", json_of(&r));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let seen = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert!(seen.is_empty(), "the other host got: {seen:?}");
+    assert!(!json_of(&r).to_string().contains(&sb.token));
+}
+
+#[tokio::test]
+async fn secrets_manager_access_denied_leaves_no_arn_or_account_in_the_answer() {
+    let denied = r#"{"__type":"AccessDeniedException","Message":"User: arn:aws:sts::123456789012:assumed-role/gladly-fn-role/lookup is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:123456789012:secret:gladly-bigcommerce/demo-AbCdEf because no identity-based policy allows the secretsmanager:GetSecretValue action"}"#;
+    let (port, seen) = listener(format!("HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.1\r\nx-amzn-errortype: AccessDeniedException\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{denied}", denied.len()));
+    let source = shared::config::SecretSource::secrets_manager(
+        "gladly-bigcommerce/demo",
+        Some(&format!("http://127.0.0.1:{port}")),
+    )
+    .await
+    .expect("source");
+    let app = shared::app::App::new(
+        shared::config::Settings {
+            secret_id: "gladly-bigcommerce/demo".into(),
+            order_limit: 10,
+        },
+        source,
+    );
+    for req in [
+        unsigned("POST", "/lookup", "{}"),
+        gladly("POST", "/lookup", &basic(json!({"emails": [GUEST]}))),
+    ] {
+        let r = lookup_customer::handle(&app, req).await;
+        assert_eq!(status(&r), 503);
+        let text = String::from_utf8_lossy(r.body().as_ref()).to_string();
+        for secret in [
+            "123456789012",
+            "arn:",
+            "gladly-fn-role",
+            "AccessDenied",
+            "secretsmanager",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+    }
+    assert!(
+        !seen.lock().unwrap_or_else(|e| e.into_inner()).is_empty(),
+        "Secrets Manager must have been asked"
+    );
+}
+
+#[tokio::test]
+async fn a_token_rotated_between_form_and_submit_works() {
+    let sb = sandbox().await;
+    let actions = action_app(&sb).await;
+    let r = refund_order::handle(&actions, gladly("GET", "/orders/105/refund", "")).await;
+    assert_eq!(status(&r), 200);
+    let url = action_url(&json_of(&r));
+
+    // The admin rotates the token: BigCommerce refuses the old one, the secret holds the new.
+    control(
+        &sb,
+        "POST",
+        "/__sandbox/settings",
+        Some(json!({"access_token": "rotated-token-2"})),
+    )
+    .await;
+    let mut secret = store_secret(&sb);
+    secret["access_token"] = json!("rotated-token-2");
+    put_secret(&actions.app.settings.secret_id, &secret).await;
+    clear_log(&sb).await;
+
+    let submit = json!({"mode": "partial", "qty_1009": "1", "reason": "damaged"}).to_string();
+    let r = refund_order::handle(&actions, gladly("POST", &url, &submit)).await;
+    let log = control(&sb, "GET", "/__sandbox/requests", None).await;
+    let refused = log["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["status"] == 401)
+        .count();
+    assert!(
+        refused >= 1,
+        "the cached token must have been refused first: {log}"
+    );
+    assert_eq!(status(&r), 200, "{}", json_of(&r));
+    assert!(json_of(&r)["message"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("Refunded")));
+
+    // A form opened with the rotated token works too (the lookups' path).
+    control(
+        &sb,
+        "POST",
+        "/__sandbox/settings",
+        Some(json!({"access_token": "rotated-token-3"})),
+    )
+    .await;
+    secret["access_token"] = json!("rotated-token-3");
+    put_secret(&actions.app.settings.secret_id, &secret).await;
+    let r = cancel_order::handle(&actions, gladly("GET", "/orders/102/cancel", "")).await;
+    assert_eq!(status(&r), 200, "{}", json_of(&r));
+}
+
+#[tokio::test]
+async fn a_missing_scope_is_a_500_that_names_it() {
+    let sb = sandbox().await;
+    let app = app(&sb).await;
+    fault(&sb, json!({"route": "GET /v2/orders/{id}", "status": 403})).await;
+    clear_log(&sb).await;
+    let r = lookup_orders::handle(&app, gladly("GET", "/orders/103", "")).await;
+    assert!(faulted(&sb).await >= 1);
+    assert_eq!(status(&r), 500);
+    let msg = json_of(&r)["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(msg.contains("lacks the Orders (read-only) scope"), "{msg}");
+}
+
+#[tokio::test]
+async fn a_refund_is_measured_by_currency() {
+    let sb = sandbox().await;
+    let actions = action_app(&sb).await;
+    shared::telemetry::capture_emf();
+    let r = refund_order::handle(&actions, gladly("GET", "/orders/105/refund", "")).await;
+    let url = action_url(&json_of(&r));
+    let submit = json!({"mode": "partial", "qty_1009": "1", "reason": "damaged"}).to_string();
+    let r = refund_order::handle(&actions, gladly("POST", &url, &submit)).await;
+    assert_eq!(status(&r), 200);
+    let emf = shared::telemetry::captured_emf();
+    let last: Value = serde_json::from_str(emf.last().expect("a line")).expect("json");
+    assert_emf(&last.to_string());
+    assert_eq!(last["Currency"], "USD");
+    assert!(
+        last["RefundedAmount"].as_f64().is_some_and(|a| a > 0.0),
+        "{last}"
+    );
+    assert_eq!(last["Action"], "refund");
+    assert_eq!(last["ActionOutcome"], "done");
+}
+
+#[tokio::test]
+async fn a_query_with_raw_quotes_or_spaces_does_not_take_the_process_down() {
+    // The premise: lambda_http's own conversion panics on such an event.
+    let hostile = "q=\"a b\"&x=<y>";
+    let ev = event("POST", "/lookup", hostile, &[], "{}");
+    let premise = std::panic::catch_unwind(|| {
+        let parsed: Result<lambda_http::request::LambdaRequest, _> =
+            serde_json::from_value(ev.clone());
+        parsed.map(Request::from).is_ok()
+    });
+    assert!(
+        premise.is_err(),
+        "lambda_http no longer panics here; this guard may go"
+    );
+
+    let sb = sandbox().await;
+    let lookups = Arc::new(app(&sb).await);
+    let call = |ev: Value| {
+        let a = lookups.clone();
+        async move {
+            answer_event(ev, lambda_context(), |req| async move {
+                lookup_customer::handle(&a, req).await
+            })
+            .await
+        }
+    };
+    let answer = call(ev).await;
+    assert_eq!(status_of(&answer), 401, "{answer}");
+    let body = basic(json!({"emails": ["jane.doe@example.com"]}));
+    let answer = call(signed_event(
+        "POST", "/lookup", hostile, "/lookup", hostile, &body,
+    ))
+    .await;
+    assert_eq!(status_of(&answer), 200, "{answer}");
+    assert_eq!(
+        body_of(&answer)["results"].as_array().map(Vec::len),
+        Some(1)
+    );
+    // Not even an API Gateway event: refused, no panic.
+    assert_eq!(status_of(&call(json!({"nonsense": true})).await), 401);
+    assert_eq!(status_of(&call(json!("text")).await), 401);
+}

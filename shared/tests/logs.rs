@@ -1,0 +1,120 @@
+//! The logs of a request, captured: alone in its own test binary, because tracing caches
+//! whether a log line is wanted per call site, process-wide, and other tests running at the
+//! same time without a subscriber would make that cache flaky.
+
+mod common;
+
+use common::gladly::*;
+use common::*;
+use serde_json::{json, Value};
+use shared::handlers::{create_discount, lookup_customer, lookup_orders};
+
+#[tokio::test]
+async fn log_lines_carry_the_correlation_id_and_no_unmasked_email() {
+    let sb = sandbox().await;
+    let lookups = app(&sb).await;
+    let actions = action_app(&sb).await;
+    let logs = Captured::default();
+    let _guard = tracing::subscriber::set_default(shared::telemetry::subscriber(
+        tracing_subscriber::filter::LevelFilter::INFO,
+        logs.clone(),
+    ));
+    shared::telemetry::capture_emf();
+    // Shipments fail, so the answer is partial and a warning is logged inside the request.
+    fault(
+        &sb,
+        json!({"route": "GET /v2/orders/{id}/shipments", "status": 500}),
+    )
+    .await;
+    let guest_orders = "/customers/guest%3Ariley.guest%40example.com/orders";
+    let r = lookup_customer::handle(
+        &lookups,
+        gladly("POST", "/lookup", &basic(json!({"emails": [GUEST]}))),
+    )
+    .await;
+    assert_eq!(status(&r), 200);
+    let r = lookup_orders::handle(&lookups, gladly("GET", guest_orders, "")).await;
+    assert_eq!(status(&r), 200);
+    let r = lookup_customer::handle(
+        &lookups,
+        gladly("POST", "/lookup", &detailed(&format!("guest:{GUEST}"))),
+    )
+    .await;
+    assert_eq!(status(&r), 200);
+    let r = create_discount::handle(&actions, gladly("GET", GUEST_PATH, "")).await;
+    assert_eq!(status(&r), 200);
+    let url = action_url(&json_of(&r));
+    let body = json!({"type": "percent", "value": "10"}).to_string();
+    let _ = create_discount::handle(&actions, gladly("POST", &url, &body)).await;
+    let mut req = unsigned("GET", guest_orders, "");
+    req.headers_mut().insert(
+        "gladly-correlation-id",
+        http::HeaderValue::from_static(CORRELATION),
+    );
+    req.headers_mut().insert(
+        "x-b3-traceid",
+        http::HeaderValue::from_static("b3trace0001"),
+    );
+    let r = lookup_orders::handle(&lookups, req).await;
+    assert_eq!(status(&r), 401);
+    assert!(
+        faulted(&sb).await >= 1,
+        "the shipments fault must have fired"
+    );
+
+    let text =
+        String::from_utf8_lossy(&logs.0.lock().unwrap_or_else(|e| e.into_inner())).to_string();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(lines.len() >= 6, "{text}");
+    for l in &lines {
+        assert_eq!(l["span"]["correlation_id"], CORRELATION, "{l}");
+        assert_eq!(l["span"]["trace_id"], "b3trace0001", "{l}");
+    }
+    assert!(
+        !text.contains(GUEST) && !text.contains("riley.guest%40"),
+        "an unmasked email: {text}"
+    );
+    assert!(
+        !text.contains("gladly-authorization") && !text.contains("Signature="),
+        "{text}"
+    );
+    let summaries: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["fields"]["message"] == "answered")
+        .collect();
+    assert_eq!(summaries.len(), 6, "one summary line per request: {text}");
+    let routes: Vec<&str> = summaries
+        .iter()
+        .filter_map(|l| l["fields"]["route"].as_str())
+        .collect();
+    assert!(
+        routes.contains(&"GET /customers/{customerId}/orders"),
+        "{routes:?}"
+    );
+    assert!(
+        routes.contains(&"POST /customers/{customerId}/discount/{requestId}"),
+        "{routes:?}"
+    );
+    let partial = summaries.iter().find(|l| {
+        l["fields"]["left_out"]
+            .as_str()
+            .is_some_and(|s| s.contains("shipments"))
+    });
+    assert!(
+        partial.is_some(),
+        "a summary says what was left out: {text}"
+    );
+    assert!(summaries
+        .iter()
+        .any(|l| l["fields"]["bc_calls"].as_u64().unwrap_or(0) > 0
+            && l["fields"]["bc_quota_left"].is_u64()));
+
+    let emf = shared::telemetry::captured_emf();
+    assert_eq!(emf.len(), 6);
+    for line in &emf {
+        assert_emf(line);
+    }
+}
