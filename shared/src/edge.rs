@@ -99,12 +99,27 @@ pub fn v2_response(resp: Response<Body>) -> Value {
         "headers": headers,
         "body": body,
         "isBase64Encoded": base64_encoded,
+        "cookies": [],
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_answer_reads_as_api_gateway_reads_it() {
+        // The same shape `cargo lambda watch` and Lambda function URLs read: `cookies` required.
+        use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
+        let v = v2_response(json_response(401, &json!({"errors": []})));
+        let gw: ApiGatewayV2httpResponse = serde_json::from_value(v).expect("API Gateway");
+        assert_eq!(gw.status_code, 401);
+        assert_eq!(
+            gw.headers.get("content-type").and_then(|h| h.to_str().ok()),
+            Some("application/json")
+        );
+        assert!(matches!(gw.body, Some(Body::Text(t)) if t == r#"{"errors":[]}"#));
+    }
 
     #[test]
     fn only_refused_bytes_are_escaped() {
