@@ -9,7 +9,8 @@ use lambda_http::Request;
 use serde_json::{json, Value};
 use shared::edge::answer_event;
 use shared::handlers::{
-    cancel_order, create_discount, lookup_customer, lookup_orders, refund_order,
+    cancel_order, create_discount, create_gift_certificate, lookup_customer, lookup_orders,
+    refund_order, update_address,
 };
 use std::sync::Arc;
 
@@ -133,6 +134,13 @@ async fn unsigned_requests_to_every_route_get_401_and_nothing_else() {
         ("GET", format!("{leak}/discount")),
         ("POST", format!("/lookup{leak}/discount/abcdefgh12345678")),
         ("PATCH", format!("{leak}/discount")),
+        ("GET", "/orders/101/address".to_string()),
+        (
+            "POST",
+            "/lookup/orders/101/address/abcdefgh12345678".to_string(),
+        ),
+        ("GET", format!("{leak}/gift-certificate")),
+        ("POST", format!("{leak}/gift-certificate/abcdefgh12345678")),
     ];
     let huge = "x".repeat(200 * 1024);
     for (method, path) in &paths {
@@ -152,6 +160,14 @@ async fn unsigned_requests_to_every_route_get_401_and_nothing_else() {
                 (
                     "create-discount",
                     create_discount::handle(&actions, req()).await,
+                ),
+                (
+                    "update-address",
+                    update_address::handle(&actions, req()).await,
+                ),
+                (
+                    "create-gift-certificate",
+                    create_gift_certificate::handle(&actions, req()).await,
                 ),
             ];
             for (function, r) in answers {

@@ -79,6 +79,8 @@ fn field_default(form: &Value, attr: &str) -> Value {
 async fn an_address_changes_once_before_shipping_and_leaves_the_order_as_it_was() {
     let sb = sandbox().await;
     let app = action_app(&sb).await;
+    let (status, _) = address(&app, "GET", "/lookup/orders/101/address", &json!(null)).await;
+    assert_eq!(status, 200, "the form also answers under the Lookup URL");
     let (status, form) = address(&app, "GET", "/orders/101/address", &json!(null)).await;
     assert_eq!(status, 200, "{form}");
     assert_eq!(
@@ -154,6 +156,14 @@ async fn an_address_changes_once_before_shipping_and_leaves_the_order_as_it_was(
 async fn a_gift_certificate_is_made_once_within_the_ceiling() {
     let sb = sandbox().await;
     let app = action_app(&sb).await;
+    let (status, _) = gift(
+        &app,
+        "GET",
+        "/lookup/customers/1/gift-certificate",
+        &json!(null),
+    )
+    .await;
+    assert_eq!(status, 200, "the form also answers under the Lookup URL");
     let (status, form) = gift(&app, "GET", "/customers/1/gift-certificate", &json!(null)).await;
     assert_eq!(status, 200, "{form}");
     assert_eq!(field_default(&form, "to_email"), "jane.doe@example.com");
