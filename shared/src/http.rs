@@ -257,6 +257,9 @@ pub fn outcome_response(o: &Outcome) -> Response<Body> {
         Outcome::Refused { message, detail } => {
             json_response(406, &json!({ "errors": [general(message, detail)] }))
         }
+        Outcome::Misconfigured { message, detail } => {
+            json_response(500, &json!({ "errors": [general(message, detail)] }))
+        }
     }
 }
 
@@ -338,6 +341,13 @@ mod tests {
         assert_eq!(status(&Outcome::nothing_done("m", "d")), 400);
         assert_eq!(status(&Outcome::uncertain("m", "d")), 400);
         assert_eq!(status(&Outcome::refused("m", "d")), 406);
+        assert_eq!(
+            status(&Outcome::Misconfigured {
+                message: "m".into(),
+                detail: "d".into()
+            }),
+            500
+        );
         let invalid = Outcome::invalid(vec![FieldError {
             attr: "amount".into(),
             code: "too_large".into(),

@@ -316,6 +316,43 @@ async fn a_missing_scope_is_a_500_that_names_it() {
 }
 
 #[tokio::test]
+async fn a_missing_scope_on_a_submit_is_a_500_too_and_nothing_moves() {
+    let sb = sandbox().await;
+    let actions = action_app(&sb).await;
+    fault(
+        &sb,
+        json!({"route": "POST /v3/orders/{id}/payment_actions/refund_quotes", "status": 403}),
+    )
+    .await;
+    clear_log(&sb).await;
+    let submit = json!({"qty_1002": "1", "reason": "damaged"}).to_string();
+    let r = refund_order::handle(
+        &actions,
+        gladly("POST", "/orders/101/refund/scope-missing-001", &submit),
+    )
+    .await;
+    assert!(
+        faulted(&sb).await >= 1,
+        "premise: the quote was refused for its scope"
+    );
+    assert_eq!(status(&r), 500, "{}", json_of(&r));
+    let msg = json_of(&r)["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        msg.contains("scope") && msg.contains("nothing was changed"),
+        "{msg}"
+    );
+    assert_eq!(
+        calls(&sb).await.1["POST /v3/orders/{id}/payment_actions/refunds"]
+            .as_u64()
+            .unwrap_or(0),
+        0
+    );
+}
+
+#[tokio::test]
 async fn a_refund_is_measured_by_currency() {
     let sb = sandbox().await;
     let actions = action_app(&sb).await;

@@ -104,6 +104,9 @@ pub enum Outcome {
     Uncertain { message: String, detail: String },
     /// Not possible (order status, nothing refundable, BigCommerce said no): nothing changed.
     Refused { message: String, detail: String },
+    /// The integration cannot do this as set up (the API account lacks a scope, or its token is
+    /// refused after a refetch): nothing changed, and the store's admin must act (500).
+    Misconfigured { message: String, detail: String },
     /// The money moved, a follow-up step (returning items to stock) did not: sending the same
     /// form again finishes the step and never repeats the money.
     Partial { message: String, detail: String },
@@ -146,7 +149,10 @@ impl Outcome {
     pub fn changed_nothing(&self) -> bool {
         matches!(
             self,
-            Outcome::NothingDone { .. } | Outcome::Invalid { .. } | Outcome::Refused { .. }
+            Outcome::NothingDone { .. }
+                | Outcome::Invalid { .. }
+                | Outcome::Refused { .. }
+                | Outcome::Misconfigured { .. }
         )
     }
 
@@ -158,6 +164,7 @@ impl Outcome {
             Outcome::Uncertain { .. } => "uncertain",
             Outcome::Refused { .. } => "refused",
             Outcome::Partial { .. } => "partial",
+            Outcome::Misconfigured { .. } => "misconfigured",
         }
     }
 }

@@ -61,10 +61,14 @@ pub fn append_audit(existing: &str, id: &RequestId, what: &str) -> String {
 /// changed, the same form may be sent again.
 pub fn unavailable(e: &BcError) -> Outcome {
     match e {
-        BcError::Unauthorized | BcError::Forbidden { .. } => Outcome::refused(
-            format!("{e}; nothing was changed."),
-            "The store's BigCommerce API account needs the Orders (modify) and Marketing (modify) scopes; ask the store admin.",
-        ),
+        BcError::Forbidden { .. } => Outcome::Misconfigured {
+            message: format!("{e}; nothing was changed."),
+            detail: "Add the scope to the store's BigCommerce API account (Settings › API accounts), then try again.".into(),
+        },
+        BcError::Unauthorized => Outcome::Misconfigured {
+            message: format!("{e}; nothing was changed."),
+            detail: "The store's access token was refused even after a refetch: ask the store admin to check the store secret.".into(),
+        },
         BcError::NotSent => Outcome::nothing_done(
             "BigCommerce was slow to answer, so nothing was sent; nothing was changed.",
             "Submit the form again.",
