@@ -1,0 +1,263 @@
+//! The resources: which path, query and typed body each read and write of `Store` and
+//! `StoreActions` uses, over the transport.
+
+use super::transport::{body_of, data, Client, Kind};
+use crate::bigcommerce::error::BcError;
+use crate::bigcommerce::models::{
+    CatalogProduct, CouponCode, Customer, DataList, GiftCertificate, Location, Order, Promotion,
+    Refund, RefundQuote, Shipment, ShippingAddress,
+};
+use crate::bigcommerce::requests::{
+    AddressPut, CouponCodePost, GiftCertificatePost, OrderPut, PromotionPost, RefundItem,
+    RefundPost, RefundQuotePost, StockAdjustment,
+};
+use crate::bigcommerce::{CustomerQuery, OrderQuery, Store, StoreActions};
+use crate::ids::OrderId;
+
+impl Store for Client {
+    async fn customers(&self, q: &CustomerQuery) -> Result<Vec<Customer>, BcError> {
+        let (key, value) = match q {
+            CustomerQuery::Ids(ids) => (
+                "id:in",
+                ids.iter().map(u64::to_string).collect::<Vec<_>>().join(","),
+            ),
+            CustomerQuery::Emails(e) => ("email:in", e.join(",")),
+            CustomerQuery::Phones(p) => ("phone:in", p.join(",")),
+            CustomerQuery::NameLike(n) => ("name:like", n.clone()),
+        };
+        let query = [
+            (key, value),
+            ("include", "addresses,storecredit".to_string()),
+            ("limit", "25".to_string()),
+        ];
+        let list: Option<DataList<Customer>> = self.get("v3/customers", &query).await?;
+        Ok(list.map(|l| l.data).unwrap_or_default())
+    }
+
+    async fn orders(&self, q: &OrderQuery) -> Result<Vec<Order>, BcError> {
+        let mut query = vec![
+            ("sort", "date_created:desc".to_string()),
+            ("limit", q.limit.clamp(1, 250).to_string()),
+        ];
+        if let Some(c) = q.customer_id {
+            query.push(("customer_id", c.to_string()));
+        }
+        if let Some(e) = &q.email {
+            query.push(("email", e.clone()));
+        }
+        if q.with_line_items {
+            query.push(("include", "consignments.line_items".to_string()));
+            query.push(("consignment_structure", "object".to_string()));
+        }
+        Ok(self
+            .get::<Vec<Order>>("v2/orders", &query)
+            .await?
+            .unwrap_or_default())
+    }
+
+    async fn order(&self, id: OrderId) -> Result<Option<Order>, BcError> {
+        let query = [
+            ("include", "consignments.line_items".to_string()),
+            ("consignment_structure", "object".to_string()),
+        ];
+        let order: Option<Order> = self.get(&format!("v2/orders/{id}"), &query).await?;
+        if let Some(o) = &order {
+            crate::telemetry::order_currency(o.currency());
+        }
+        Ok(order)
+    }
+
+    async fn shipments(&self, id: OrderId) -> Result<Vec<Shipment>, BcError> {
+        Ok(self
+            .get::<Vec<Shipment>>(&format!("v2/orders/{id}/shipments"), &[])
+            .await?
+            .unwrap_or_default())
+    }
+
+    async fn catalog_products(&self, ids: &[u64]) -> Result<Vec<CatalogProduct>, BcError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+        let query = [
+            ("id:in", list),
+            ("include", "primary_image".to_string()),
+            ("limit", "250".to_string()),
+        ];
+        let found: Option<DataList<CatalogProduct>> =
+            self.get("v3/catalog/products", &query).await?;
+        Ok(found.map(|l| l.data).unwrap_or_default())
+    }
+}
+
+impl StoreActions for Client {
+    async fn refunds(&self, id: OrderId) -> Result<Vec<Refund>, BcError> {
+        let list: Option<DataList<Refund>> = self
+            .get(&format!("v3/orders/{id}/payment_actions/refunds"), &[])
+            .await?;
+        Ok(list.map(|l| l.data).unwrap_or_default())
+    }
+
+    async fn refund_quote(
+        &self,
+        id: OrderId,
+        items: &[RefundItem],
+    ) -> Result<RefundQuote, BcError> {
+        data(
+            self.post(
+                &format!("v3/orders/{id}/payment_actions/refund_quotes"),
+                &body_of(&RefundQuotePost { items })?,
+                Kind::Read,
+            )
+            .await?,
+        )
+    }
+
+    async fn create_refund(&self, id: OrderId, body: &RefundPost<'_>) -> Result<Refund, BcError> {
+        let refund: Refund = data(
+            self.post(
+                &format!("v3/orders/{id}/payment_actions/refunds"),
+                &body_of(body)?,
+                Kind::Write,
+            )
+            .await?,
+        )?;
+        if let Some(amount) = rust_decimal::prelude::ToPrimitive::to_f64(&refund.total_amount) {
+            crate::telemetry::refunded(amount);
+        }
+        Ok(refund)
+    }
+
+    async fn void_payment(&self, id: OrderId) -> Result<(), BcError> {
+        self.post(
+            &format!("v3/orders/{id}/payment_actions/void"),
+            &serde_json::json!({}),
+            Kind::Write,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn update_order(&self, id: OrderId, put: &OrderPut) -> Result<(), BcError> {
+        let body = body_of(put)?;
+        match self.put(&format!("v2/orders/{id}"), &body).await? {
+            Some(_) => Ok(()),
+            None => Err(BcError::Rejected {
+                status: 404,
+                message: format!("order {id} does not exist"),
+            }),
+        }
+    }
+
+    async fn shipping_addresses(&self, id: OrderId) -> Result<Vec<ShippingAddress>, BcError> {
+        Ok(self
+            .get::<Vec<ShippingAddress>>(&format!("v2/orders/{id}/shipping_addresses"), &[])
+            .await?
+            .unwrap_or_default())
+    }
+
+    async fn update_shipping_address(
+        &self,
+        id: OrderId,
+        address_id: u64,
+        put: &AddressPut,
+    ) -> Result<ShippingAddress, BcError> {
+        let body = body_of(put)?;
+        let answer = self
+            .put(
+                &format!("v2/orders/{id}/shipping_addresses/{address_id}"),
+                &body,
+            )
+            .await?
+            .ok_or_else(|| BcError::Rejected {
+                status: 404,
+                message: format!("order {id} has no shipping address {address_id}"),
+            })?;
+        serde_json::from_value(answer).map_err(|e| BcError::Decode(e.to_string()))
+    }
+
+    async fn create_gift_certificate(
+        &self,
+        post: &GiftCertificatePost,
+    ) -> Result<GiftCertificate, BcError> {
+        let body = body_of(post)?;
+        let answer = self
+            .post("v2/gift_certificates", &body, Kind::Write)
+            .await?
+            .unwrap_or_default();
+        serde_json::from_value(answer).map_err(|e| BcError::Decode(e.to_string()))
+    }
+
+    async fn default_location(&self) -> Result<Option<u64>, BcError> {
+        let list: Option<DataList<Location>> = self
+            .get(
+                "v3/inventory/locations",
+                &[("is_default", "true".to_string())],
+            )
+            .await?;
+        Ok(list.and_then(|l| l.data.into_iter().next()).map(|l| l.id))
+    }
+
+    async fn adjust_stock(&self, adjustment: &StockAdjustment) -> Result<(), BcError> {
+        self.post(
+            "v3/inventory/adjustments/relative",
+            &body_of(adjustment)?,
+            Kind::Write,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn find_gift_certificate(&self, code: &str) -> Result<Option<GiftCertificate>, BcError> {
+        let list: Option<Vec<GiftCertificate>> = self
+            .get("v2/gift_certificates", &[("code", code.to_string())])
+            .await?;
+        Ok(list.and_then(|l| l.into_iter().find(|g| g.code.eq_ignore_ascii_case(code))))
+    }
+
+    async fn create_promotion(&self, body: &PromotionPost) -> Result<Promotion, BcError> {
+        data(
+            self.post("v3/promotions", &body_of(body)?, Kind::Write)
+                .await?,
+        )
+    }
+
+    async fn find_promotion(&self, name: &str) -> Result<Option<Promotion>, BcError> {
+        let list: Option<DataList<Promotion>> = self
+            .get("v3/promotions", &[("name", name.to_string())])
+            .await?;
+        Ok(list.and_then(|l| l.data.into_iter().find(|p| p.name == name)))
+    }
+
+    async fn create_code(
+        &self,
+        promotion_id: u64,
+        code: &str,
+        max_uses: u64,
+    ) -> Result<CouponCode, BcError> {
+        let body = body_of(&CouponCodePost {
+            code,
+            max_uses,
+            max_uses_per_customer: 1,
+        })?;
+        data(
+            self.post(
+                &format!("v3/promotions/{promotion_id}/codes"),
+                &body,
+                Kind::Write,
+            )
+            .await?,
+        )
+    }
+
+    async fn find_code(&self, code: &str) -> Result<Option<CouponCode>, BcError> {
+        let list: Option<DataList<CouponCode>> = self
+            .get("v3/promotions/codes", &[("code", code.to_string())])
+            .await?;
+        Ok(list.and_then(|l| {
+            l.data
+                .into_iter()
+                .find(|c| c.code.eq_ignore_ascii_case(code))
+        }))
+    }
+}
