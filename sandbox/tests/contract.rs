@@ -1,6 +1,6 @@
 //! Every answer the sandbox gives, success and error, validated against BigCommerce's own
-//! OpenAPI schemas (../shared/reference/bigcommerce-openapi). A field the spec requires that the
-//! sandbox lacks, or a wrong type, fails here.
+//! OpenAPI schemas (copies in `tests/openapi/`, see its README). A field the spec requires that
+//! the sandbox lacks, or a wrong type, fails here. Nothing outside the repository is read.
 
 mod common;
 
@@ -9,12 +9,7 @@ use serde_json::{Map, Value};
 use std::path::PathBuf;
 
 fn spec_dir() -> PathBuf {
-    std::env::var_os("BC_OPENAPI_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../shared/reference/bigcommerce-openapi")
-        })
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/openapi")
 }
 
 fn load(file: &str) -> Value {
