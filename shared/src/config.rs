@@ -33,6 +33,8 @@ pub struct StoreConfig {
     pub auth: AuthKeys,
     pub api_base_url: Url,
     pub storefront_url: Option<Url>,
+    /// The country of phone numbers saved without a country code, when it is not the store's.
+    pub default_phone_region: Option<crate::mapping::phone::Region>,
 }
 
 impl std::fmt::Debug for StoreConfig {
@@ -104,6 +106,15 @@ impl StoreConfig {
             )?,
             storefront_url: get("storefront_url")?
                 .map(|u| url("storefront_url", u))
+                .transpose()?,
+            default_phone_region: get("default_phone_region")?
+                .map(|r| {
+                    crate::mapping::phone::Region::new(&r).ok_or_else(|| {
+                        ConfigError::SecretInvalid(
+                            "default_phone_region must be a two-letter country code".into(),
+                        )
+                    })
+                })
                 .transpose()?,
         })
     }

@@ -460,7 +460,13 @@ fn discount_summary(d: &DiscountInput, ends: &str) -> String {
     } else {
         String::new()
     };
-    format!("{what}, {uses}{min}, valid until {ends}")
+    let scope = if d.storefronts.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = d.storefronts.iter().map(|(_, n)| n.as_str()).collect();
+        format!(", on {} only", names.join(" and "))
+    };
+    format!("{what}, {uses}{min}{scope}, valid until {ends}")
 }
 
 /// `POST /customers/{id}/discount/{requestId}`: one promotion (its name starts with the
@@ -478,7 +484,11 @@ pub async fn discount<S: StoreActions>(
         255,
     );
     let ends_at = chrono::Utc::now() + chrono::TimeDelta::days(i64::from(d.days));
-    let ends = ends_at.format("%Y-%m-%d").to_string();
+    // The day it ends where the store is (its time zone), as the agent will tell the shopper.
+    let ends = ends_at
+        .with_timezone(&d.store_utc_offset)
+        .format("%Y-%m-%d")
+        .to_string();
     let done = |c: &str| {
         Outcome::done(
             format!("Discount code {c} created"),
@@ -533,6 +543,8 @@ pub async fn discount<S: StoreActions>(
                 "max_uses": d.uses,
                 "start_date": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 "end_date": ends_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                // Empty means every storefront, as BigCommerce reads it.
+                "channels": d.storefronts.iter().map(|(id, _)| json!({ "id": id })).collect::<Vec<_>>(),
             });
             match store.create_promotion(&body).await {
                 Ok(p) => p,

@@ -4,7 +4,8 @@
 
 use super::error::BcError;
 use super::models::{
-    CatalogProduct, CouponCode, Customer, DataList, Order, Promotion, Refund, RefundQuote, Shipment,
+    CatalogProduct, Channel, CouponCode, Customer, DataList, Order, Promotion, Refund, RefundQuote,
+    Shipment, Site, StoreInformation,
 };
 use super::{CustomerQuery, OrderQuery, Store, StoreActions};
 use crate::ids::OrderId;
@@ -402,6 +403,37 @@ impl Store for Client {
         let found: Option<DataList<CatalogProduct>> =
             self.get("v3/catalog/products", &query).await?;
         Ok(found.map(|l| l.data).unwrap_or_default())
+    }
+
+    async fn store_information(&self) -> Result<StoreInformation, BcError> {
+        Ok(self.get("v2/store", &[]).await?.unwrap_or_default())
+    }
+
+    async fn channels(&self) -> Result<Vec<Channel>, BcError> {
+        self.every_page("v3/channels").await
+    }
+
+    async fn sites(&self) -> Result<Vec<Site>, BcError> {
+        self.every_page("v3/sites").await
+    }
+}
+
+impl Client {
+    /// Every page of a small v3 list (`meta.pagination`), 250 at a time, at most 10 pages.
+    async fn every_page<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, BcError> {
+        let mut all = Vec::new();
+        for page in 1..=10u32 {
+            let query = [("limit", "250".to_string()), ("page", page.to_string())];
+            let Some(list) = self.get::<DataList<T>>(path, &query).await? else {
+                break;
+            };
+            let more = list.has_next_page();
+            all.extend(list.data);
+            if !more {
+                break;
+            }
+        }
+        Ok(all)
     }
 }
 

@@ -11,7 +11,8 @@ pub use error::BcError;
 
 use crate::ids::OrderId;
 use models::{
-    CatalogProduct, CouponCode, Customer, Order, Promotion, Refund, RefundQuote, Shipment,
+    CatalogProduct, Channel, CouponCode, Customer, Order, Promotion, Refund, RefundQuote, Shipment,
+    Site, StoreInformation,
 };
 use serde_json::Value;
 use std::future::Future;
@@ -50,6 +51,18 @@ pub trait Store: Send + Sync {
         &self,
         ids: &[u64],
     ) -> impl Future<Output = Result<Vec<CatalogProduct>, BcError>> + Send;
+    /// `GET /v2/store`. A store that cannot tell is taken as a one-storefront US store.
+    fn store_information(&self) -> impl Future<Output = Result<StoreInformation, BcError>> + Send {
+        async { Ok(StoreInformation::default()) }
+    }
+    /// `GET /v3/channels`, every page.
+    fn channels(&self) -> impl Future<Output = Result<Vec<Channel>, BcError>> + Send {
+        async { Ok(Vec::new()) }
+    }
+    /// `GET /v3/sites`, every page: each channel's storefront URL.
+    fn sites(&self) -> impl Future<Output = Result<Vec<Site>, BcError>> + Send {
+        async { Ok(Vec::new()) }
+    }
 }
 
 /// What the actions change. Every write here is either naturally idempotent (status, void) or

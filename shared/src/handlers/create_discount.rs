@@ -3,13 +3,18 @@
 
 use super::action_common::{action_client, action_route, submit_once, ActionRoute};
 use super::respond;
+use crate::actions::input::FieldError;
 use crate::actions::ledger::Ledger;
 use crate::actions::once::{Outcome, Scope};
 use crate::actions::{forms, input, run};
 use crate::app::ActionApp;
+use crate::bigcommerce::{CustomerQuery, Store};
+use crate::config::StoreConfig;
 use crate::http::{json_response, outcome_response, ApiError, Incoming};
 use crate::ids::{RequestId, ShopperId};
+use crate::storefront::StoreFacts;
 use lambda_http::{Body, Request, Response};
+use std::sync::Arc;
 use tokio::time::Instant;
 
 pub async fn handle<L: Ledger>(app: &ActionApp<L>, req: Request) -> Response<Body> {
@@ -26,11 +31,11 @@ async fn route<L: Ledger>(
     let what = "customerId must be a BigCommerce customer id or guest:<email>";
     match action_route(inc, "customers", "discount", ShopperId::parse, what)? {
         ActionRoute::Form(who) => {
-            app.app.admit(inc).await?;
-            Ok(json_response(
-                200,
-                &forms::discount_form(&who, &forms::new_request_id()),
-            ))
+            let cfg = app.app.admit(inc).await?;
+            let mut form = forms::discount_form(&who, &forms::new_request_id());
+            let storefronts = shopper_storefronts(app, &cfg, &who).await;
+            forms::add_storefront_choice(&mut form, &storefronts);
+            Ok(json_response(200, &form))
         }
         ActionRoute::Submit(who, rid) => submit(app, inc, who, &rid, started).await,
     }
@@ -44,10 +49,24 @@ async fn submit<L: Ledger>(
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
     let cfg = app.app.admit(inc).await?;
-    let wanted = match input::discount(&inc.body) {
+    let mut wanted = match input::discount(&inc.body) {
         Ok(w) => w,
         Err(errors) => return Ok(outcome_response(&Outcome::invalid(errors))),
     };
+    let facts = store_facts(app, &cfg).await;
+    wanted.store_utc_offset = facts.utc_offset;
+    for (id, name) in &mut wanted.storefronts {
+        match facts.storefront(*id) {
+            Some(s) => name.clone_from(&s.name),
+            None => {
+                return Ok(outcome_response(&Outcome::invalid(vec![FieldError {
+                    attr: "storefronts".into(),
+                    code: "invalid".into(),
+                    detail: format!("This store has no storefront {id}; pick one from the list"),
+                }])))
+            }
+        }
+    }
     let (cfg, wanted, shopper) = (&cfg, &wanted, &who);
     Ok(submit_once(
         app,
@@ -63,4 +82,66 @@ async fn submit<L: Ledger>(
         },
     )
     .await)
+}
+
+/// The store's facts (cached per container); defaults if BigCommerce cannot be asked.
+async fn store_facts<L: Ledger>(app: &ActionApp<L>, cfg: &StoreConfig) -> Arc<StoreFacts> {
+    let until = crate::app::deadline();
+    match app.app.client(cfg, until) {
+        Ok(client) => {
+            app.app
+                .store_facts
+                .get(&client, cfg.default_phone_region, until)
+                .await
+        }
+        Err(_) => Arc::new(StoreFacts::default()),
+    }
+}
+
+/// The storefronts a discount for this shopper can be limited to, as (channel id, name): a
+/// registered customer's own (their `channel_ids`), a guest's any. Empty for a store with one
+/// storefront, where the form offers no choice.
+async fn shopper_storefronts<L: Ledger>(
+    app: &ActionApp<L>,
+    cfg: &StoreConfig,
+    who: &ShopperId,
+) -> Vec<(u64, String)> {
+    let facts = store_facts(app, cfg).await;
+    if !facts.multi_storefront() {
+        return Vec::new();
+    }
+    let all = || {
+        facts
+            .storefronts
+            .iter()
+            .map(|s| (s.channel_id, s.name.clone()))
+            .collect::<Vec<_>>()
+    };
+    let ShopperId::Registered(id) = who else {
+        return all();
+    };
+    let until = crate::app::deadline();
+    let found = match app.app.client(cfg, until) {
+        Ok(client) => client.customers(&CustomerQuery::Ids(vec![id.0])).await,
+        Err(_) => return all(),
+    };
+    let channels: Vec<u64> = match found.as_deref() {
+        Ok([c, ..]) if !c.channel_ids.is_empty() => c.channel_ids.clone(),
+        Ok([c, ..]) if c.origin_channel_id > 0 => vec![c.origin_channel_id],
+        Ok(_) => return all(),
+        Err(e) => {
+            tracing::warn!(error = %e, "customer's storefronts unavailable; offering all");
+            return all();
+        }
+    };
+    let mine: Vec<(u64, String)> = channels
+        .iter()
+        .filter_map(|id| facts.storefront(*id))
+        .map(|s| (s.channel_id, s.name.clone()))
+        .collect();
+    if mine.is_empty() {
+        all()
+    } else {
+        mine
+    }
 }
