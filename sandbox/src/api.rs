@@ -897,6 +897,23 @@ async fn create_promotion(State(st): St, body: Bytes) -> ApiResult {
             }
         }
     }
+    // Channels must be this store's storefronts: `[{"id": 2}]`.
+    if let Some(channels) = obj.get("channels") {
+        let known = st.store.storefronts();
+        let ok = channels.as_array().is_some_and(|list| {
+            list.iter().all(|c| {
+                c["id"]
+                    .as_u64()
+                    .is_some_and(|id| known.iter().any(|k| k.id == id))
+            })
+        });
+        if !ok {
+            return Err(promo_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "channels must list this store's channels, as [{\"id\": 1}].",
+            ));
+        }
+    }
     let mut data = st.data();
     if data
         .promotions

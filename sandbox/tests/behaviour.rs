@@ -453,6 +453,7 @@ async fn void_releases_an_authorisation_once() {
 async fn promotions_and_codes_with_duplicates_refused() {
     let sb = sandbox().await;
     let promo = r#"{"name": "Gladly 10% off r-1", "redemption_type": "COUPON", "end_date": "2027-01-01T00:00:00Z",
+        "channels": [{"id": 2}],
         "rules": [{"action": {"cart_value": {"discount": {"percentage_amount": "10"}}}}]}"#;
     let a = call(&sb, "POST", "/v3/promotions", Some(promo)).await;
     assert_eq!(a.status, 201, "{}", a.text);
@@ -501,6 +502,8 @@ async fn promotions_and_codes_with_duplicates_refused() {
         r#"{"name": "", "rules": []}"#,
         "nope",
         r#"{"name": "y", "redemption_type": "MAGIC", "rules": [{"action": {}}]}"#,
+        r#"{"name": "z", "channels": [{"id": 9}], "rules": [{"action": {"cart_value": {}}}]}"#,
+        r#"{"name": "w", "channels": [2], "rules": [{"action": {"cart_value": {}}}]}"#,
     ] {
         let a = call(&sb, "POST", "/v3/promotions", Some(bad)).await;
         assert!(matches!(a.status, 400 | 422), "{bad}: {}", a.status);
