@@ -15,6 +15,9 @@ use url::Url;
 const TTL: Duration = Duration::from_secs(3600);
 /// After a failed read, defaults serve this long before BigCommerce is asked again.
 const RETRY_AFTER: Duration = Duration::from_secs(60);
+/// The most of a lookup's time the store's settings may take: a slow `/v2/store` must leave the
+/// lookup itself time to answer.
+const READ_BUDGET: Duration = Duration::from_millis(1500);
 
 /// One storefront a shopper can buy on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,7 +193,8 @@ impl StoreFactsCache {
         }
         let all =
             async { tokio::join!(store.store_information(), store.channels(), store.sites()) };
-        let (info, channels, sites) = match tokio::time::timeout_at(deadline, all).await {
+        let until = deadline.min(tokio::time::Instant::now() + READ_BUDGET);
+        let (info, channels, sites) = match tokio::time::timeout_at(until, all).await {
             Ok(answers) => answers,
             Err(_) => (
                 Err(BcError::Timeout),

@@ -312,3 +312,56 @@ async fn a_discount_is_limited_to_the_storefronts_chosen() {
     assert_eq!(resp.status(), 400);
     assert_eq!(json_of(&resp)["errors"][1]["attr"], "storefronts");
 }
+
+#[tokio::test]
+async fn a_slow_store_profile_leaves_the_lookup_its_time() {
+    let sb = sandbox().await;
+    let app = app(&sb).await;
+    fault(
+        &sb,
+        json!({"route": "GET /v2/store", "latency_ms": 6000, "times": 1}),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let (profile, cards) = cards_of(&app, "30").await;
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_millis(3000),
+        "answered in {took:?}, inside Gladly's 5 s"
+    );
+    // What the order and the shopper's address say is still right without the store's settings;
+    // the storefront names wait for the next read.
+    let c = card(&cards, 162);
+    assert_eq!(c["orderTotal"], "¥10900");
+    assert!(c.get("storefront").is_none());
+    assert_eq!(profile["phones"][0]["original"], "+819012345678");
+    // The premise: read in time, the same card names its storefront.
+    let fresh = common::app(&sb).await;
+    let (_, cards) = cards_of(&fresh, "30").await;
+    assert_eq!(card(&cards, 162)["storefront"], "Sandbox Kitchen Co.");
+}
+
+#[test]
+fn the_secret_may_name_the_phone_region_and_a_wrong_one_is_named() {
+    let secret = |region: &str| {
+        json!({"store_hash": "abc", "access_token": "t", "gladly_signing_key": "k",
+               "default_phone_region": region})
+        .to_string()
+    };
+    let cfg = shared::config::StoreConfig::from_secret(&secret(" in "));
+    assert_eq!(
+        cfg.ok()
+            .and_then(|c| c.default_phone_region)
+            .map(|r| r.code().to_string()),
+        Some("IN".to_string())
+    );
+    let wrong = shared::config::StoreConfig::from_secret(&secret("India"))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(wrong.contains("default_phone_region"), "{wrong}");
+    assert!(
+        !wrong.contains("India"),
+        "errors name the key, never a value"
+    );
+}
