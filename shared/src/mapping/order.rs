@@ -111,11 +111,17 @@ pub fn card(
         .facts
         .storefront(o.channel_id)
         .filter(|_| ctx.facts.multi_storefront());
-    let site = ctx
+    // With several storefronts, the order's own site; with one, the secret's `storefront_url`
+    // (a headless shop's real address) before the site BigCommerce knows.
+    let channel_site = ctx
         .facts
         .storefront(o.channel_id)
-        .and_then(|s| s.url.as_ref())
-        .or(ctx.storefront_url);
+        .and_then(|s| s.url.as_ref());
+    let site = if ctx.facts.multi_storefront() {
+        channel_site.or(ctx.storefront_url)
+    } else {
+        ctx.storefront_url.or(channel_site)
+    };
     let mut note = Vec::new();
     if let Some(s) = storefront.filter(|s| !s.name.is_empty()) {
         note.push(format!("Storefront: {}", s.name));
