@@ -1,7 +1,7 @@
 //! The BigCommerce routes, below `/stores/{store_hash}`.
 
 use crate::errors::{ApiError, Family};
-use crate::formats::money_v3;
+use crate::formats::{minor_digits, money_v3_in};
 use crate::model::{PaymentState, Refund, RefundItem, RefundPayment, ORDER_STATUSES};
 use crate::state::{AppState, Promotion, PromotionCode};
 use crate::views;
@@ -49,6 +49,10 @@ pub fn routes() -> Router<Arc<AppState>> {
             get(list_codes).post(create_code),
         )
         .route("/v3/catalog/products", get(catalog_products))
+        .route("/v2/store", get(store))
+        .route("/v3/channels", get(channels))
+        .route("/v3/channels/{id}/site", get(channel_site))
+        .route("/v3/sites", get(sites))
         .merge(crate::shipping_addresses::routes())
         .merge(crate::gift_certificates::routes())
         .merge(crate::inventory::routes())
@@ -290,11 +294,37 @@ async fn customers(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
     }
     let total = found.len();
     let (addr, credit) = (p.includes("addresses"), p.includes("storecredit"));
-    let items: Vec<Value> = page(&found, page_no, limit)
+    let (after, before) = (p.get("after"), p.get("before"));
+    let cursor_of =
+        |raw: &str, key: &str| views::cursor_id(raw).ok_or_else(|| invalid_param(Family::V3, key));
+    let window: Vec<_> = match (after, before) {
+        (Some(_), Some(_)) => return Err(invalid_param(Family::V3, "before")),
+        (Some(a), None) => {
+            let id = cursor_of(a, "after")?;
+            let start = found.iter().position(|c| c.id == id).map_or(0, |i| i + 1);
+            found.iter().skip(start).take(limit).copied().collect()
+        }
+        (None, Some(b)) => {
+            let id = cursor_of(b, "before")?;
+            let end = found.iter().position(|c| c.id == id).unwrap_or(0);
+            found[end.saturating_sub(limit)..end].to_vec()
+        }
+        (None, None) => page(&found, page_no, limit),
+    };
+    // BigCommerce sends cursors on a first page and on cursor requests.
+    let cursors = after.is_some() || before.is_some() || p.get("page").is_none();
+    let ids: Vec<u64> = window.iter().map(|c| c.id).collect();
+    let items: Vec<Value> = window
         .into_iter()
         .map(|c| views::customer(c, addr, credit))
         .collect();
-    Ok(listed(items, total, limit, page_no))
+    let mut meta = views::pagination(total, items.len(), limit, page_no);
+    if cursors {
+        let last_id = found.last().map(|c| c.id);
+        let first_id = found.first().map(|c| c.id);
+        meta["cursor_pagination"] = views::cursor_pagination(&ids, limit, first_id, last_id);
+    }
+    Ok(Json(json!({ "data": items, "meta": meta })).into_response())
 }
 
 async fn subscribers(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
@@ -581,7 +611,7 @@ fn price_items(
                         it.item_id, o.id
                     )));
                 }
-                let amount = positive_amount(it)?;
+                let amount = positive_amount(it, &o.currency_code)?;
                 if amount > o.shipping_cost - o.shipping_refunded() {
                     return Err(unprocessable(
                         "The shipping amount exceeds what remains refundable.",
@@ -596,7 +626,7 @@ fn price_items(
                         o.id
                     )));
                 }
-                positive_amount(it)?
+                positive_amount(it, &o.currency_code)?
             }
             "HANDLING" => return Err(unprocessable("This order has no handling cost to refund.")),
             other => {
@@ -622,12 +652,14 @@ fn price_items(
     Ok(priced)
 }
 
-fn positive_amount(it: &RefundItemIn) -> Result<Decimal, ApiError> {
+/// An amount above 0 in whole minor units of the order's currency (no cents on yen).
+fn positive_amount(it: &RefundItemIn, currency: &str) -> Result<Decimal, ApiError> {
+    let digits = minor_digits(currency);
     it.amount
-        .filter(|a| *a > Decimal::ZERO && a.normalize().scale() <= 2)
+        .filter(|a| *a > Decimal::ZERO && a.normalize().scale() <= digits)
         .ok_or_else(|| {
             unprocessable(format!(
-                "{} items need an amount above 0 with at most 2 decimals.",
+                "{} items need an amount above 0 with at most {digits} decimals ({currency}).",
                 it.item_type
             ))
             .with_field("amount", "invalid")
@@ -635,9 +667,10 @@ fn positive_amount(it: &RefundItemIn) -> Result<Decimal, ApiError> {
 }
 
 /// BigCommerce's refund methods: each inner list is one way to pay the whole refund back.
-fn refund_methods(o: &crate::model::Order) -> Vec<Vec<(String, bool)>> {
+fn refund_methods(o: &crate::model::Order, default_currency: &str) -> Vec<Vec<(String, bool)>> {
     let mut methods = vec![vec![(o.payment_provider.clone(), false)]];
-    if o.customer_id != 0 {
+    // Store credit is in the store's default currency: not for guests, nor foreign-currency orders.
+    if o.customer_id != 0 && o.currency_code == default_currency {
         methods.push(vec![("storecredit".to_string(), false)]);
     }
     methods.push(vec![("custom".to_string(), true)]);
@@ -651,14 +684,14 @@ async fn refund_quote(State(st): St, Id(id): Id, body: Bytes) -> ApiResult {
     let priced = price_items(o, &q.items)?;
     let total: Decimal = priced.iter().map(|i| i.amount).sum();
     let methods: Vec<Value> =
-        refund_methods(o)
+        refund_methods(o, &st.store.default_currency)
             .into_iter()
             .map(|m| {
                 m.into_iter()
                 .map(|(provider, offline)| json!({
                     "provider_id": provider,
                     "provider_description": provider_description(&provider),
-                    "amount": money_v3(total),
+                    "amount": money_v3_in(total, &o.currency_code),
                     "offline": offline,
                     "offline_provider": offline,
                     "offline_reason": if offline { "Refund outside BigCommerce" } else { "" },
@@ -669,7 +702,7 @@ async fn refund_quote(State(st): St, Id(id): Id, body: Bytes) -> ApiResult {
             .collect();
     let body = json!({ "data": {
         "order_id": o.id,
-        "total_refund_amount": money_v3(total),
+        "total_refund_amount": money_v3_in(total, &o.currency_code),
         "total_refund_tax_amount": 0,
         "rounding": 0,
         "adjustment": 0,
@@ -711,7 +744,7 @@ async fn create_refund(State(st): St, Id(id): Id, body: Bytes) -> ApiResult {
             "The payments add up to {paid} but the refund quote is {total}."
         )));
     }
-    let allowed = refund_methods(o);
+    let allowed = refund_methods(o, &st.store.default_currency);
     for p in &req.payments {
         if !allowed
             .iter()
@@ -868,6 +901,23 @@ async fn create_promotion(State(st): St, body: Bytes) -> ApiResult {
                     format!("{key} must be an ISO 8601 date."),
                 ));
             }
+        }
+    }
+    // Channels must be this store's storefronts: `[{"id": 2}]`.
+    if let Some(channels) = obj.get("channels") {
+        let known = st.store.storefronts();
+        let ok = channels.as_array().is_some_and(|list| {
+            list.iter().all(|c| {
+                c["id"]
+                    .as_u64()
+                    .is_some_and(|id| known.iter().any(|k| k.id == id))
+            })
+        });
+        if !ok {
+            return Err(promo_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "channels must list this store's channels, as [{\"id\": 1}].",
+            ));
         }
     }
     let mut data = st.data();
@@ -1059,4 +1109,48 @@ async fn catalog_products(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
     let total = found.len();
     let items = page(&found, page_no, limit);
     Ok(listed(items, total, limit, page_no))
+}
+
+// ---------- store, storefronts ----------
+
+async fn store(State(st): St) -> Response {
+    Json(views::store(&st.store)).into_response()
+}
+
+async fn channels(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
+    let p = Params::parse(q, Family::V3)?;
+    let (page_no, limit) = p.page_limit(Family::V3, 50, 250)?;
+    let all: Vec<Value> = st.store.storefronts().iter().map(views::channel).collect();
+    let total = all.len();
+    Ok(listed(page(&all, page_no, limit), total, limit, page_no))
+}
+
+async fn channel_site(State(st): St, Id(id): Id) -> ApiResult {
+    st.store
+        .storefronts()
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| Json(json!({ "data": views::site(c), "meta": {} })).into_response())
+        .ok_or_else(|| ApiError::not_found(Family::V3))
+}
+
+/// `GET /v3/sites`: its pagination is offset-based (`offset`, `limit`, `total_items`).
+async fn sites(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
+    let p = Params::parse(q, Family::V3)?;
+    let (page_no, limit) = p.page_limit(Family::V3, 50, 250)?;
+    let channels = p.ids("channel_id:in")?;
+    let all: Vec<Value> = st
+        .store
+        .storefronts()
+        .iter()
+        .filter(|c| channels.as_ref().is_none_or(|ids| ids.contains(&c.id)))
+        .map(views::site)
+        .collect();
+    let total = all.len();
+    let offset = (page_no - 1).saturating_mul(limit);
+    Ok(Json(json!({
+        "data": page(&all, page_no, limit),
+        "meta": { "pagination": { "offset": offset, "limit": limit, "total_items": total } },
+    }))
+    .into_response())
 }

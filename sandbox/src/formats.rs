@@ -11,9 +11,21 @@ pub fn money_v2(d: Decimal) -> String {
     format!("{:.4}", d.round_dp(4))
 }
 
-/// A JSON number, as v3 answers money.
+/// A JSON number, as v3 answers money (2 decimals).
 pub fn money_v3(d: Decimal) -> Value {
-    d.round_dp(2)
+    money_v3_in(d, "USD")
+}
+
+/// Minor-unit digits of a currency, from ISO 4217 (2 when unknown).
+pub fn minor_digits(code: &str) -> u32 {
+    iso_currency::Currency::from_code(code)
+        .and_then(|c| c.exponent())
+        .map_or(2, u32::from)
+}
+
+/// A JSON number in `code`'s minor units: `12.375` KWD, `4500` JPY.
+pub fn money_v3_in(d: Decimal, code: &str) -> Value {
+    d.round_dp(minor_digits(code))
         .to_f64()
         .and_then(serde_json::Number::from_f64)
         .map(Value::Number)

@@ -20,6 +20,60 @@ pub struct StoreInfo {
     pub token: String,
     pub name: String,
     pub default_currency: String,
+    /// ISO 3166 alpha-2 of the store's address (`GET /v2/store` `country_code`).
+    #[serde(default = "default_country")]
+    pub country_code: String,
+    #[serde(default)]
+    pub timezone: Timezone,
+    /// Multi-Storefront channels, each with its site; one storefront when absent.
+    #[serde(default)]
+    pub channels: Vec<ChannelInfo>,
+}
+
+fn default_country() -> String {
+    "US".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Timezone {
+    pub name: String,
+    /// Seconds east of UTC in standard time.
+    pub raw_offset: i64,
+    /// Seconds east of UTC in daylight-saving time.
+    pub dst_offset: i64,
+}
+
+impl Default for Timezone {
+    fn default() -> Self {
+        Self {
+            name: "America/Chicago".into(),
+            raw_offset: -21600,
+            dst_offset: -18000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ChannelInfo {
+    pub id: u64,
+    pub name: String,
+    /// The storefront's site URL (`GET /v3/channels/{id}/site`).
+    pub url: String,
+}
+
+impl StoreInfo {
+    /// The channels, or the one storefront every store has.
+    pub fn storefronts(&self) -> Vec<ChannelInfo> {
+        if self.channels.is_empty() {
+            vec![ChannelInfo {
+                id: 1,
+                name: self.name.clone(),
+                url: "https://shop.example.com".into(),
+            }]
+        } else {
+            self.channels.clone()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -53,6 +107,17 @@ pub struct Customer {
     pub accepts_marketing: bool,
     #[serde(default)]
     pub addresses: Vec<Address>,
+    /// The storefronts the customer may sign in to (the first is where they signed up).
+    #[serde(default = "default_channels")]
+    pub channel_ids: Vec<u64>,
+}
+
+fn default_channels() -> Vec<u64> {
+    vec![1]
+}
+
+fn default_channel() -> u64 {
+    1
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -112,7 +177,16 @@ pub struct Order {
     #[serde(default)]
     pub date_modified: Option<DateTime<Utc>>,
     pub status_id: u32,
+    /// The transactional currency: what the shopper paid in, what every amount is in.
     pub currency_code: String,
+    /// The currency the storefront showed prices in, when it converted them.
+    #[serde(default)]
+    pub display_currency_code: Option<String>,
+    /// Display units per transactional unit.
+    #[serde(default)]
+    pub display_exchange_rate: Option<Decimal>,
+    #[serde(default = "default_channel")]
+    pub channel_id: u64,
     pub payment_method: String,
     /// The payment gateway, as refund quotes name it (`braintree`, `stripev3`, …).
     pub payment_provider: String,

@@ -1,7 +1,9 @@
 //! How the store's records look on the wire, field for field as BigCommerce answers them.
 
-use crate::formats::{date_v2, date_v3, money_v2, money_v3};
-use crate::model::{status_name, Customer, Order, OrderItem, Product, Refund, Shipment};
+use crate::formats::{date_v2, date_v3, money_v2, money_v3, money_v3_in};
+use crate::model::{
+    status_name, ChannelInfo, Customer, Order, OrderItem, Product, Refund, Shipment, StoreInfo,
+};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -33,8 +35,8 @@ pub fn customer(c: &Customer, addresses: bool, storecredit: bool) -> Value {
         "date_created": date_v3(c.date_created),
         "date_modified": date_v3(c.date_created),
         "accepts_product_review_abandoned_cart_emails": c.accepts_marketing,
-        "origin_channel_id": 1,
-        "channel_ids": [1],
+        "origin_channel_id": c.channel_ids.first().copied().unwrap_or(1),
+        "channel_ids": c.channel_ids,
         "address_count": c.addresses.len(),
         "attribute_count": 0,
     });
@@ -94,7 +96,16 @@ fn billing(o: &Order) -> Value {
     })
 }
 
+/// A stable id per currency code, as a store numbers its currencies.
+fn currency_id(code: &str) -> u64 {
+    code.bytes().fold(0u64, |acc, b| acc * 31 + u64::from(b)) % 1000 + 1
+}
+
 pub fn order(ctx: &Ctx<'_>, o: &Order, consignments: bool) -> Value {
+    let display = o
+        .display_currency_code
+        .as_deref()
+        .unwrap_or(&o.currency_code);
     let subtotal = o.subtotal();
     let total = o.total();
     let coupon_discount: Decimal = o.coupons.iter().map(|c| c.amount).sum();
@@ -143,10 +154,10 @@ pub fn order(ctx: &Ctx<'_>, o: &Order, consignments: bool) -> Value {
         "ip_address_v6": "",
         "geoip_country": o.billing_address.country,
         "geoip_country_iso2": o.billing_address.country_iso2,
-        "currency_id": if o.currency_code == "USD" { 1 } else { 2 },
-        "currency_code": o.currency_code,
-        "currency_exchange_rate": "1.0000000000",
-        "default_currency_id": if o.currency_code == "USD" { 1 } else { 2 },
+        "currency_id": currency_id(display),
+        "currency_code": display,
+        "currency_exchange_rate": format!("{:.10}", o.display_exchange_rate.unwrap_or(Decimal::ONE)),
+        "default_currency_id": currency_id(&o.currency_code),
         "default_currency_code": o.currency_code,
         "store_default_currency_code": "USD",
         "store_default_to_transactional_exchange_rate": "1.0000000000",
@@ -162,7 +173,7 @@ pub fn order(ctx: &Ctx<'_>, o: &Order, consignments: bool) -> Value {
         "is_email_opt_in": o.is_email_opt_in,
         "credit_card_type": null,
         "order_source": "www",
-        "channel_id": 1,
+        "channel_id": o.channel_id,
         "external_source": "",
         "external_id": null,
         "external_merchant_id": null,
@@ -352,14 +363,14 @@ pub fn refund(o: &Order, r: &Refund) -> Value {
         "user_id": 0,
         "created": date_v3(r.created),
         "reason": r.reason,
-        "total_amount": money_v3(total),
+        "total_amount": money_v3_in(total, &o.currency_code),
         "total_tax": 0,
         "uses_merchant_override_values": false,
         "items": r.items.iter().map(|i| {
             let mut v = json!({
                 "item_type": i.item_type,
                 "item_id": i.item_id,
-                "requested_amount": money_v3(i.amount),
+                "requested_amount": money_v3_in(i.amount, &o.currency_code),
                 "reason": i.reason.clone().unwrap_or_default(),
             });
             if let Some(q) = i.quantity { v["quantity"] = json!(q); }
@@ -368,7 +379,7 @@ pub fn refund(o: &Order, r: &Refund) -> Value {
         "payments": r.payments.iter().map(|p| json!({
             "id": p.id,
             "provider_id": p.provider_id,
-            "amount": money_v3(p.amount),
+            "amount": money_v3_in(p.amount, &o.currency_code),
             "offline": p.offline,
             "is_declined": false,
             "declined_message": "",
@@ -413,6 +424,145 @@ pub fn catalog_product(p: &Product, with_image: bool) -> Value {
 }
 
 /// Page metadata of v3 collections.
+/// `GET /v2/store`, field for field as `store_information.v2.yml` documents it.
+pub fn store(s: &StoreInfo) -> Value {
+    let fronts = s.storefronts();
+    let primary = fronts.first().map(|c| c.url.clone()).unwrap_or_default();
+    json!({
+        "id": s.hash,
+        "account_uuid": "00000000-0000-4000-8000-000000000001",
+        "domain": primary.trim_start_matches("https://"),
+        "secure_url": primary,
+        "control_panel_base_url": format!("https://store-{}.mybigcommerce.com", s.hash),
+        "status": "live",
+        "name": s.name,
+        "first_name": "Sandbox",
+        "last_name": "Owner",
+        "address": "1 Main St",
+        "country": "United States",
+        "country_code": s.country_code,
+        "infrastructure_region": "us-central1",
+        "phone": "",
+        "admin_email": "owner@example.com",
+        "order_email": "orders@example.com",
+        "favicon_url": "",
+        "timezone": {
+            "name": s.timezone.name,
+            "raw_offset": s.timezone.raw_offset,
+            "dst_offset": s.timezone.dst_offset,
+            "dst_correction": s.timezone.raw_offset != s.timezone.dst_offset,
+            "date_format": { "display": "M jS Y", "export": "M jS Y", "extended_display": "M jS Y @ g:i A" },
+        },
+        "language": "en",
+        "currency": s.default_currency,
+        "currency_symbol": "$",
+        "decimal_separator": ".",
+        "thousands_separator": ",",
+        "decimal_places": 2,
+        "currency_symbol_location": "left",
+        "weight_units": "Ounces",
+        "dimension_units": "Inches",
+        "dimension_decimal_places": 2,
+        "dimension_decimal_token": ".",
+        "dimension_thousands_token": ",",
+        "plan_name": "Plus",
+        "plan_level": "Plus",
+        "plan_is_trial": false,
+        "industry": "Home & Garden",
+        "logo": [],
+        "is_price_entered_with_tax": true,
+        "store_id": 1_000_001,
+        "default_channel_id": 1,
+        "default_site_id": 1000,
+        "active_comparison_modules": [],
+        "features": {
+            "stencil_enabled": true,
+            "sitewidehttps_enabled": true,
+            "facebook_catalog_id": "",
+            "checkout_type": "optimized",
+            "wishlists_enabled": true,
+            "graphql_storefront_api_enabled": true,
+            "shopper_consent_tracking_enabled": true,
+            "multi_storefront_enabled": fronts.len() > 1,
+            "storefront_limits": { "active": fronts.len(), "total_including_inactive": fronts.len() },
+        },
+    })
+}
+
+const CREATED: &str = "2024-01-15T10:00:00Z";
+
+/// One `GET /v3/channels` entry.
+pub fn channel(c: &ChannelInfo) -> Value {
+    json!({
+        "id": c.id,
+        "external_id": "",
+        "is_listable_from_ui": true,
+        "is_visible": true,
+        "status": "active",
+        "name": c.name,
+        "type": "storefront",
+        "platform": "bigcommerce",
+        "date_created": CREATED,
+        "date_modified": CREATED,
+        "icon_url": "https://s3.amazonaws.com/bc-channel-platform/icons/bigcommerce.svg",
+    })
+}
+
+/// A channel's site (`GET /v3/channels/{id}/site`, `GET /v3/sites`).
+pub fn site(c: &ChannelInfo) -> Value {
+    json!({
+        "id": 999 + c.id,
+        "url": c.url,
+        "channel_id": c.id,
+        "created_at": CREATED,
+        "updated_at": CREATED,
+        "ssl_status": "shared",
+        "urls": [
+            { "url": c.url, "type": "primary", "created_at": CREATED, "updated_at": CREATED },
+            { "url": c.url, "type": "canonical", "created_at": CREATED, "updated_at": CREATED },
+        ],
+        "is_checkout_url_customized": false,
+    })
+}
+
+/// A cursor as BigCommerce writes them: base64 of `{"id":N}`.
+pub fn cursor(id: u64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(format!("{{\"id\":{id}}}"))
+}
+
+/// The id a cursor points at; `None` for anything that is not one of ours.
+pub fn cursor_id(raw: &str) -> Option<u64> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(raw.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice::<Value>(&bytes).ok()?["id"].as_u64()
+}
+
+/// `meta.cursor_pagination` for one window of ids; links only where more lies that way.
+pub fn cursor_pagination(
+    ids: &[u64],
+    per_page: usize,
+    first: Option<u64>,
+    last: Option<u64>,
+) -> Value {
+    let (start, end) = (ids.first().copied(), ids.last().copied());
+    let mut links = json!({});
+    if let (Some(s), true) = (start, start != first) {
+        links["previous"] = json!(format!("?before={}&limit={per_page}", cursor(s)));
+    }
+    if let (Some(e), true) = (end, end != last) {
+        links["next"] = json!(format!("?after={}&limit={per_page}", cursor(e)));
+    }
+    let mut v = json!({ "count": ids.len(), "per_page": per_page, "links": links });
+    if let (Some(s), Some(e)) = (start, end) {
+        v["start_cursor"] = json!(cursor(s));
+        v["end_cursor"] = json!(cursor(e));
+    }
+    v
+}
+
 pub fn pagination(total: usize, count: usize, per_page: usize, page: usize) -> Value {
     let total_pages = total.div_ceil(per_page.max(1)).max(1);
     let mut links = json!({ "current": format!("?page={page}&limit={per_page}") });

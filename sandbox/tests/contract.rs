@@ -1,6 +1,6 @@
 //! Every answer the sandbox gives, success and error, validated against BigCommerce's own
-//! OpenAPI schemas (../shared/reference/bigcommerce-openapi). A field the spec requires that the
-//! sandbox lacks, or a wrong type, fails here.
+//! OpenAPI schemas (copies in `tests/openapi/`, see its README). A field the spec requires that
+//! the sandbox lacks, or a wrong type, fails here. Nothing outside the repository is read.
 
 mod common;
 
@@ -9,12 +9,7 @@ use serde_json::{Map, Value};
 use std::path::PathBuf;
 
 fn spec_dir() -> PathBuf {
-    std::env::var_os("BC_OPENAPI_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../shared/reference/bigcommerce-openapi")
-        })
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/openapi")
 }
 
 fn load(file: &str) -> Value {
@@ -433,6 +428,60 @@ async fn every_sandbox_answer_matches_bigcommerce_schemas() {
         &a,
     );
 
+    // The store's own settings and its storefronts (Multi-Storefront).
+    let store_info = load("store_information.v2.yml");
+    let channels = load("channels.v3.yml");
+    let sites = load("sites.v3.yml");
+    let a = call(&sb, "GET", "/v2/store", None).await;
+    assert_eq!(a.json()["features"]["multi_storefront_enabled"], true);
+    c.check(&store_info, "store_information.v2", "/store", "get", &a);
+    let a = call(&sb, "GET", "/v3/channels", None).await;
+    assert_eq!(a.json()["data"].as_array().map(Vec::len), Some(2));
+    c.check(&channels, "channels.v3", "/channels", "get", &a);
+    let a = call(&sb, "GET", "/v3/channels?limit=1&page=2", None).await;
+    c.check(&channels, "channels.v3", "/channels", "get", &a);
+    let a = call(&sb, "GET", "/v3/channels?limit=abc", None).await;
+    assert_eq!(a.status, 422);
+    c.check(&channels, "channels.v3", "/channels", "get", &a);
+    let a = call(&sb, "GET", "/v3/channels/2/site", None).await;
+    assert_eq!(a.json()["data"]["url"], "https://eu.shop.example.com");
+    c.check(
+        &channels,
+        "channels.v3",
+        "/channels/{channel_id}/site",
+        "get",
+        &a,
+    );
+    let a = call(&sb, "GET", "/v3/sites?channel_id:in=1,2", None).await;
+    c.check(&sites, "sites.v3", "/sites", "get", &a);
+    let a = call(&sb, "GET", "/v3/sites?limit=1&page=2", None).await;
+    c.check(&sites, "sites.v3", "/sites", "get", &a);
+    // Cursor pagination on customers: the first page carries cursors, and so does the next.
+    let a = call(&sb, "GET", "/v3/customers?limit=5", None).await;
+    let next = a.json()["meta"]["cursor_pagination"]["links"]["next"]
+        .as_str()
+        .map(String::from)
+        .unwrap_or_default();
+    assert!(next.starts_with("?after="), "{}", a.text);
+    c.check(&customers, "customers.v3", "/customers", "get", &a);
+    let a = call(&sb, "GET", &format!("/v3/customers{next}"), None).await;
+    c.check(&customers, "customers.v3", "/customers", "get", &a);
+    let a = call(&sb, "GET", "/v3/customers?after=not-a-cursor", None).await;
+    assert_eq!(a.status, 422);
+    c.check(&customers, "customers.v3", "/customers", "get", &a);
+    // A multi-currency order and a second-storefront order are still v2 orders.
+    let a = call(&sb, "GET", "/v2/orders/166", None).await;
+    assert_eq!(
+        (
+            &a.json()["currency_code"],
+            &a.json()["default_currency_code"]
+        ),
+        (&serde_json::json!("EUR"), &serde_json::json!("GBP"))
+    );
+    c.check(&orders2, "orders.v2", "/orders/{order_id}", "get", &a);
+    let a = call(&sb, "GET", "/v2/orders?customer_id=33", None).await;
+    c.check(&orders2, "orders.v2", "/orders", "get", &a);
+
     println!(
         "covered {} answers:\n  {}",
         c.covered.len(),
@@ -481,4 +530,122 @@ async fn the_schema_check_catches_missing_and_mistyped_fields() {
         c.failures.len() > before,
         "a numeric v2 money field must fail"
     );
+}
+
+/// Every list route pages as BigCommerce documents it: following `page`, the cursor links, or
+/// the offset of `/v3/sites` visits every record exactly once, and v2 answers 204 past the end.
+#[tokio::test]
+async fn every_list_pages_as_documented() {
+    let sb = sandbox().await;
+    let all = call(&sb, "GET", "/v3/customers?limit=250", None)
+        .await
+        .json()["data"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .filter_map(|c| c["id"].as_u64())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    assert!(
+        all.len() > 30,
+        "the premise: more customers than one small page"
+    );
+
+    let mut paged = Vec::new();
+    for page in 1.. {
+        let a = call(
+            &sb,
+            "GET",
+            &format!("/v3/customers?limit=7&page={page}"),
+            None,
+        )
+        .await;
+        let v = a.json();
+        paged.extend(
+            v["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["id"].as_u64()),
+        );
+        let p = &v["meta"]["pagination"];
+        if p["current_page"] == p["total_pages"] {
+            assert!(p["links"].get("next").is_none());
+            break;
+        }
+        assert!(page < 50, "pagination never ends");
+    }
+    assert_eq!(paged, all, "page by page");
+
+    let mut cursored = Vec::new();
+    let mut next = "?limit=7".to_string();
+    for turn in 0.. {
+        let v = call(&sb, "GET", &format!("/v3/customers{next}"), None)
+            .await
+            .json();
+        cursored.extend(
+            v["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["id"].as_u64()),
+        );
+        match v["meta"]["cursor_pagination"]["links"]["next"].as_str() {
+            Some(n) => next = n.to_string(),
+            None => break,
+        }
+        assert!(turn < 50, "cursors never end");
+    }
+    assert_eq!(cursored, all, "cursor by cursor");
+    // And back: `before` the second window's first record is the first window.
+    let second = call(&sb, "GET", "/v3/customers?limit=7", None).await.json()["meta"]
+        ["cursor_pagination"]["end_cursor"]
+        .as_str()
+        .map(String::from)
+        .unwrap_or_default();
+    let v = call(
+        &sb,
+        "GET",
+        &format!("/v3/customers?limit=7&after={second}"),
+        None,
+    )
+    .await
+    .json();
+    let start = v["meta"]["cursor_pagination"]["start_cursor"]
+        .as_str()
+        .map(String::from)
+        .unwrap_or_default();
+    let back = call(
+        &sb,
+        "GET",
+        &format!("/v3/customers?limit=7&before={start}"),
+        None,
+    )
+    .await
+    .json();
+    let back: Vec<u64> = back["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["id"].as_u64())
+        .collect();
+    assert_eq!(back, all[..7].to_vec());
+
+    let v = call(&sb, "GET", "/v3/sites?limit=1&page=2", None)
+        .await
+        .json();
+    assert_eq!(
+        v["meta"]["pagination"],
+        serde_json::json!({"offset": 1, "limit": 1, "total_items": 2})
+    );
+    assert_eq!(v["data"][0]["channel_id"], 2);
+    let v = call(&sb, "GET", "/v3/channels?limit=1&page=2", None)
+        .await
+        .json();
+    assert_eq!(v["data"][0]["id"], 2);
+    assert_eq!(v["meta"]["pagination"]["total_pages"], 2);
+
+    let a = call(&sb, "GET", "/v2/orders?limit=250&page=2", None).await;
+    assert_eq!(a.status, 204, "v2 answers 204 past the end");
 }

@@ -46,6 +46,7 @@ fn bench(c: &mut Criterion) {
         store_hash: "abc",
         storefront_url: None,
         images: &images,
+        facts: &shared::storefront::StoreFacts::default(),
     };
     c.bench_function("map 10 orders to ORDER cards + JSON", |b| {
         b.iter(|| {

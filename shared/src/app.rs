@@ -22,6 +22,7 @@ pub struct App {
     pub secrets: SecretSource,
     pub http: reqwest::Client,
     pub images: ImageCache,
+    pub store_facts: crate::storefront::StoreFactsCache,
     last_forced_refresh: std::sync::Mutex<Option<Instant>>,
 }
 
@@ -32,6 +33,7 @@ impl App {
             secrets,
             http: http_client(),
             images: ImageCache::default(),
+            store_facts: Default::default(),
             last_forced_refresh: std::sync::Mutex::new(None),
         }
     }
@@ -138,6 +140,8 @@ impl App {
             deadline,
             images: &self.images,
             guardrails: &cfg.guardrails,
+            facts: &self.store_facts,
+            phone_region: cfg.default_phone_region,
         }
     }
 

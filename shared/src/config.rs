@@ -34,6 +34,8 @@ pub struct StoreConfig {
     pub api_base_url: Url,
     pub storefront_url: Option<Url>,
     pub guardrails: crate::guardrails::Guardrails,
+    /// The country of phone numbers saved without a country code, when it is not the store's.
+    pub default_phone_region: Option<crate::mapping::phone::Region>,
 }
 
 impl std::fmt::Debug for StoreConfig {
@@ -114,6 +116,15 @@ impl StoreConfig {
                 .transpose()?,
             guardrails: crate::guardrails::Guardrails::from_keys(|k| get(k).ok().flatten())
                 .map_err(ConfigError::SecretInvalid)?,
+            default_phone_region: get("default_phone_region")?
+                .map(|r| {
+                    crate::mapping::phone::Region::new(&r).ok_or_else(|| {
+                        ConfigError::SecretInvalid(
+                            "default_phone_region must be a two-letter country code".into(),
+                        )
+                    })
+                })
+                .transpose()?,
         })
     }
 }

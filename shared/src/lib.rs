@@ -16,4 +16,5 @@ pub mod ids;
 pub mod lookup;
 pub mod mapping;
 pub mod money;
+pub mod storefront;
 pub mod telemetry;

@@ -21,25 +21,46 @@ impl Currency {
         &self.0
     }
 
-    /// (symbol, minor-unit digits) for display. Unknown currencies show their code.
-    fn style(&self) -> (Option<&'static str>, u32) {
-        match self.0.as_str() {
-            "USD" => (Some("$"), 2),
-            "GBP" => (Some("£"), 2),
-            "EUR" => (Some("€"), 2),
-            "CAD" => (Some("CA$"), 2),
-            "AUD" => (Some("A$"), 2),
-            "NZD" => (Some("NZ$"), 2),
-            "JPY" => (Some("¥"), 0),
-            "INR" => (Some("₹"), 2),
-            "CHF" => (Some("CHF "), 2),
-            "SEK" | "NOK" | "DKK" => (None, 2),
-            _ => (None, 2),
-        }
+    /// Whether ISO 4217 lists this code (unknown codes still work, with 2 decimals).
+    pub fn is_iso(&self) -> bool {
+        iso_currency::Currency::from_code(&self.0).is_some()
     }
 
+    /// The symbol shown before an amount; `None` shows the code (`KWD 1.250`). Only symbols
+    /// that name one currency unambiguously: `$` is the US dollar alone, `¥` the yen.
+    fn symbol(&self) -> Option<&'static str> {
+        Some(match self.0.as_str() {
+            "USD" => "$",
+            "GBP" => "£",
+            "EUR" => "€",
+            "CAD" => "CA$",
+            "AUD" => "A$",
+            "NZD" => "NZ$",
+            "JPY" => "¥",
+            "INR" => "₹",
+            "KRW" => "₩",
+            "CHF" => "CHF ",
+            _ => return None,
+        })
+    }
+
+    /// Minor-unit digits from ISO 4217 (0 for JPY, KRW, VND, CLP, ISK; 3 for BHD, KWD, JOD,
+    /// OMR, TND; 4 for CLF). Codes the standard does not list, or lists without a minor unit
+    /// (gold, SDR), are treated as 2, which is what BigCommerce's own admin assumes.
     pub fn minor_digits(&self) -> u32 {
-        self.style().1
+        iso_currency::Currency::from_code(&self.0)
+            .and_then(|c| c.exponent())
+            .map_or(2, u32::from)
+    }
+
+    /// The smallest amount this currency can move: 1, 0.01 or 0.001.
+    pub fn minor_unit(&self) -> Decimal {
+        Decimal::new(1, self.minor_digits())
+    }
+
+    /// `amount` rounded to whole minor units, half away from zero.
+    pub fn round(&self, amount: Decimal) -> Decimal {
+        amount.round_dp_with_strategy(self.minor_digits(), RoundingStrategy::MidpointAwayFromZero)
     }
 }
 
@@ -56,12 +77,11 @@ impl Money {
 }
 
 impl fmt::Display for Money {
-    /// `$69.84`, `-£5.00`, `¥1200`, `SEK 99.00`: the form Gladly parses a number out of.
+    /// `$69.84`, `-£5.00`, `¥1200`, `KWD 1.250`, `SEK 99.00`: the form Gladly parses a number
+    /// out of (no thousands separators, which it would read as the end of the number).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (symbol, digits) = self.currency.style();
-        let rounded = self
-            .amount
-            .round_dp_with_strategy(digits, RoundingStrategy::MidpointAwayFromZero);
+        let (symbol, digits) = (self.currency.symbol(), self.currency.minor_digits());
+        let rounded = self.currency.round(self.amount);
         let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
             "-"
         } else {

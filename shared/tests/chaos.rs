@@ -464,15 +464,19 @@ async fn money_chaos() {
                     "{}: done, with {behind:?} behind it",
                     f.rid
                 );
-                // "Refunded £1.93 on order #150": the number, in the order's currency.
+                // "Refunded £1.93 on order #150", "Refunded KWD 3.620 on order #165": the
+                // number, in the order's currency and its decimals.
                 let said = message
                     .strip_prefix("Refunded ")
-                    .and_then(|m| m.split_whitespace().next())
+                    .and_then(|m| {
+                        m.split_whitespace()
+                            .find(|w| w.contains(|c: char| c.is_ascii_digit()))
+                    })
                     .map(|a| a.trim_start_matches(|c: char| !c.is_ascii_digit()))
                     .and_then(|a| Decimal::from_str(a).ok());
                 assert_eq!(
                     (said, message.ends_with(&format!("on order #{}", f.order))),
-                    (Some(behind[0].1.round_dp(2)), true),
+                    (Some(behind[0].1.round_dp(3)), true),
                     "{}: the answer names the amount refunded: {message}",
                     f.rid
                 );

@@ -8,15 +8,6 @@ use serde_json::{json, Value};
 use shared::handlers::{lookup_customer, lookup_orders};
 use std::time::{Duration, Instant};
 
-fn ids(v: &Value) -> Vec<String> {
-    v["results"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r["externalCustomerId"].as_str().map(String::from))
-        .collect()
-}
-
 #[tokio::test]
 async fn auto_link_by_email_makes_one_call_and_matches_exactly_one() {
     let sb = sandbox().await;
@@ -39,7 +30,35 @@ async fn auto_link_by_email_makes_one_call_and_matches_exactly_one() {
         r.get("transactions").is_none(),
         "BASIC answers carry no orders"
     );
-    assert_eq!(calls(&sb).await.0, 1);
+    // A new container also reads the store's settings once (country, currency, storefronts).
+    let (cold, by_route) = calls(&sb).await;
+    assert_eq!(by_route["GET /v3/customers"], 1);
+    assert_eq!(cold, 1 + STORE_FACTS_CALLS, "{by_route}");
+    clear_log(&sb).await;
+    lookup_customer::handle(&app, signed("POST", "/lookup", &body, SIGNING_KEY)).await;
+    assert_eq!(calls(&sb).await.0, 1, "a warm container makes one call");
+}
+
+/// `GET /v2/store`, `/v3/channels` and `/v3/sites`, side by side, once per container an hour.
+const STORE_FACTS_CALLS: u64 = 3;
+
+#[tokio::test]
+async fn the_store_profile_is_read_once_per_container() {
+    let sb = sandbox().await;
+    let app = app(&sb).await;
+    clear_log(&sb).await;
+    for customer in ["1", "2", "28"] {
+        let resp = lookup_customer::handle(
+            &app,
+            signed("POST", "/lookup", &detailed(customer), SIGNING_KEY),
+        )
+        .await;
+        assert_eq!(resp.status(), 200);
+    }
+    let (_, by_route) = calls(&sb).await;
+    for route in ["GET /v2/store", "GET /v3/channels", "GET /v3/sites"] {
+        assert_eq!(by_route[route], 1, "{route}: {by_route}");
+    }
 }
 
 #[tokio::test]
@@ -53,7 +72,7 @@ async fn guests_are_found_by_email_with_a_second_call() {
     );
     assert_eq!(ids(&v), vec!["guest:riley.guest@example.com"]);
     assert_eq!(v["results"][0]["name"], "Riley Guest");
-    assert_eq!(calls(&sb).await.0, 2);
+    assert_eq!(calls(&sb).await.0, 2 + STORE_FACTS_CALLS);
 
     // Its DETAILED lookup lists the guest orders by billing email.
     let v = json_of(
@@ -152,8 +171,9 @@ async fn detailed_profile_with_orders_tracking_and_images_within_budget() {
     assert_eq!(by_route["GET /v2/orders/{id}/shipments"], 3);
     assert_eq!(by_route["GET /v3/catalog/products"], 1);
     assert_eq!(
-        cold, 6,
-        "customer + orders + 3 shipments + 1 catalog: {by_route}"
+        cold,
+        6 + STORE_FACTS_CALLS,
+        "customer + orders + 3 shipments + 1 catalog, and the store's settings: {by_route}"
     );
 
     // A warm function already knows the images.

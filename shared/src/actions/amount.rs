@@ -143,6 +143,10 @@ pub fn parse_amount(text: &str, digits: u32) -> Result<Decimal, AmountError> {
                 if frac.len() == 3 && !leading_zero {
                     if digits == 0 {
                         (format!("{int}{frac}"), String::new())
+                    } else if digits >= 3 && sep == '.' {
+                        // Three-decimal currencies (KWD, BHD, …) write `1.250` for 1.250,
+                        // as the form's own example does.
+                        (int.to_string(), frac.to_string())
                     } else {
                         return Err(AmountError::Ambiguous { text: t.clone() });
                     }

@@ -44,6 +44,14 @@ pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     })
 }
 
+/// A list of ids; null, junk and non-numeric entries are left out.
+pub fn ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items.iter().filter_map(Value::as_u64).collect(),
+        _ => Vec::new(),
+    })
+}
+
 /// Money as `"69.8400"` or `69.84`, parsed exactly (never through a float); null or junk is 0.
 pub fn money<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
     Ok(parse_money(&Value::deserialize(d)?).unwrap_or_default())

@@ -12,8 +12,8 @@ pub use error::BcError;
 
 use crate::ids::OrderId;
 use models::{
-    CatalogProduct, CouponCode, Customer, GiftCertificate, Order, Promotion, Refund, RefundQuote,
-    Shipment, ShippingAddress,
+    CatalogProduct, Channel, CouponCode, Customer, GiftCertificate, Order, Promotion, Refund,
+    RefundQuote, Shipment, ShippingAddress, Site, StoreInformation,
 };
 use requests::{
     AddressPut, GiftCertificatePost, OrderPut, PromotionPost, RefundItem, RefundPost,
@@ -55,6 +55,18 @@ pub trait Store: Send + Sync {
         &self,
         ids: &[u64],
     ) -> impl Future<Output = Result<Vec<CatalogProduct>, BcError>> + Send;
+    /// `GET /v2/store`. A store that cannot tell is taken as a one-storefront US store.
+    fn store_information(&self) -> impl Future<Output = Result<StoreInformation, BcError>> + Send {
+        async { Ok(StoreInformation::default()) }
+    }
+    /// `GET /v3/channels`, every page.
+    fn channels(&self) -> impl Future<Output = Result<Vec<Channel>, BcError>> + Send {
+        async { Ok(Vec::new()) }
+    }
+    /// `GET /v3/sites`, every page: each channel's storefront URL.
+    fn sites(&self) -> impl Future<Output = Result<Vec<Site>, BcError>> + Send {
+        async { Ok(Vec::new()) }
+    }
 }
 
 /// What the actions change. Every write here is either naturally idempotent (status, void) or

@@ -31,6 +31,11 @@ pub struct Customer {
     pub addresses: Vec<CustomerAddress>,
     #[serde(default, deserialize_with = "de::null_default")]
     pub store_credit_amounts: Vec<StoreCredit>,
+    /// The storefronts (channels) the customer may sign in to; null on some real stores.
+    #[serde(default, deserialize_with = "de::ids")]
+    pub channel_ids: Vec<u64>,
+    #[serde(default, deserialize_with = "de::count")]
+    pub origin_channel_id: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -47,6 +52,9 @@ pub struct CustomerAddress {
     pub postal_code: String,
     #[serde(default, deserialize_with = "de::text")]
     pub country: String,
+    /// ISO 3166 alpha-2.
+    #[serde(default, deserialize_with = "de::text")]
+    pub country_code: String,
     #[serde(default, deserialize_with = "de::text")]
     pub phone: String,
 }
@@ -77,6 +85,9 @@ pub struct BillingAddress {
     pub zip: String,
     #[serde(default, deserialize_with = "de::text")]
     pub country: String,
+    /// ISO 3166 alpha-2.
+    #[serde(default, deserialize_with = "de::text")]
+    pub country_iso2: String,
     #[serde(default, deserialize_with = "de::text")]
     pub phone: String,
     #[serde(default, deserialize_with = "de::text")]
@@ -115,6 +126,9 @@ pub struct Order {
     pub default_currency_code: String,
     #[serde(default, deserialize_with = "de::text")]
     pub store_default_currency_code: String,
+    /// The storefront (Multi-Storefront channel) the order was placed on; 1 is the default one.
+    #[serde(default, deserialize_with = "de::count")]
+    pub channel_id: u64,
     #[serde(default, deserialize_with = "de::count")]
     pub items_total: u64,
     #[serde(default, deserialize_with = "de::count")]
@@ -174,13 +188,24 @@ impl Order {
         &self.consignments.line_items
     }
 
-    /// The shopper's currency; orders from old stores may only carry the default.
+    /// The transactional currency: the one the shopper paid in, which the order's amounts,
+    /// refunds and refund limits are in (`default_currency_code`, despite its name). The display
+    /// currency (`currency_code`) is only what the storefront showed; old stores that send only
+    /// that one have a single currency, so it is the same.
     pub fn currency(&self) -> &str {
-        if !self.currency_code.is_empty() {
-            &self.currency_code
+        let transactional = self.default_currency_code.trim();
+        if !transactional.is_empty() {
+            transactional
         } else {
-            &self.default_currency_code
+            self.currency_code.trim()
         }
+    }
+
+    /// The display currency when it differs from the transactional one (a multi-currency
+    /// storefront showed the shopper prices in another currency).
+    pub fn display_currency(&self) -> Option<&str> {
+        let display = self.currency_code.trim();
+        (!display.is_empty() && !display.eq_ignore_ascii_case(self.currency())).then_some(display)
     }
 }
 
@@ -343,17 +368,89 @@ pub struct CouponCode {
     pub promotion_id: u64,
 }
 
+/// `GET /v2/store`: the store's own settings, as far as we read them.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct StoreInformation {
+    #[serde(default, deserialize_with = "de::text")]
+    pub name: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub country_code: String,
+    /// The store's default currency.
+    #[serde(default, deserialize_with = "de::text")]
+    pub currency: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub secure_url: String,
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub timezone: StoreTimezone,
+    #[serde(default, deserialize_with = "de::count")]
+    pub default_channel_id: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct StoreTimezone {
+    #[serde(default, deserialize_with = "de::text")]
+    pub name: String,
+    /// Seconds east of UTC in standard (winter) time.
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub raw_offset: i64,
+}
+
+/// `GET /v3/channels`: one storefront (or marketplace, POS, …) of a Multi-Storefront store.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Channel {
+    #[serde(deserialize_with = "de::count")]
+    pub id: u64,
+    #[serde(default, deserialize_with = "de::text")]
+    pub name: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub r#type: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub status: String,
+}
+
+/// `GET /v3/sites`: a channel's storefront site and its URL.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Site {
+    #[serde(default, deserialize_with = "de::count")]
+    pub channel_id: u64,
+    #[serde(default, deserialize_with = "de::text")]
+    pub url: String,
+}
+
 /// v3 list answers: `{"data": [...], "meta": {...}}`.
 #[derive(Debug, Deserialize)]
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]
 pub struct DataList<T> {
     #[serde(default = "Vec::new", deserialize_with = "de::null_default")]
     pub data: Vec<T>,
+    #[serde(default)]
+    pub meta: Value,
+}
+
+impl<T> DataList<T> {
+    /// Whether `meta.pagination` says a later page exists: page-based (`current_page`,
+    /// `total_pages`) or, as `/v3/sites` answers, offset-based (`offset`, `limit`, `total_items`).
+    pub fn has_next_page(&self) -> bool {
+        let p = &self.meta["pagination"];
+        let n = |k: &str| p[k].as_u64();
+        match (n("current_page"), n("total_pages")) {
+            (Some(current), Some(total)) => current < total,
+            _ => match (n("offset"), n("limit"), n("total_items")) {
+                (Some(offset), Some(limit), Some(total)) => {
+                    limit > 0 && offset.saturating_add(limit) < total
+                }
+                _ => false,
+            },
+        }
+    }
 }
 
 impl<T> Default for DataList<T> {
     fn default() -> Self {
-        Self { data: Vec::new() }
+        Self {
+            data: Vec::new(),
+            meta: Value::Null,
+        }
     }
 }
 

@@ -155,6 +155,13 @@ pub struct PromotionPost {
     pub max_uses: u64,
     pub start_date: String,
     pub end_date: String,
+    /// The storefronts it works on; empty means every storefront.
+    pub channels: Vec<ChannelRef>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChannelRef {
+    pub id: u64,
 }
 
 /// `POST /v3/promotions/{id}/codes`.

@@ -66,6 +66,13 @@ pub struct OrderCard {
     pub item_count: u64,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub note: String,
+    /// The storefront the order was placed on, when the store has more than one (also in `note`,
+    /// which Gladly shows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storefront: Option<String>,
+    /// The currency the storefront showed prices in, when not the one paid in (`currencyCode`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_currency_code: Option<String>,
     pub products: Vec<CardProduct>,
     pub fulfillments: Vec<Fulfillment>,
     pub billing_address: CardAddress,

@@ -6,15 +6,18 @@ use super::action_common::{
 };
 use super::respond;
 use crate::actions::discount::{form, input, run};
-use crate::actions::fields;
+use crate::actions::fields::{self, FieldError};
 use crate::actions::ledger::Ledger;
 use crate::actions::once::{Outcome, Scope};
 use crate::app::{ActionApp, LOOKUP_DEADLINE};
+use crate::bigcommerce::{CustomerQuery, Store};
 use crate::config::StoreConfig;
 use crate::guardrails::ActionKind;
 use crate::http::{json_response, outcome_response, ApiError, Incoming};
 use crate::ids::{RequestId, ShopperId};
+use crate::storefront::StoreFacts;
 use lambda_http::{Body, Request, Response};
+use std::sync::Arc;
 use tokio::time::Instant;
 
 pub async fn handle<L: Ledger>(app: &ActionApp<L>, req: Request) -> Response<Body> {
@@ -35,10 +38,12 @@ async fn route<L: Ledger>(
         return Ok(off);
     }
     match route {
-        ActionRoute::Form(who) => Ok(json_response(
-            200,
-            &form::discount_form(&who, &fields::new_request_id()),
-        )),
+        ActionRoute::Form(who) => {
+            let mut form = form::discount_form(&who, &fields::new_request_id());
+            let storefronts = shopper_storefronts(app, &cfg, &who).await;
+            form::add_storefront_choice(&mut form, &storefronts);
+            Ok(json_response(200, &form))
+        }
         ActionRoute::Submit(who, rid) => submit(app, inc, cfg, who, &rid, started).await,
     }
 }
@@ -51,10 +56,24 @@ async fn submit<L: Ledger>(
     rid: &RequestId,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
-    let wanted = match input::parse(&inc.body) {
+    let mut wanted = match input::parse(&inc.body) {
         Ok(w) => w,
         Err(errors) => return Ok(outcome_response(&Outcome::invalid(errors))),
     };
+    let facts = store_facts(app, &cfg).await;
+    wanted.store_utc_offset = facts.utc_offset;
+    for (id, name) in &mut wanted.storefronts {
+        match facts.storefront(*id) {
+            Some(s) => name.clone_from(&s.name),
+            None => {
+                return Ok(outcome_response(&Outcome::invalid(vec![FieldError {
+                    attr: "storefronts".into(),
+                    code: "invalid".into(),
+                    detail: format!("This store has no storefront {id}; pick one from the list"),
+                }])))
+            }
+        }
+    }
     let (cfg, wanted, shopper) = (&cfg, &wanted, &who);
     let scope = Scope::Discount(who.clone());
     Ok(submit_once(app, cfg, started, rid, &scope, |turn| {
@@ -67,4 +86,66 @@ async fn submit<L: Ledger>(
         )
     })
     .await)
+}
+
+/// The store's facts (cached per container); defaults if BigCommerce cannot be asked.
+async fn store_facts<L: Ledger>(app: &ActionApp<L>, cfg: &StoreConfig) -> Arc<StoreFacts> {
+    let until = crate::app::deadline();
+    match app.app.client(cfg, until) {
+        Ok(client) => {
+            app.app
+                .store_facts
+                .get(&client, cfg.default_phone_region, until)
+                .await
+        }
+        Err(_) => Arc::new(StoreFacts::default()),
+    }
+}
+
+/// The storefronts a discount for this shopper can be limited to, as (channel id, name): a
+/// registered customer's own (their `channel_ids`), a guest's any. Empty for a store with one
+/// storefront, where the form offers no choice.
+async fn shopper_storefronts<L: Ledger>(
+    app: &ActionApp<L>,
+    cfg: &StoreConfig,
+    who: &ShopperId,
+) -> Vec<(u64, String)> {
+    let facts = store_facts(app, cfg).await;
+    if !facts.multi_storefront() {
+        return Vec::new();
+    }
+    let all = || {
+        facts
+            .storefronts
+            .iter()
+            .map(|s| (s.channel_id, s.name.clone()))
+            .collect::<Vec<_>>()
+    };
+    let ShopperId::Registered(id) = who else {
+        return all();
+    };
+    let until = crate::app::deadline();
+    let found = match app.app.client(cfg, until) {
+        Ok(client) => client.customers(&CustomerQuery::Ids(vec![id.0])).await,
+        Err(_) => return all(),
+    };
+    let channels: Vec<u64> = match found.as_deref() {
+        Ok([c, ..]) if !c.channel_ids.is_empty() => c.channel_ids.clone(),
+        Ok([c, ..]) if c.origin_channel_id > 0 => vec![c.origin_channel_id],
+        Ok(_) => return all(),
+        Err(e) => {
+            tracing::warn!(error = %e, "customer's storefronts unavailable; offering all");
+            return all();
+        }
+    };
+    let mine: Vec<(u64, String)> = channels
+        .iter()
+        .filter_map(|id| facts.storefront(*id))
+        .map(|s| (s.channel_id, s.name.clone()))
+        .collect();
+    if mine.is_empty() {
+        all()
+    } else {
+        mine
+    }
 }

@@ -40,8 +40,8 @@ async fn run(app: &App, inc: &Incoming, actions: &dyn Actions) -> Result<Respons
     let results = match req.level {
         LookupLevel::Basic => {
             let q = &req.query;
-            app.with_store(cfg, until, move |client, _| async move {
-                lookup::basic(&client, q, until).await
+            app.with_store(cfg, until, move |client, cfg| async move {
+                lookup::basic(&client, q, &app.lookup_context(&cfg, until)).await
             })
             .await?
         }

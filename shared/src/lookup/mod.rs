@@ -9,9 +9,11 @@ use crate::gladly::{Action, OrderCard, Profile, Query};
 use crate::guardrails::Guardrails;
 use crate::ids::{looks_like_email, CustomerId, OrderId, ShopperId};
 use crate::mapping::{self, mask, phone, MapContext};
+use crate::storefront::{StoreFacts, StoreFactsCache};
 use futures::future::join_all;
 use images::ImageCache;
 use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::time::{timeout_at, Instant};
 use url::Url;
 
@@ -28,6 +30,19 @@ pub struct LookupContext<'a> {
     pub images: &'a ImageCache,
     /// Which action links the managers allow.
     pub guardrails: &'a Guardrails,
+    /// The store's country, currency, time zone and storefronts, kept per container.
+    pub facts: &'a StoreFactsCache,
+    /// The secret's `default_phone_region`, over the store's country.
+    pub phone_region: Option<phone::Region>,
+}
+
+impl LookupContext<'_> {
+    /// The store's facts (cached; read from BigCommerce at most once an hour).
+    pub async fn store_facts<S: Store>(&self, store: &S) -> Arc<StoreFacts> {
+        self.facts
+            .get(store, self.phone_region, self.deadline)
+            .await
+    }
 }
 
 /// Decides the action links of an order card and a profile (`actions::StandardActions` in the
@@ -69,11 +84,15 @@ async fn by_deadline<T>(
 pub async fn basic<S: Store>(
     store: &S,
     q: &Query,
-    deadline: Instant,
+    ctx: &LookupContext<'_>,
 ) -> Result<Vec<Profile>, BcError> {
+    let deadline = ctx.deadline;
+    // Phone spellings and E.164 in the answer depend on the store's country.
+    let facts = ctx.store_facts(store).await;
+    let facts = facts.as_ref();
     if let Some(number) = &q.order_number {
         return match OrderId::parse(number) {
-            Some(id) => by_order_number(store, id, deadline).await,
+            Some(id) => by_order_number(store, id, deadline, facts).await,
             None => Ok(Vec::new()),
         };
     }
@@ -97,11 +116,11 @@ pub async fn basic<S: Store>(
             return Ok(found
                 .into_iter()
                 .take(MAX_RESULTS)
-                .map(|c| mapping::profile::registered(c, None))
+                .map(|c| mapping::profile::registered(c, None, facts))
                 .collect());
         }
         // No account: perhaps a guest who checked out with this email.
-        if let Some(p) = guest_profile(store, &emails[0], deadline).await? {
+        if let Some(p) = guest_profile(store, &emails[0], deadline, facts).await? {
             return Ok(vec![p]);
         }
         tracing::info!(email = %mask::email(&emails[0]), "no customer or guest orders for email");
@@ -114,7 +133,7 @@ pub async fn basic<S: Store>(
             .phones
             .iter()
             .take(3)
-            .flat_map(|p| phone::search_spellings(p))
+            .flat_map(|p| phone::search_spellings(p, facts.phone_region))
             .collect();
         if spellings.is_empty() {
             return Ok(Vec::new());
@@ -124,13 +143,18 @@ pub async fn basic<S: Store>(
         return Ok(found
             .iter()
             .filter(|c| {
+                // A number saved without a country code is read as the shopper's own country's.
+                let region = mapping::profile::home_region(
+                    c.addresses.first().map(|a| a.country_code.as_str()),
+                    facts,
+                );
                 let theirs = std::iter::once(&c.phone).chain(c.addresses.iter().map(|a| &a.phone));
                 theirs
                     .flat_map(|t| q.phones.iter().map(move |p| (t, p)))
-                    .any(|(t, p)| phone::same_number(t, p))
+                    .any(|(t, p)| phone::same_number(t, p, region))
             })
             .take(MAX_RESULTS)
-            .map(|c| mapping::profile::registered(c, None))
+            .map(|c| mapping::profile::registered(c, None, facts))
             .collect());
     }
     // A name alone is only a manual search (Gladly's auto-link always carries its own id).
@@ -144,7 +168,7 @@ pub async fn basic<S: Store>(
             Ok(found
                 .iter()
                 .take(MAX_RESULTS)
-                .map(|c| mapping::profile::registered(c, None))
+                .map(|c| mapping::profile::registered(c, None, facts))
                 .collect())
         }
         _ => Ok(Vec::new()),
@@ -155,6 +179,7 @@ async fn by_order_number<S: Store>(
     store: &S,
     id: OrderId,
     deadline: Instant,
+    facts: &StoreFacts,
 ) -> Result<Vec<Profile>, BcError> {
     let Some(order) = by_deadline(deadline, store.order(id)).await? else {
         return Ok(Vec::new());
@@ -162,7 +187,7 @@ async fn by_order_number<S: Store>(
     if order.customer_id == 0 {
         let email = order.billing_address.email.trim().to_lowercase();
         return Ok(if looks_like_email(&email) {
-            vec![mapping::profile::guest(&email, &order)]
+            vec![mapping::profile::guest(&email, &order, facts)]
         } else {
             Vec::new()
         });
@@ -174,7 +199,7 @@ async fn by_order_number<S: Store>(
     .await?;
     Ok(found
         .iter()
-        .map(|c| mapping::profile::registered(c, Some(&order)))
+        .map(|c| mapping::profile::registered(c, Some(&order), facts))
         .collect())
 }
 
@@ -204,9 +229,12 @@ async fn guest_profile<S: Store>(
     store: &S,
     email: &str,
     deadline: Instant,
+    facts: &StoreFacts,
 ) -> Result<Option<Profile>, BcError> {
     let orders = guest_orders(store, email, 5, false, deadline).await?;
-    Ok(orders.first().map(|o| mapping::profile::guest(email, o)))
+    Ok(orders
+        .first()
+        .map(|o| mapping::profile::guest(email, o, facts)))
 }
 
 // ---------------- DETAILED ----------------
@@ -221,7 +249,7 @@ pub async fn detailed<S: Store>(
     ctx: &LookupContext<'_>,
     actions: &dyn Actions,
 ) -> Result<Vec<Profile>, LookupError> {
-    let (mut profile, orders) = match shopper {
+    let (mut profile, orders, facts) = match shopper {
         ShopperId::Registered(id) => {
             let oq = OrderQuery {
                 customer_id: Some(id.0),
@@ -230,9 +258,10 @@ pub async fn detailed<S: Store>(
                 ..OrderQuery::default()
             };
             let cq = CustomerQuery::Ids(vec![id.0]);
-            let (customer, orders) = tokio::join!(
+            let (customer, orders, facts) = tokio::join!(
                 by_deadline(ctx.deadline, store.customers(&cq)),
                 by_deadline(ctx.deadline, store.orders(&oq)),
+                ctx.store_facts(store),
             );
             let customer = customer.map_err(LookupError::Unavailable)?;
             let Some(c) = customer.iter().find(|c| c.id == id.0) else {
@@ -245,22 +274,29 @@ pub async fn detailed<S: Store>(
                 })
                 .ok();
             (
-                mapping::profile::registered(c, orders.as_ref().and_then(|o| o.first())),
+                mapping::profile::registered(c, orders.as_ref().and_then(|o| o.first()), &facts),
                 orders,
+                facts,
             )
         }
         ShopperId::Guest(email) => {
-            let orders = guest_orders(store, email, ctx.order_limit, true, ctx.deadline)
-                .await
-                .map_err(LookupError::Unavailable)?;
+            let (orders, facts) = tokio::join!(
+                guest_orders(store, email, ctx.order_limit, true, ctx.deadline),
+                ctx.store_facts(store),
+            );
+            let orders = orders.map_err(LookupError::Unavailable)?;
             let Some(newest) = orders.first() else {
                 return Ok(Vec::new());
             };
-            (mapping::profile::guest(email, newest), Some(orders))
+            (
+                mapping::profile::guest(email, newest, &facts),
+                Some(orders),
+                facts,
+            )
         }
     };
     if let Some(orders) = orders {
-        profile.transactions = Some(cards(store, &orders, ctx, actions).await);
+        profile.transactions = Some(cards(store, &orders, ctx, actions, &facts).await);
     }
     profile.actions = Some(actions.profile_actions(shopper, ctx.guardrails));
     Ok(vec![profile])
@@ -288,7 +324,8 @@ pub async fn shopper_orders<S: Store>(
         }
     }
     .map_err(LookupError::Unavailable)?;
-    Ok(cards(store, &orders, ctx, actions).await)
+    let facts = ctx.store_facts(store).await;
+    Ok(cards(store, &orders, ctx, actions, &facts).await)
 }
 
 /// One order as an ORDER card, `None` when BigCommerce has no such order.
@@ -303,9 +340,12 @@ pub async fn one_order<S: Store>(
         .map_err(LookupError::Unavailable)?;
     match order {
         None => Ok(None),
-        Some(o) => Ok(cards(store, std::slice::from_ref(&o), ctx, actions)
-            .await
-            .pop()),
+        Some(o) => {
+            let facts = ctx.store_facts(store).await;
+            Ok(cards(store, std::slice::from_ref(&o), ctx, actions, &facts)
+                .await
+                .pop())
+        }
     }
 }
 
@@ -315,6 +355,7 @@ async fn cards<S: Store>(
     orders: &[Order],
     ctx: &LookupContext<'_>,
     actions: &dyn Actions,
+    facts: &StoreFacts,
 ) -> Vec<OrderCard> {
     let shipped: Vec<u64> = orders
         .iter()
@@ -369,6 +410,7 @@ async fn cards<S: Store>(
         store_hash: ctx.store_hash,
         storefront_url: ctx.storefront_url,
         images: &images,
+        facts,
     };
     orders
         .iter()

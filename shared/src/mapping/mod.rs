@@ -16,6 +16,8 @@ pub struct MapContext<'a> {
     pub storefront_url: Option<&'a Url>,
     /// Product id to thumbnail URL.
     pub images: &'a HashMap<u64, String>,
+    /// The store's storefronts and currency.
+    pub facts: &'a crate::storefront::StoreFacts,
 }
 
 /// `2024-04-11T15:28:22Z`, the only date form Gladly's ORDER reader accepts.

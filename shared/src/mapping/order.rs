@@ -106,6 +106,36 @@ pub fn card(
     } else {
         o.custom_status.clone()
     };
+    // Multi-Storefront: the order's own storefront names the card and hosts the shopper's link.
+    let storefront = ctx
+        .facts
+        .storefront(o.channel_id)
+        .filter(|_| ctx.facts.multi_storefront());
+    // With several storefronts, the order's own site; with one, the secret's `storefront_url`
+    // (a headless shop's real address) before the site BigCommerce knows.
+    let channel_site = ctx
+        .facts
+        .storefront(o.channel_id)
+        .and_then(|s| s.url.as_ref());
+    let site = if ctx.facts.multi_storefront() {
+        channel_site.or(ctx.storefront_url)
+    } else {
+        ctx.storefront_url.or(channel_site)
+    };
+    let mut note = Vec::new();
+    if let Some(s) = storefront.filter(|s| !s.name.is_empty()) {
+        note.push(format!("Storefront: {}", s.name));
+    }
+    if let Some(display) = o.display_currency() {
+        note.push(format!(
+            "Prices were shown to the shopper in {display}; the shopper paid in {}, the currency of every amount here.",
+            currency.code()
+        ));
+    }
+    let message = o.customer_message.trim();
+    if !message.is_empty() {
+        note.push(message.to_string());
+    }
     OrderCard {
         kind: "ORDER",
         external_customer_id: shopper.to_string(),
@@ -117,8 +147,7 @@ pub fn card(
             "https://store-{}.mybigcommerce.com/manage/orders/{}",
             ctx.store_hash, o.id
         ),
-        customer_order_url: ctx
-            .storefront_url
+        customer_order_url: site
             .filter(|_| o.customer_id != 0)
             .and_then(|u| {
                 u.join(&format!("account.php?action=view_order&order_id={}", o.id))
@@ -129,7 +158,9 @@ pub fn card(
         currency_code: currency.code().to_string(),
         discount: money(o.discount_amount + o.coupon_discount, &currency),
         item_count: o.items_total,
-        note: o.customer_message.trim().to_string(),
+        note: note.join("\n"),
+        storefront: storefront.map(|s| s.name.clone()).filter(|n| !n.is_empty()),
+        display_currency_code: o.display_currency().map(String::from),
         products: o
             .line_items()
             .iter()
@@ -215,6 +246,7 @@ mod tests {
             store_hash: "abc",
             storefront_url: Some(&storefront),
             images: &images,
+            facts: &crate::storefront::StoreFacts::default(),
         };
         let s = shipments();
         let c = card(&order(), Some(&s), &ctx, vec![]);
@@ -284,6 +316,7 @@ mod tests {
             store_hash: "abc",
             storefront_url: Some(&storefront),
             images: &images,
+            facts: &crate::storefront::StoreFacts::default(),
         };
         let c = card(&o, None, &ctx, vec![]);
         assert_eq!(c.external_customer_id, "guest:riley.guest@example.com");

@@ -1,35 +1,105 @@
-//! Phone numbers as shoppers type them ("(512) 555-0100", "15125550100", "+44 20 7946 0958"):
-//! normalise before comparing, and know which spellings to ask BigCommerce for.
+//! Phone numbers as shoppers type them ("(512) 555-0100", "020 7946 0958", "98765 43210"):
+//! parsed and formatted with Google's libphonenumber metadata (the `phonenumber` crate), a
+//! number without a country code read as one of the store's country. E.164 in profiles; for a
+//! search, the spellings shops commonly store, since BigCommerce matches the stored string
+//! exactly.
+
+use phonenumber::country::Id;
+use phonenumber::{Mode, PhoneNumber};
+
+/// Longest input worth parsing: more is not a phone number, and bounds the parser's work.
+const MAX_LEN: usize = 64;
+
+/// The country a number without a country code belongs to: the store's (`GET /v2/store`
+/// `country_code`), or the secret's `default_phone_region`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Region(Id);
+
+impl Region {
+    /// An ISO 3166 alpha-2 code libphonenumber knows (`GB`, `in`); `None` otherwise.
+    pub fn new(code: &str) -> Option<Self> {
+        let code = code.trim().to_ascii_uppercase();
+        if code.len() != 2 {
+            return None;
+        }
+        code.parse::<Id>().ok().map(Region)
+    }
+
+    pub fn us() -> Self {
+        Region(Id::US)
+    }
+
+    pub fn code(&self) -> &str {
+        self.0.as_ref()
+    }
+}
+
+impl Default for Region {
+    fn default() -> Self {
+        Self::us()
+    }
+}
 
 /// The digits alone.
 pub fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
-/// E.164 (`+15125550100`) where the number says enough to know its country: an explicit `+` or
-/// `00` prefix, or a North American number (10 digits, or 11 starting with 1).
-pub fn to_e164(s: &str) -> Option<String> {
-    let t = s.trim();
-    let d = digits(t);
-    let international = if t.starts_with('+') {
-        Some(d.clone())
-    } else if let Some(rest) = d.strip_prefix("00") {
-        Some(rest.to_string())
-    } else if d.len() == 11 && d.starts_with('1') {
-        Some(d.clone())
-    } else if d.len() == 10 && !d.starts_with('0') && !d.starts_with('1') {
-        Some(format!("1{d}"))
-    } else {
-        None
-    }?;
-    (8..=15)
-        .contains(&international.len())
-        .then(|| format!("+{international}"))
+/// The library is third-party code fed shoppers' text: a panic in it must not take a lookup
+/// down with it.
+fn guarded<T>(f: impl FnOnce() -> Option<T>) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .ok()
+        .flatten()
 }
 
-/// Whether two spellings name the same line. A national form with a trunk `0`
-/// ("020 7946 0958") matches its international form ("+44 20 7946 0958").
-pub fn same_number(a: &str, b: &str) -> bool {
+/// The number `s` names, read as one of `region` unless it says otherwise (`+44…`, `0044…`).
+/// Numbers libphonenumber deems impossible are still returned (`valid` says which).
+fn parse(s: &str, region: Region) -> Option<(PhoneNumber, bool)> {
+    let t = s.trim();
+    let d = digits(t);
+    if t.len() > MAX_LEN || d.len() < 5 {
+        return None;
+    }
+    // A number that carries its country code is parsed without a default region: the crate
+    // would otherwise strip the default region's trunk prefix from it ("+49 151…" read in a
+    // US store lost the "1" of 151).
+    let attempt = |text: &str| {
+        let default = (!text.trim_start().starts_with('+')).then_some(region.0);
+        guarded(|| {
+            let n = phonenumber::parse(default, text).ok()?;
+            let valid = n.is_valid();
+            Some((n, valid))
+        })
+    };
+    let first = attempt(t);
+    if first.as_ref().is_some_and(|(_, valid)| *valid) {
+        return first;
+    }
+    // "0044 20 …" is international from most countries, but not from North America (011).
+    if let Some(rest) = d.strip_prefix("00").filter(|_| t.starts_with("00")) {
+        if let Some(found) = attempt(&format!("+{rest}")).filter(|(_, valid)| *valid) {
+            return Some(found);
+        }
+    }
+    first
+}
+
+fn format(n: &PhoneNumber, mode: Mode) -> Option<String> {
+    guarded(|| Some(n.format().mode(mode).to_string()))
+}
+
+/// E.164 (`+442079460958`) for a valid number; `None` when the text does not name one.
+pub fn to_e164(s: &str, region: Region) -> Option<String> {
+    parse(s, region)
+        .filter(|(_, valid)| *valid)
+        .and_then(|(n, _)| format(&n, Mode::E164))
+}
+
+/// Whether two spellings name the same line, reading numbers without a country code as
+/// `region`'s; a spelling that is no valid number there is also read as the other one's country
+/// (an Indian shopper's "98765 43210" in a US store is +91 98765 43210 when that is asked for).
+pub fn same_number(a: &str, b: &str, region: Region) -> bool {
     let (da, db) = (digits(a), digits(b));
     if da.len() < 7 || db.len() < 7 {
         return false;
@@ -37,172 +107,163 @@ pub fn same_number(a: &str, b: &str) -> bool {
     if da == db {
         return true;
     }
-    if let (Some(ea), Some(eb)) = (to_e164(a), to_e164(b)) {
-        return ea == eb;
-    }
-    let national = |d: &str| d.strip_prefix('0').map(String::from);
-    let trunk_match = |nat: &str, intl: &str| {
-        national(nat).is_some_and(|n| n.len() >= 7 && intl.ends_with(&n) && intl.len() > n.len())
+    let same = |x: &PhoneNumber, y: &PhoneNumber| {
+        x.code().value() == y.code().value() && x.national().value() == y.national().value()
     };
-    trunk_match(&da, &db) || trunk_match(&db, &da)
+    let (pa, pb) = (parse(a, region), parse(b, region));
+    if let (Some((x, _)), Some((y, _))) = (&pa, &pb) {
+        if same(x, y) {
+            return true;
+        }
+    }
+    for (text, own, other) in [(a, &pa, &pb), (b, &pb, &pa)] {
+        let valid_here = own.as_ref().is_some_and(|(_, valid)| *valid);
+        let Some((o, true)) = other else { continue };
+        let Some(id) = o.country().id() else { continue };
+        if !valid_here {
+            if let Some((x, true)) = parse(text, Region(id)) {
+                if same(&x, o) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
-/// Spellings of one number that shops commonly store, for an exact-match `phone:in` search.
-pub fn search_spellings(s: &str) -> Vec<String> {
-    let mut out = vec![s.trim().to_string()];
+/// Digit groups of a formatted number: "020 7946 0958" → ["020", "7946", "0958"].
+fn groups(formatted: &str) -> Vec<String> {
+    formatted
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Spellings of one number that shops commonly store, for an exact-match `phone:in` search:
+/// E.164, the national and international formats of the number's own country, with spaces,
+/// dashes, dots or nothing between the groups, with and without the trunk prefix, and `00`
+/// for `+`. A text that names no number yields itself and its digits.
+pub fn search_spellings(s: &str, region: Region) -> Vec<String> {
     let d = digits(s);
     if d.len() < 7 {
         return Vec::new();
     }
-    out.push(d.clone());
-    if let Some(e) = to_e164(s) {
-        out.push(e.clone());
-        let intl = &e[1..];
-        if let Some(n) = intl.strip_prefix('1').filter(|n| n.len() == 10) {
-            let (a, b, c) = (&n[..3], &n[3..6], &n[6..]);
+    let mut out = vec![s.trim().to_string(), d];
+    if let Some((n, _)) = parse(s, region) {
+        let cc = n.code().value().to_string();
+        let nsn = n.national().value().to_string();
+        let national = format(&n, Mode::National).unwrap_or_default();
+        let international = format(&n, Mode::International).unwrap_or_default();
+        out.extend([
+            format!("+{cc}{nsn}"),
+            format!("{cc}{nsn}"),
+            format!("00{cc}{nsn}"),
+            nsn.clone(),
+            national.clone(),
+            international.clone(),
+        ]);
+        // The trunk prefix as the national format writes it ("0" in "020 …", none for "(512) …").
+        let national_digits = digits(&national);
+        let trunk = national_digits
+            .strip_suffix(nsn.as_str())
+            .unwrap_or("")
+            .to_string();
+        let nat_groups = groups(&national);
+        let mut intl_groups = groups(&international);
+        if intl_groups.first() == Some(&cc) {
+            intl_groups.remove(0);
+        }
+        // The national groups without the trunk prefix ("98765 43210" for "098765 43210").
+        let mut bare_groups = nat_groups.clone();
+        if !trunk.is_empty() {
+            if let Some(first) = bare_groups.first_mut() {
+                if let Some(rest) = first.strip_prefix(trunk.as_str()) {
+                    *first = rest.to_string();
+                }
+            }
+            bare_groups.retain(|g| !g.is_empty());
+            out.push(format!("{trunk}{nsn}"));
+        }
+        for sep in [" ", "-", "."] {
+            out.push(nat_groups.join(sep));
+            out.push(bare_groups.join(sep));
+            if !intl_groups.is_empty() {
+                out.push(format!("+{cc} {}", intl_groups.join(sep)));
+                out.push(format!("+{cc}{sep}{}", intl_groups.join(sep)));
+                out.push(format!("00{cc} {}", intl_groups.join(sep)));
+            }
+        }
+        // Area or mobile prefix, then the rest in one block, as many write by hand whatever
+        // the official grouping: "0151 23456789", "0151/23456789", "+49 151 23456789".
+        for k in 1..=4.min(nsn.len().saturating_sub(4)) {
+            let (area, rest) = nsn.split_at(k);
+            for sep in [" ", "-", "/"] {
+                out.push(format!("{trunk}{area}{sep}{rest}"));
+            }
+            out.push(format!("+{cc} {area} {rest}"));
+        }
+        // North America: "(512) 555-0100" and the "1" long-distance prefix.
+        if cc == "1" && nsn.len() == 10 {
+            let (a, b, c) = (&nsn[..3], &nsn[3..6], &nsn[6..]);
             out.extend([
-                n.to_string(),
-                format!("1{n}"),
+                format!("1{nsn}"),
                 format!("({a}) {b}-{c}"),
-                format!("{a}-{b}-{c}"),
-                format!("{a}.{b}.{c}"),
-                format!("{a} {b} {c}"),
+                format!("({a}){b}-{c}"),
                 format!("1-{a}-{b}-{c}"),
-                format!("+1 {a}-{b}-{c}"),
+                format!("1 {a} {b} {c}"),
+                format!("1 ({a}) {b}-{c}"),
                 format!("+1 ({a}) {b}-{c}"),
-                format!("+1 {a} {b} {c}"),
             ]);
         }
     }
-    if let Some(e) = to_e164(s).filter(|e| !e.starts_with("+1")) {
-        out.extend(international_spellings(&e[1..]));
-    }
     let mut seen: Vec<String> = Vec::new();
     for x in out {
-        if !x.is_empty() && !x.contains(',') && !seen.contains(&x) {
+        let x = x.trim().to_string();
+        if digits(&x).len() >= 7 && !x.contains(',') && !seen.contains(&x) {
             seen.push(x);
         }
     }
     seen
 }
 
-/// Two-digit ITU country codes outside zone 4 (where all are two digits but 420, 421, 423).
-const TWO_DIGIT_CODES: [&str; 35] = [
-    "20", "27", "30", "31", "32", "33", "34", "36", "39", "51", "52", "53", "54", "55", "56", "57",
-    "58", "60", "61", "62", "63", "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93",
-    "94", "95", "98",
-];
-
-/// Length of the ITU country code at the start of international digits.
-fn country_code_len(d: &str) -> usize {
-    if d.starts_with('1') || d.starts_with('7') {
-        1
-    } else if ["420", "421", "423"].iter().any(|p| d.starts_with(p)) {
-        3
-    } else if d.starts_with('4') || TWO_DIGIT_CODES.iter().any(|p| d.starts_with(p)) {
-        2
-    } else {
-        3
-    }
-}
-
-/// Common ways a number outside North America is written: `+44 20 7946 0958`,
-/// `020 7946 0958`, `+81 3-5555-0121`, grouped as national plans usually group them.
-fn international_spellings(intl: &str) -> Vec<String> {
-    let cc_len = country_code_len(intl);
-    let Some((cc, nsn)) = (intl.len() > cc_len + 5).then(|| intl.split_at(cc_len)) else {
-        return Vec::new();
-    };
-    let groupings: &[&[usize]] = match nsn.len() {
-        8 => &[&[2, 6], &[1, 3, 4], &[4, 4], &[2, 3, 3]],
-        9 => &[&[1, 4, 4], &[1, 2, 2, 2, 2], &[3, 3, 3], &[2, 3, 4]],
-        10 => &[&[2, 4, 4], &[3, 3, 4], &[4, 6], &[4, 3, 3], &[3, 7]],
-        11 => &[&[3, 4, 4], &[4, 3, 4], &[5, 6]],
-        _ => &[],
-    };
-    let mut out = vec![
-        format!("+{cc} {nsn}"),
-        format!("0{nsn}"),
-        format!("00{intl}"),
-    ];
-    for g in groupings {
-        let mut parts = Vec::new();
-        let mut rest = nsn;
-        for n in *g {
-            let (a, b) = rest.split_at((*n).min(rest.len()));
-            parts.push(a);
-            rest = b;
-        }
-        for sep in [" ", "-"] {
-            let grouped = parts.join(sep);
-            out.push(format!("+{cc} {grouped}"));
-            out.push(format!("0{grouped}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn e164_where_the_country_is_known() {
-        assert_eq!(to_e164("(512) 555-0100").as_deref(), Some("+15125550100"));
-        assert_eq!(to_e164("15125550100").as_deref(), Some("+15125550100"));
-        assert_eq!(
-            to_e164("+1 (305) 555-0114").as_deref(),
-            Some("+13055550114")
-        );
-        assert_eq!(
-            to_e164("+44 20 7946 0958").as_deref(),
-            Some("+442079460958")
-        );
-        assert_eq!(
-            to_e164("0044 20 7946 0958").as_deref(),
-            Some("+442079460958")
-        );
-        assert_eq!(
-            to_e164("020 7946 0958"),
-            None,
-            "national UK number: country unknown"
-        );
-        assert_eq!(to_e164("555-0100"), None);
-        assert_eq!(to_e164(""), None);
+    fn r(code: &str) -> Region {
+        Region::new(code).unwrap_or_default()
     }
 
     #[test]
-    fn comparisons_ignore_formatting() {
-        assert!(same_number("(512) 555-0100", "+15125550100"));
-        assert!(same_number("512.555.0100", "1-512-555-0100"));
-        assert!(same_number("+44 20 7946 0958", "020 7946 0958"));
-        assert!(!same_number("(512) 555-0100", "(512) 555-0101"));
-        assert!(!same_number("", ""));
-        assert!(
-            !same_number("0100", "+15125550100"),
-            "too short to mean anything"
+    fn regions_are_checked() {
+        assert_eq!(
+            Region::new(" gb ").map(|r| r.code().to_string()),
+            Some("GB".into())
         );
+        assert!(Region::new("ZZZ").is_none());
+        assert!(Region::new("QQ").is_none());
+        assert_eq!(Region::default(), Region::us());
     }
 
     #[test]
-    fn spellings_cover_common_us_formats() {
-        let s = search_spellings("+15125550100");
-        for want in [
-            "(512) 555-0100",
-            "512-555-0100",
-            "5125550100",
-            "15125550100",
-            "+15125550100",
+    fn junk_is_no_number_and_never_panics() {
+        for junk in [
+            "",
+            "n/a",
+            "555-0100",
+            "++++",
+            "+",
+            "00",
+            "0000000000000000000000000000000000000000000000000000000000000000000000",
+            "+999 999 999 999",
+            "tel:;;;",
+            "📞 12345678",
+            "+1 (((((555",
         ] {
-            assert!(s.contains(&want.to_string()), "{want} in {s:?}");
+            assert_eq!(to_e164(junk, r("US")), None, "{junk}");
+            let _ = search_spellings(junk, r("GB"));
+            let _ = same_number(junk, junk, r("IN"));
         }
-        assert!(search_spellings("12").is_empty());
-        let uk = search_spellings("+442079460958");
-        for want in ["+44 20 7946 0958", "020 7946 0958", "+442079460958"] {
-            assert!(uk.contains(&want.to_string()), "{want} in {uk:?}");
-        }
-        assert!(search_spellings("+81355550121").contains(&"+81 3-5555-0121".to_string()));
-        assert!(search_spellings("+33155550122").contains(&"+33 1 55 55 01 22".to_string()));
-        assert!(search_spellings("+35315550104").contains(&"+353 1 555 0104".to_string()));
     }
 }

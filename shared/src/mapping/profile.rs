@@ -5,19 +5,22 @@ use crate::bigcommerce::models::{BillingAddress, Customer, Order};
 use crate::gladly::{Email, Phone, Profile};
 use crate::ids::ShopperId;
 use crate::money::{Currency, Money};
+use crate::storefront::StoreFacts;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
-fn phones(raw: impl IntoIterator<Item = String>) -> Vec<Phone> {
+/// E.164 where the number is a valid one (read as the store's country when it has no country
+/// code), else as typed; the same line once.
+fn phones(raw: impl IntoIterator<Item = String>, region: phone::Region) -> Vec<Phone> {
     let mut out: Vec<Phone> = Vec::new();
     for p in raw {
         if phone::digits(&p).len() < 7 {
             continue;
         }
-        let original = phone::to_e164(&p).unwrap_or_else(|| p.trim().to_string());
+        let original = phone::to_e164(&p, region).unwrap_or_else(|| p.trim().to_string());
         if !out
             .iter()
-            .any(|x| phone::same_number(&x.original, &original))
+            .any(|x| phone::same_number(&x.original, &original, region))
         {
             // Gladly links by phone only on MOBILE numbers; a shop's one phone field is the
             // shopper's own number as far as anyone knows.
@@ -35,9 +38,36 @@ fn full_name(first: &str, last: &str) -> Option<String> {
     (!n.is_empty()).then_some(n)
 }
 
-/// Registered customer. `latest_order` (newest first) supplies the marketing opt-in and the
-/// store's currency, which the customer record does not carry.
-pub fn registered(c: &Customer, latest_order: Option<&Order>) -> Profile {
+/// Where a shopper's numbers without a country code belong: the country of their own address,
+/// else the store's (or the secret's `default_phone_region`).
+pub fn home_region(address_country: Option<&str>, facts: &StoreFacts) -> phone::Region {
+    address_country
+        .and_then(phone::Region::new)
+        .unwrap_or(facts.phone_region)
+}
+
+/// The storefronts a customer may buy on, by name, when the store has more than one.
+fn storefront_names(c: &Customer, facts: &StoreFacts) -> Option<String> {
+    if !facts.multi_storefront() {
+        return None;
+    }
+    let ids: Vec<u64> = if c.channel_ids.is_empty() {
+        vec![c.origin_channel_id]
+    } else {
+        c.channel_ids.clone()
+    };
+    let names: Vec<&str> = ids
+        .iter()
+        .filter_map(|id| facts.storefront(*id))
+        .map(|s| s.name.as_str())
+        .filter(|n| !n.is_empty())
+        .collect();
+    (!names.is_empty()).then(|| names.join(", "))
+}
+
+/// Registered customer. `latest_order` (newest first) supplies the marketing opt-in, which the
+/// customer record does not carry; `facts` the store's currency, country and storefronts.
+pub fn registered(c: &Customer, latest_order: Option<&Order>, facts: &StoreFacts) -> Profile {
     let mut attrs = BTreeMap::new();
     if let Some(d) = c.date_created {
         attrs.insert("createdAt".to_string(), rfc3339(d));
@@ -52,10 +82,14 @@ pub fn registered(c: &Customer, latest_order: Option<&Order>) -> Profile {
     attrs.insert("notes".to_string(), c.notes.clone());
     attrs.insert("company".to_string(), c.company.clone());
     let credit: Decimal = c.store_credit_amounts.iter().map(|s| s.amount).sum();
+    // Store credit is kept in the store's default currency.
     let currency = latest_order
         .map(|o| o.store_default_currency_code.as_str())
         .and_then(Currency::new)
-        .unwrap_or_else(Currency::usd);
+        .unwrap_or_else(|| facts.currency.clone());
+    if let Some(names) = storefront_names(c, facts) {
+        attrs.insert("storefronts".to_string(), names);
+    }
     attrs.insert(
         "storeCreditAmount".to_string(),
         Money::new(credit, currency).to_string(),
@@ -85,7 +119,10 @@ pub fn registered(c: &Customer, latest_order: Option<&Order>) -> Profile {
                 original: c.email.trim().to_string(),
             }]
         },
-        phones: phones(phone_list),
+        phones: phones(
+            phone_list,
+            home_region(c.addresses.first().map(|a| a.country_code.as_str()), facts),
+        ),
         custom_attributes: attrs,
         transactions: None,
         actions: None,
@@ -105,7 +142,7 @@ pub fn billing_line(b: &BillingAddress) -> String {
 }
 
 /// A guest shopper, known only by the billing details of their newest order.
-pub fn guest(email: &str, newest: &Order) -> Profile {
+pub fn guest(email: &str, newest: &Order, facts: &StoreFacts) -> Profile {
     let b = &newest.billing_address;
     let mut attrs = BTreeMap::new();
     attrs.insert(
@@ -125,7 +162,7 @@ pub fn guest(email: &str, newest: &Order) -> Profile {
         emails: vec![Email {
             original: email.to_lowercase(),
         }],
-        phones: phones([b.phone.clone()]),
+        phones: phones([b.phone.clone()], home_region(Some(&b.country_iso2), facts)),
         custom_attributes: attrs,
         transactions: None,
         actions: None,
@@ -155,6 +192,7 @@ mod tests {
                 state_or_province: "Texas".into(),
                 postal_code: "78701".into(),
                 country: "United States".into(),
+                country_code: "US".into(),
                 phone: "512-555-0100".into(),
             }],
             store_credit_amounts: vec![StoreCredit { amount: dec!(12.5) }],
@@ -164,7 +202,7 @@ mod tests {
 
     #[test]
     fn registered_profile_has_every_attribute_as_strings() {
-        let p = registered(&jane(), None);
+        let p = registered(&jane(), None, &StoreFacts::default());
         assert_eq!(p.external_customer_id, "1");
         assert_eq!(p.name.as_deref(), Some("Jane Doe"));
         assert_eq!(
@@ -209,7 +247,7 @@ mod tests {
         let mut c = jane();
         c.phone = "+44 20 7946 0958".into();
         c.addresses[0].phone = "n/a".into();
-        let p = registered(&c, None);
+        let p = registered(&c, None, &StoreFacts::default());
         assert_eq!(
             p.phones
                 .iter()
@@ -218,6 +256,9 @@ mod tests {
             vec!["+442079460958"]
         );
         c.phone = "020 7946 0958".into();
-        assert_eq!(registered(&c, None).phones[0].original, "020 7946 0958");
+        assert_eq!(
+            registered(&c, None, &StoreFacts::default()).phones[0].original,
+            "020 7946 0958"
+        );
     }
 }

@@ -304,3 +304,13 @@ pub async fn max_concurrent(sb: &Running, route: &str) -> u64 {
         .as_u64()
         .unwrap_or(0)
 }
+
+/// The `externalCustomerId`s of a lookup answer, in order.
+pub fn ids(v: &Value) -> Vec<String> {
+    v["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["externalCustomerId"].as_str().map(String::from))
+        .collect()
+}

@@ -23,6 +23,37 @@ pub fn discount_form(shopper: &ShopperId, request_id: &RequestId) -> Value {
     })
 }
 
+/// Multi-Storefront: a choice of the storefronts the code works on, the shopper's own first
+/// (all of them together, the default), then each alone. `storefronts` are (channel id, name).
+pub fn add_storefront_choice(form: &mut Value, storefronts: &[(u64, String)]) {
+    if storefronts.is_empty() {
+        return;
+    }
+    let all_ids: Vec<String> = storefronts.iter().map(|(id, _)| id.to_string()).collect();
+    let all_names: Vec<&str> = storefronts.iter().map(|(_, n)| n.as_str()).collect();
+    let mut options = Vec::new();
+    if storefronts.len() > 1 {
+        options.push((
+            all_ids.join(","),
+            format!("All the shopper's storefronts ({})", all_names.join(", ")),
+        ));
+    }
+    options.extend(
+        storefronts
+            .iter()
+            .map(|(id, n)| (id.to_string(), n.clone())),
+    );
+    let refs: Vec<(&str, &str)> = options
+        .iter()
+        .map(|(v, t)| (v.as_str(), t.as_str()))
+        .collect();
+    let default = all_ids.join(",");
+    let section = select("Storefronts", "storefronts", &refs, false, Some(&default));
+    if let Some(sections) = form["sections"].as_array_mut() {
+        sections.push(section);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,11 @@ pub struct DiscountInput {
     pub days: u32,
     pub min_purchase: Decimal,
     pub uses: u64,
+    /// Multi-Storefront: the storefronts (channel id, name) the code works on; none means all.
+    /// The form sends the ids; the handler checks them against the store and names them.
+    pub storefronts: Vec<(u64, String)>,
+    /// The store's time zone, for the end date the agent reads.
+    pub store_utc_offset: chrono::FixedOffset,
 }
 
 pub fn parse(body: &[u8]) -> Result<DiscountInput, Vec<FieldError>> {
@@ -76,6 +81,22 @@ pub fn parse(body: &[u8]) -> Result<DiscountInput, Vec<FieldError>> {
             None
         }
     };
+    // "1,2" (the shopper's storefronts), "2", or "all"/nothing for every storefront.
+    let storefronts = match f.text("storefronts").map(|t| t.trim().to_string()) {
+        None => Vec::new(),
+        Some(t) if t.is_empty() || t.eq_ignore_ascii_case("all") => Vec::new(),
+        Some(t) => match t
+            .split(',')
+            .map(|id| id.trim().parse::<u64>().ok().filter(|id| *id > 0))
+            .collect::<Option<Vec<u64>>>()
+        {
+            Some(ids) if ids.len() <= 50 => ids.into_iter().map(|id| (id, String::new())).collect(),
+            _ => {
+                e.push(err("storefronts", "Pick storefronts from the list"));
+                Vec::new()
+            }
+        },
+    };
     match (kind, days, min_purchase, uses) {
         (Some(kind), Some(days), Some(min_purchase), Some(uses)) if e.is_empty() => {
             Ok(DiscountInput {
@@ -83,6 +104,8 @@ pub fn parse(body: &[u8]) -> Result<DiscountInput, Vec<FieldError>> {
                 days,
                 min_purchase,
                 uses,
+                storefronts,
+                store_utc_offset: chrono::Offset::fix(&chrono::Utc),
             })
         }
         _ => Err(e),

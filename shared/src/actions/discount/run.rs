@@ -5,7 +5,8 @@ use crate::actions::fields::defang;
 use crate::actions::once::{Looked, Outcome};
 use crate::actions::outcomes::{code_from, marked, not_confirmed, unavailable, write_failed};
 use crate::bigcommerce::requests::{
-    CartCondition, Discount, PromotionAction, PromotionCondition, PromotionPost, PromotionRule,
+    CartCondition, ChannelRef, Discount, PromotionAction, PromotionCondition, PromotionPost,
+    PromotionRule,
 };
 use crate::bigcommerce::{BcError, StoreActions};
 use crate::ids::{RequestId, ShopperId};
@@ -34,7 +35,13 @@ fn discount_summary(d: &DiscountInput, ends: &str) -> String {
     } else {
         String::new()
     };
-    format!("{what}, {uses}{min}, valid until {ends}")
+    let scope = if d.storefronts.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = d.storefronts.iter().map(|(_, n)| n.as_str()).collect();
+        format!(", on {} only", names.join(" and "))
+    };
+    format!("{what}, {uses}{min}{scope}, valid until {ends}")
 }
 
 /// `POST /customers/{id}/discount/{requestId}`: one promotion (its name starts with the
@@ -52,7 +59,11 @@ pub async fn discount<S: StoreActions>(
         255,
     );
     let ends_at = chrono::Utc::now() + chrono::TimeDelta::days(i64::from(d.days));
-    let ends = ends_at.format("%Y-%m-%d").to_string();
+    // The day it ends where the store is (its time zone), as the agent will tell the shopper.
+    let ends = ends_at
+        .with_timezone(&d.store_utc_offset)
+        .format("%Y-%m-%d")
+        .to_string();
     let done = |c: &str| {
         Outcome::done(
             format!("Discount code {c} created"),
@@ -112,6 +123,12 @@ pub async fn discount<S: StoreActions>(
                 max_uses: d.uses,
                 start_date: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 end_date: ends_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                // Empty means every storefront, as BigCommerce reads it.
+                channels: d
+                    .storefronts
+                    .iter()
+                    .map(|(id, _)| ChannelRef { id: *id })
+                    .collect(),
             };
             match store.create_promotion(&body).await {
                 Ok(p) => p,

@@ -4,8 +4,8 @@
 use super::transport::{body_of, data, Client, Kind};
 use crate::bigcommerce::error::BcError;
 use crate::bigcommerce::models::{
-    CatalogProduct, CouponCode, Customer, DataList, GiftCertificate, Location, Order, Promotion,
-    Refund, RefundQuote, Shipment, ShippingAddress,
+    CatalogProduct, Channel, CouponCode, Customer, DataList, GiftCertificate, Location, Order,
+    Promotion, Refund, RefundQuote, Shipment, ShippingAddress, Site, StoreInformation,
 };
 use crate::bigcommerce::requests::{
     AddressPut, CouponCodePost, GiftCertificatePost, OrderPut, PromotionPost, RefundItem,
@@ -13,6 +13,26 @@ use crate::bigcommerce::requests::{
 };
 use crate::bigcommerce::{CustomerQuery, OrderQuery, Store, StoreActions};
 use crate::ids::OrderId;
+use serde::de::DeserializeOwned;
+
+impl Client {
+    /// Every page of a small v3 list (`meta.pagination`), 250 at a time, at most 10 pages.
+    async fn every_page<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, BcError> {
+        let mut all = Vec::new();
+        for page in 1..=10u32 {
+            let query = [("limit", "250".to_string()), ("page", page.to_string())];
+            let Some(list) = self.get::<DataList<T>>(path, &query).await? else {
+                break;
+            };
+            let more = list.has_next_page();
+            all.extend(list.data);
+            if !more {
+                break;
+            }
+        }
+        Ok(all)
+    }
+}
 
 impl Store for Client {
     async fn customers(&self, q: &CustomerQuery) -> Result<Vec<Customer>, BcError> {
@@ -87,6 +107,18 @@ impl Store for Client {
         let found: Option<DataList<CatalogProduct>> =
             self.get("v3/catalog/products", &query).await?;
         Ok(found.map(|l| l.data).unwrap_or_default())
+    }
+
+    async fn store_information(&self) -> Result<StoreInformation, BcError> {
+        Ok(self.get("v2/store", &[]).await?.unwrap_or_default())
+    }
+
+    async fn channels(&self) -> Result<Vec<Channel>, BcError> {
+        self.every_page("v3/channels").await
+    }
+
+    async fn sites(&self) -> Result<Vec<Site>, BcError> {
+        self.every_page("v3/sites").await
     }
 }
 
