@@ -28,10 +28,10 @@ fn orders() -> Vec<Order> {
 
 fn shipments(o: &Order) -> Vec<Shipment> {
     serde_json::from_value(json!([{
-        "id": 500 + o.id, "tracking_number": "1Z999AA10123456784", "tracking_carrier": "ups",
+        "id": 500 + o.id.0, "tracking_number": "1Z999AA10123456784", "tracking_carrier": "ups",
         "generated_tracking_link": "https://www.ups.com/track?tracknum=1Z999AA10123456784",
         "shipping_method": "UPS Ground", "shipping_provider_display_name": "UPS",
-        "items": [{"order_product_id": o.id * 10, "quantity": 2}]
+        "items": [{"order_product_id": o.id.0 * 10, "quantity": 2}]
     }]))
     .unwrap_or_default()
 }

@@ -10,7 +10,7 @@ use super::outcomes::marked;
 use crate::bigcommerce::models::{Order, Refund};
 use crate::bigcommerce::requests::{StockAdjustment, StockItem};
 use crate::bigcommerce::{BcError, StoreActions};
-use crate::ids::{OrderId, RequestId};
+use crate::ids::RequestId;
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +91,7 @@ pub async fn restock<S: StoreActions, L: Ledger>(
     let Some(step) = step_id(id) else {
         return Restocked::Failed("the step's record id could not be made".into());
     };
-    let scope = Scope::Restock(OrderId(o.id));
+    let scope = Scope::Restock(o.id);
     let claimed_at = now_ms();
     // Never taken over: a step that may have landed is not repeated.
     match ledger.claim(&step, &scope, claimed_at, i64::MAX).await {
@@ -146,7 +146,7 @@ pub async fn restock<S: StoreActions, L: Ledger>(
             if let Err(le) = ledger.mark_uncertain(step, claimed_at, i64::MAX).await {
                 tracing::error!(error = %le, "idempotency table: unconfirmed restock not recorded");
             }
-            tracing::warn!(error = %e, order = o.id, "restock not confirmed");
+            tracing::warn!(error = %e, order = o.id.0, "restock not confirmed");
             Restocked::NotConfirmed
         }
     }

@@ -87,6 +87,30 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
         .ok()
 }
 
+/// Ids as their newtypes, read as tolerantly as counts.
+pub fn customer_id<'de, D: Deserializer<'de>>(d: D) -> Result<crate::ids::CustomerId, D::Error> {
+    count(d).map(crate::ids::CustomerId)
+}
+
+/// An order's customer: BigCommerce writes 0 for a guest, which is no customer at all.
+pub fn order_customer<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<crate::ids::CustomerId>, D::Error> {
+    count(d).map(|n| (n > 0).then_some(crate::ids::CustomerId(n)))
+}
+
+pub fn order_id<'de, D: Deserializer<'de>>(d: D) -> Result<crate::ids::OrderId, D::Error> {
+    count(d).map(crate::ids::OrderId)
+}
+
+pub fn product_id<'de, D: Deserializer<'de>>(d: D) -> Result<crate::ids::ProductId, D::Error> {
+    count(d).map(crate::ids::ProductId)
+}
+
+pub fn promotion_id<'de, D: Deserializer<'de>>(d: D) -> Result<crate::ids::PromotionId, D::Error> {
+    count(d).map(crate::ids::PromotionId)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ pub mod requests;
 pub use client::{http_client, Client, Kind, WriteBudget};
 pub use error::BcError;
 
-use crate::ids::OrderId;
+use crate::ids::{OrderId, PromotionId};
 use models::{
     CatalogProduct, Channel, CouponCode, Customer, GiftCertificate, Order, Promotion, Refund,
     RefundQuote, Shipment, ShippingAddress, Site, StoreInformation,
@@ -125,7 +125,7 @@ pub trait StoreActions: Store {
     ) -> impl Future<Output = Result<Option<Promotion>, BcError>> + Send;
     fn create_code(
         &self,
-        promotion_id: u64,
+        promotion_id: PromotionId,
         code: &str,
         max_uses: u64,
     ) -> impl Future<Output = Result<CouponCode, BcError>> + Send;

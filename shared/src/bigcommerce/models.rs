@@ -2,6 +2,7 @@
 //! string-or-number wobble of real stores; unknown fields are ignored.
 
 use super::de;
+use crate::ids::{CustomerId, OrderId, ProductId, PromotionId};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -9,8 +10,8 @@ use serde_json::Value;
 
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct Customer {
-    #[serde(deserialize_with = "de::count")]
-    pub id: u64,
+    #[serde(deserialize_with = "de::customer_id")]
+    pub id: CustomerId,
     #[serde(default, deserialize_with = "de::text")]
     pub email: String,
     #[serde(default, deserialize_with = "de::text")]
@@ -96,10 +97,11 @@ pub struct BillingAddress {
 
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct Order {
-    #[serde(deserialize_with = "de::count")]
-    pub id: u64,
-    #[serde(default, deserialize_with = "de::count")]
-    pub customer_id: u64,
+    #[serde(deserialize_with = "de::order_id")]
+    pub id: OrderId,
+    /// `None` for a guest order.
+    #[serde(default, deserialize_with = "de::order_customer")]
+    pub customer_id: Option<CustomerId>,
     #[serde(default, deserialize_with = "de::date")]
     pub date_created: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "de::count")]
@@ -213,8 +215,8 @@ impl Order {
 pub struct OrderProduct {
     #[serde(deserialize_with = "de::count")]
     pub id: u64,
-    #[serde(default, deserialize_with = "de::count")]
-    pub product_id: u64,
+    #[serde(default, deserialize_with = "de::product_id")]
+    pub product_id: ProductId,
     /// What inventory adjustments name.
     #[serde(default, deserialize_with = "de::count")]
     pub variant_id: u64,
@@ -352,8 +354,8 @@ pub struct RefundQuote {
 /// A v3 promotion, as far as we read it.
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct Promotion {
-    #[serde(default, deserialize_with = "de::count")]
-    pub id: u64,
+    #[serde(default, deserialize_with = "de::promotion_id")]
+    pub id: PromotionId,
     #[serde(default, deserialize_with = "de::text")]
     pub name: String,
 }
@@ -364,8 +366,8 @@ pub struct CouponCode {
     pub id: u64,
     #[serde(default, deserialize_with = "de::text")]
     pub code: String,
-    #[serde(default, deserialize_with = "de::count")]
-    pub promotion_id: u64,
+    #[serde(default, deserialize_with = "de::promotion_id")]
+    pub promotion_id: PromotionId,
 }
 
 /// `GET /v2/store`: the store's own settings, as far as we read them.
@@ -472,7 +474,10 @@ mod tests {
             ]}]}
         }))
         .expect("loose order parses");
-        assert_eq!((o.id, o.customer_id, o.items_total), (101, 0, 3));
+        assert_eq!(
+            (o.id, o.customer_id, o.items_total),
+            (OrderId(101), None, 3)
+        );
         assert_eq!(o.total_inc_tax.to_string(), "55.9400");
         assert_eq!(o.line_items().len(), 1);
         assert!(o.date_created.is_some());

@@ -80,7 +80,7 @@ async fn form<L: Ledger>(
     let form = form::refund_form(
         id,
         &r,
-        order.customer_id != 0,
+        order.customer_id.is_some(),
         &past,
         restock_default,
         &fields::new_request_id(),

@@ -184,17 +184,17 @@ async fn by_order_number<S: Store>(
     let Some(order) = by_deadline(deadline, store.order(id)).await? else {
         return Ok(Vec::new());
     };
-    if order.customer_id == 0 {
+    let Some(customer_id) = order.customer_id else {
         let email = order.billing_address.email.trim().to_lowercase();
         return Ok(if looks_like_email(&email) {
             vec![mapping::profile::guest(&email, &order, facts)]
         } else {
             Vec::new()
         });
-    }
+    };
     let found = by_deadline(
         deadline,
-        store.customers(&CustomerQuery::Ids(vec![order.customer_id])),
+        store.customers(&CustomerQuery::Ids(vec![customer_id.0])),
     )
     .await?;
     Ok(found
@@ -220,7 +220,7 @@ async fn guest_orders<S: Store>(
     Ok(orders
         .into_iter()
         .filter(|o| {
-            o.customer_id == 0 && o.billing_address.email.trim().eq_ignore_ascii_case(email)
+            o.customer_id.is_none() && o.billing_address.email.trim().eq_ignore_ascii_case(email)
         })
         .collect())
 }
@@ -264,7 +264,7 @@ pub async fn detailed<S: Store>(
                 ctx.store_facts(store),
             );
             let customer = customer.map_err(LookupError::Unavailable)?;
-            let Some(c) = customer.iter().find(|c| c.id == id.0) else {
+            let Some(c) = customer.iter().find(|c| c.id == *id) else {
                 return Ok(Vec::new());
             };
             let orders = orders
@@ -360,12 +360,12 @@ async fn cards<S: Store>(
     let shipped: Vec<u64> = orders
         .iter()
         .filter(|o| o.items_shipped > 0)
-        .map(|o| o.id)
+        .map(|o| o.id.0)
         .collect();
     let product_ids: Vec<u64> = orders
         .iter()
         .flat_map(|o| o.line_items())
-        .map(|p| p.product_id)
+        .map(|p| p.product_id.0)
         .filter(|id| *id > 0)
         .collect();
     let missing = ctx.images.missing(&product_ids);
@@ -417,7 +417,7 @@ async fn cards<S: Store>(
         .map(|o| {
             mapping::order::card(
                 o,
-                by_order.get(&o.id).map(Vec::as_slice),
+                by_order.get(&o.id.0).map(Vec::as_slice),
                 &map_ctx,
                 actions.order_actions(o, ctx.guardrails),
             )

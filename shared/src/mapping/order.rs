@@ -96,10 +96,9 @@ pub fn card(
     let first = fulfillments
         .iter()
         .find(|f| !f.tracking_number.trim().is_empty());
-    let shopper = if o.customer_id == 0 {
-        ShopperId::Guest(o.billing_address.email.trim().to_lowercase())
-    } else {
-        ShopperId::Registered(crate::ids::CustomerId(o.customer_id))
+    let shopper = match o.customer_id {
+        None => ShopperId::Guest(o.billing_address.email.trim().to_lowercase()),
+        Some(c) => ShopperId::Registered(c),
     };
     let status = if o.custom_status.trim().is_empty() {
         o.status.clone()
@@ -148,7 +147,7 @@ pub fn card(
             ctx.store_hash, o.id
         ),
         customer_order_url: site
-            .filter(|_| o.customer_id != 0)
+            .filter(|_| o.customer_id.is_some())
             .and_then(|u| {
                 u.join(&format!("account.php?action=view_order&order_id={}", o.id))
                     .ok()
@@ -170,7 +169,7 @@ pub fn card(
                 status: item_status(p).to_string(),
                 fulfillment_status: fulfillment_status(p).to_string(),
                 sku: p.sku.clone(),
-                image_url: ctx.images.get(&p.product_id).cloned(),
+                image_url: ctx.images.get(&p.product_id.0).cloned(),
                 quantity: p.quantity,
                 unit_price: money(p.price_inc_tax, &currency),
             })
@@ -307,7 +306,7 @@ mod tests {
     #[test]
     fn guest_orders_and_missing_shipments() {
         let mut o = order();
-        o.customer_id = 0;
+        o.customer_id = None;
         o.currency_code = "GBP".into();
         o.billing_address.email = "Riley.Guest@Example.com".into();
         let images = HashMap::new();

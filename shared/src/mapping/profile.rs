@@ -109,7 +109,7 @@ pub fn registered(c: &Customer, latest_order: Option<&Order>, facts: &StoreFacts
     let phone_list =
         std::iter::once(c.phone.clone()).chain(c.addresses.iter().map(|a| a.phone.clone()));
     Profile {
-        external_customer_id: ShopperId::Registered(crate::ids::CustomerId(c.id)).to_string(),
+        external_customer_id: ShopperId::Registered(c.id).to_string(),
         name: full_name(&c.first_name, &c.last_name),
         address: address.filter(|a| !a.is_empty()),
         emails: if c.email.trim().is_empty() {
@@ -177,7 +177,7 @@ mod tests {
 
     fn jane() -> Customer {
         Customer {
-            id: 1,
+            id: crate::ids::CustomerId(1),
             email: "jane.doe@example.com".into(),
             first_name: "Jane".into(),
             last_name: "Doe".into(),

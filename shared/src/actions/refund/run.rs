@@ -216,7 +216,7 @@ pub async fn refund<S: StoreActions, L: Ledger>(
         return Outcome::refused(why, "Nothing was refunded.");
     }
     let r = Refundable::of(&o, &refunds);
-    let req = match input::parse(body, &r, o.customer_id != 0) {
+    let req = match input::parse(body, &r, o.customer_id.is_some()) {
         Ok(req) => req,
         Err(errors) => return Outcome::invalid(errors),
     };

@@ -12,7 +12,7 @@ use crate::bigcommerce::requests::{
     RefundPost, RefundQuotePost, StockAdjustment,
 };
 use crate::bigcommerce::{CustomerQuery, OrderQuery, Store, StoreActions};
-use crate::ids::OrderId;
+use crate::ids::{OrderId, PromotionId};
 use serde::de::DeserializeOwned;
 
 impl Client {
@@ -263,7 +263,7 @@ impl StoreActions for Client {
 
     async fn create_code(
         &self,
-        promotion_id: u64,
+        promotion_id: PromotionId,
         code: &str,
         max_uses: u64,
     ) -> Result<CouponCode, BcError> {
