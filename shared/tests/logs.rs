@@ -112,6 +112,22 @@ async fn log_lines_carry_the_correlation_id_and_no_unmasked_email() {
         .any(|l| l["fields"]["bc_calls"].as_u64().unwrap_or(0) > 0
             && l["fields"]["bc_quota_left"].is_u64()));
 
+    // The discount left one audit line: what was made, with its marker, and no shopper.
+    let rid = url.rsplit('/').next().unwrap_or_default();
+    let audits: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["fields"]["audit"] == true)
+        .collect();
+    assert_eq!(audits.len(), 1, "{text}");
+    assert_eq!(audits[0]["fields"]["marker"], format!("[gladly:{rid}]"));
+    assert!(
+        audits[0]["fields"]["what"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("Discount code GLADLY-")),
+        "{}",
+        audits[0]
+    );
+
     let emf = shared::telemetry::captured_emf();
     assert_eq!(emf.len(), 6);
     for line in &emf {

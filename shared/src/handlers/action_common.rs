@@ -130,6 +130,19 @@ where
         Scope::Restock(_) => "restock",
     };
     crate::telemetry::action(kind, outcome.kind());
+    // The audit line: what changed, with the marker it left at BigCommerce. The message names
+    // amounts, orders and codes, never the shopper (details, which may quote agent notes or
+    // addresses, stay out).
+    if let Outcome::Done { message, .. } | Outcome::Partial { message, .. } = &outcome {
+        tracing::info!(
+            audit = true,
+            action = kind,
+            order = scope.order().map(|o| o.0),
+            marker = %crate::actions::outcomes::marker(id),
+            what = %crate::mapping::mask::emails_in(message),
+            "audit"
+        );
+    }
     tracing::info!(
         action = kind,
         order = scope.order().map(|o| o.0),
