@@ -1,4 +1,5 @@
-//! What the three action functions share: routing the form and submit paths, the BigCommerce
+//! What the action functions share: the skeleton every action's request goes through
+//! (authentication, routing of the form and submit paths, the managers' switch), the BigCommerce
 //! client an action gets (with the engine's deadline and write budget), the marker search the
 //! engine settles other requests with, and running a submit under the engine.
 
@@ -13,6 +14,55 @@ use crate::ids::{OrderId, RequestId};
 use lambda_http::{Body, Response};
 use std::future::Future;
 use tokio::time::Instant;
+
+/// One action's two routes, as the skeleton finds and guards them.
+pub struct ActionDef<T> {
+    /// The function's name, for its log lines.
+    pub function: &'static str,
+    /// `orders` or `customers`.
+    pub collection: &'static str,
+    /// The path segment: `refund`, `gift-certificate`, ...
+    pub action: &'static str,
+    pub kind: ActionKind,
+    pub parse: fn(&str) -> Option<T>,
+    /// What a bad id is told.
+    pub what: &'static str,
+}
+
+/// Every action request: authentication first (nothing else answers an unsigned request), then
+/// the route, then the managers' switch; the form or the submit is the action's own code.
+pub async fn serve<L, T, F, FF, S, SF>(
+    app: &ActionApp<L>,
+    req: lambda_http::Request,
+    def: &ActionDef<T>,
+    form: F,
+    submit: S,
+) -> Response<Body>
+where
+    L: Ledger,
+    F: FnOnce(StoreConfig, T) -> FF,
+    FF: Future<Output = Result<Response<Body>, ApiError>>,
+    S: FnOnce(StoreConfig, T, RequestId, Vec<u8>, Instant) -> SF,
+    SF: Future<Output = Result<Response<Body>, ApiError>>,
+{
+    let started = Instant::now();
+    let inc = Incoming::from_request(req);
+    let run = async {
+        let cfg = app
+            .app
+            .admit(&inc, started + crate::app::LOOKUP_DEADLINE)
+            .await?;
+        let route = action_route(&inc, def.collection, def.action, def.parse, def.what)?;
+        if let Some(off) = switched_off(&cfg, def.kind) {
+            return Ok(off);
+        }
+        match route {
+            ActionRoute::Form(id) => form(cfg, id).await,
+            ActionRoute::Submit(id, rid) => submit(cfg, id, rid, inc.body.clone(), started).await,
+        }
+    };
+    super::respond(def.function, &inc, run).await
+}
 
 /// A client for one action: its deadline comes from the engine, its writes from the timing.
 pub fn action_client<L>(

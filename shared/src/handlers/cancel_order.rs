@@ -1,9 +1,8 @@
 //! `GET /orders/{orderId}/cancel` (the form) and `POST /orders/{orderId}/cancel/{requestId}`.
 
 use super::action_common::{
-    act_with_fresh_token, action_route, settle_before_form, submit_once, switched_off, ActionRoute,
+    act_with_fresh_token, serve, settle_before_form, submit_once, ActionDef,
 };
-use super::respond;
 use crate::actions::cancel::{form, input, policy, policy::CancelPlan, run};
 use crate::actions::fields;
 use crate::actions::ledger::Ledger;
@@ -13,37 +12,29 @@ use crate::app::{ActionApp, LOOKUP_DEADLINE};
 use crate::bigcommerce::{BcError, Store, StoreActions};
 use crate::config::StoreConfig;
 use crate::guardrails::ActionKind;
-use crate::http::{json_response, outcome_response, ApiError, Incoming};
+use crate::http::{json_response, outcome_response, ApiError};
 use crate::ids::{OrderId, RequestId};
 use lambda_http::{Body, Request, Response};
 use tokio::time::Instant;
 
-pub async fn handle<L: Ledger>(app: &ActionApp<L>, req: Request) -> Response<Body> {
-    let started = Instant::now();
-    let inc = Incoming::from_request(req);
-    respond("cancel-order", &inc, route(app, &inc, started)).await
-}
+const DEF: ActionDef<OrderId> = ActionDef {
+    function: "cancel-order",
+    collection: "orders",
+    action: "cancel",
+    kind: ActionKind::Cancel,
+    parse: OrderId::parse,
+    what: "orderId must be a BigCommerce order id",
+};
 
-async fn route<L: Ledger>(
-    app: &ActionApp<L>,
-    inc: &Incoming,
-    started: Instant,
-) -> Result<Response<Body>, ApiError> {
-    let cfg = app.app.admit(inc, started + LOOKUP_DEADLINE).await?;
-    let route = action_route(
-        inc,
-        "orders",
-        "cancel",
-        OrderId::parse,
-        "orderId must be a BigCommerce order id",
-    )?;
-    if let Some(off) = switched_off(&cfg, ActionKind::Cancel) {
-        return Ok(off);
-    }
-    match route {
-        ActionRoute::Form(id) => form(app, cfg, id).await,
-        ActionRoute::Submit(id, rid) => submit(app, inc, cfg, id, &rid, started).await,
-    }
+pub async fn handle<L: Ledger>(app: &ActionApp<L>, req: Request) -> Response<Body> {
+    serve(
+        app,
+        req,
+        &DEF,
+        |cfg, id| form(app, cfg, id),
+        |cfg, id, rid, body, started| submit(app, cfg, id, rid, body, started),
+    )
+    .await
 }
 
 async fn form<L: Ledger>(
@@ -89,13 +80,14 @@ async fn form<L: Ledger>(
 
 async fn submit<L: Ledger>(
     app: &ActionApp<L>,
-    inc: &Incoming,
     cfg: StoreConfig,
     id: OrderId,
-    rid: &RequestId,
+    rid: RequestId,
+    body: Vec<u8>,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
-    let wanted = match input::parse(&inc.body) {
+    let rid = &rid;
+    let wanted = match input::parse(&body) {
         Ok(w) => w,
         Err(errors) => return Ok(outcome_response(&Outcome::invalid(errors))),
     };

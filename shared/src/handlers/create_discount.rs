@@ -1,62 +1,63 @@
 //! `GET /customers/{customerId}/discount` (the form) and
 //! `POST /customers/{customerId}/discount/{requestId}`.
 
-use super::action_common::{
-    act_with_fresh_token, action_route, submit_once, switched_off, ActionRoute,
-};
-use super::respond;
+use super::action_common::{act_with_fresh_token, serve, submit_once, ActionDef};
 use crate::actions::discount::{form, input, run};
 use crate::actions::fields::{self, FieldError};
 use crate::actions::ledger::Ledger;
 use crate::actions::once::{Outcome, Scope};
-use crate::app::{ActionApp, LOOKUP_DEADLINE};
+use crate::app::ActionApp;
 use crate::bigcommerce::{CustomerQuery, Store};
 use crate::config::StoreConfig;
 use crate::guardrails::ActionKind;
-use crate::http::{json_response, outcome_response, ApiError, Incoming};
+use crate::http::{json_response, outcome_response, ApiError};
 use crate::ids::{RequestId, ShopperId};
 use crate::storefront::StoreFacts;
 use lambda_http::{Body, Request, Response};
 use std::sync::Arc;
 use tokio::time::Instant;
 
+const DEF: ActionDef<ShopperId> = ActionDef {
+    function: "create-discount",
+    collection: "customers",
+    action: "discount",
+    kind: ActionKind::Discount,
+    parse: ShopperId::parse,
+    what: "customerId must be a BigCommerce customer id or guest:<email>",
+};
+
 pub async fn handle<L: Ledger>(app: &ActionApp<L>, req: Request) -> Response<Body> {
-    let started = Instant::now();
-    let inc = Incoming::from_request(req);
-    respond("create-discount", &inc, route(app, &inc, started)).await
+    serve(
+        app,
+        req,
+        &DEF,
+        |cfg, id| form(app, cfg, id),
+        |cfg, id, rid, body, started| submit(app, cfg, id, rid, body, started),
+    )
+    .await
 }
 
-async fn route<L: Ledger>(
+async fn form<L: Ledger>(
     app: &ActionApp<L>,
-    inc: &Incoming,
-    started: Instant,
+    cfg: StoreConfig,
+    who: ShopperId,
 ) -> Result<Response<Body>, ApiError> {
-    let cfg = app.app.admit(inc, started + LOOKUP_DEADLINE).await?;
-    let what = "customerId must be a BigCommerce customer id or guest:<email>";
-    let route = action_route(inc, "customers", "discount", ShopperId::parse, what)?;
-    if let Some(off) = switched_off(&cfg, ActionKind::Discount) {
-        return Ok(off);
-    }
-    match route {
-        ActionRoute::Form(who) => {
-            let mut form = form::discount_form(&who, &fields::new_request_id());
-            let storefronts = shopper_storefronts(app, &cfg, &who).await;
-            form::add_storefront_choice(&mut form, &storefronts);
-            Ok(json_response(200, &form))
-        }
-        ActionRoute::Submit(who, rid) => submit(app, inc, cfg, who, &rid, started).await,
-    }
+    let mut form = form::discount_form(&who, &fields::new_request_id());
+    let storefronts = shopper_storefronts(app, &cfg, &who).await;
+    form::add_storefront_choice(&mut form, &storefronts);
+    Ok(json_response(200, &form))
 }
 
 async fn submit<L: Ledger>(
     app: &ActionApp<L>,
-    inc: &Incoming,
     cfg: StoreConfig,
     who: ShopperId,
-    rid: &RequestId,
+    rid: RequestId,
+    body: Vec<u8>,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
-    let mut wanted = match input::parse(&inc.body) {
+    let rid = &rid;
+    let mut wanted = match input::parse(&body) {
         Ok(w) => w,
         Err(errors) => return Ok(outcome_response(&Outcome::invalid(errors))),
     };

@@ -1,10 +1,7 @@
 //! `GET /customers/{customerId}/gift-certificate` (the form) and
 //! `POST /customers/{customerId}/gift-certificate/{requestId}`.
 
-use super::action_common::{
-    act_with_fresh_token, action_route, submit_once, switched_off, ActionRoute,
-};
-use super::respond;
+use super::action_common::{act_with_fresh_token, serve, submit_once, ActionDef};
 use crate::actions::fields;
 use crate::actions::gift_certificate::{form, input, run};
 use crate::actions::ledger::Ledger;
@@ -13,39 +10,37 @@ use crate::app::{ActionApp, LOOKUP_DEADLINE};
 use crate::bigcommerce::{BcError, CustomerQuery, OrderQuery, Store};
 use crate::config::StoreConfig;
 use crate::guardrails::ActionKind;
-use crate::http::{json_response, outcome_response, ApiError, Incoming};
+use crate::http::{json_response, outcome_response, ApiError};
 use crate::ids::{RequestId, ShopperId};
 use lambda_http::{Body, Request, Response};
 use tokio::time::Instant;
 
-pub async fn handle<L: Ledger>(app: &ActionApp<L>, req: Request) -> Response<Body> {
-    let started = Instant::now();
-    let inc = Incoming::from_request(req);
-    respond("create-gift-certificate", &inc, route(app, &inc, started)).await
-}
+const DEF: ActionDef<ShopperId> = ActionDef {
+    function: "create-gift-certificate",
+    collection: "customers",
+    action: "gift-certificate",
+    kind: ActionKind::GiftCertificate,
+    parse: ShopperId::parse,
+    what: "customerId must be a BigCommerce customer id or guest:<email>",
+};
 
-async fn route<L: Ledger>(
-    app: &ActionApp<L>,
-    inc: &Incoming,
-    started: Instant,
-) -> Result<Response<Body>, ApiError> {
-    let cfg = app.app.admit(inc, started + LOOKUP_DEADLINE).await?;
-    let what = "customerId must be a BigCommerce customer id or guest:<email>";
-    let route = action_route(inc, "customers", "gift-certificate", ShopperId::parse, what)?;
-    if let Some(off) = switched_off(&cfg, ActionKind::GiftCertificate) {
-        return Ok(off);
-    }
-    match route {
-        ActionRoute::Form(who) => form(app, cfg, &who).await,
-        ActionRoute::Submit(who, rid) => submit(app, inc, cfg, who, &rid, started).await,
-    }
+pub async fn handle<L: Ledger>(app: &ActionApp<L>, req: Request) -> Response<Body> {
+    serve(
+        app,
+        req,
+        &DEF,
+        |cfg, id| form(app, cfg, id),
+        |cfg, id, rid, body, started| submit(app, cfg, id, rid, body, started),
+    )
+    .await
 }
 
 async fn form<L: Ledger>(
     app: &ActionApp<L>,
     cfg: StoreConfig,
-    who: &ShopperId,
+    who: ShopperId,
 ) -> Result<Response<Body>, ApiError> {
+    let who = &who;
     let rails = cfg.guardrails.clone();
     let until = Instant::now() + LOOKUP_DEADLINE;
     // Prefilled with who the shopper is: the account, or a guest's latest order.
@@ -91,13 +86,14 @@ async fn form<L: Ledger>(
 
 async fn submit<L: Ledger>(
     app: &ActionApp<L>,
-    inc: &Incoming,
     cfg: StoreConfig,
     who: ShopperId,
-    rid: &RequestId,
+    rid: RequestId,
+    body: Vec<u8>,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
-    let wanted = match input::parse(&inc.body) {
+    let rid = &rid;
+    let wanted = match input::parse(&body) {
         Ok(w) => w,
         Err(errors) => return Ok(outcome_response(&Outcome::invalid(errors))),
     };

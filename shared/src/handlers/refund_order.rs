@@ -1,9 +1,8 @@
 //! `GET /orders/{orderId}/refund` (the form) and `POST /orders/{orderId}/refund/{requestId}`.
 
 use super::action_common::{
-    act_with_fresh_token, action_route, settle_before_form, submit_once, switched_off, ActionRoute,
+    act_with_fresh_token, serve, settle_before_form, submit_once, ActionDef,
 };
-use super::respond;
 use crate::actions::fields;
 use crate::actions::ledger::Ledger;
 use crate::actions::once::{Outcome, Scope};
@@ -12,37 +11,29 @@ use crate::app::{ActionApp, LOOKUP_DEADLINE};
 use crate::bigcommerce::{BcError, Store, StoreActions};
 use crate::config::StoreConfig;
 use crate::guardrails::ActionKind;
-use crate::http::{json_response, outcome_response, ApiError, Incoming};
+use crate::http::{json_response, outcome_response, ApiError};
 use crate::ids::{OrderId, RequestId};
 use lambda_http::{Body, Request, Response};
 use tokio::time::Instant;
 
-pub async fn handle<L: Ledger>(app: &ActionApp<L>, req: Request) -> Response<Body> {
-    let started = Instant::now();
-    let inc = Incoming::from_request(req);
-    respond("refund-order", &inc, route(app, &inc, started)).await
-}
+const DEF: ActionDef<OrderId> = ActionDef {
+    function: "refund-order",
+    collection: "orders",
+    action: "refund",
+    kind: ActionKind::Refund,
+    parse: OrderId::parse,
+    what: "orderId must be a BigCommerce order id",
+};
 
-async fn route<L: Ledger>(
-    app: &ActionApp<L>,
-    inc: &Incoming,
-    started: Instant,
-) -> Result<Response<Body>, ApiError> {
-    let cfg = app.app.admit(inc, started + LOOKUP_DEADLINE).await?;
-    let route = action_route(
-        inc,
-        "orders",
-        "refund",
-        OrderId::parse,
-        "orderId must be a BigCommerce order id",
-    )?;
-    if let Some(off) = switched_off(&cfg, ActionKind::Refund) {
-        return Ok(off);
-    }
-    match route {
-        ActionRoute::Form(id) => form(app, cfg, id).await,
-        ActionRoute::Submit(id, rid) => submit(app, inc, cfg, id, &rid, started).await,
-    }
+pub async fn handle<L: Ledger>(app: &ActionApp<L>, req: Request) -> Response<Body> {
+    serve(
+        app,
+        req,
+        &DEF,
+        |cfg, id| form(app, cfg, id),
+        |cfg, id, rid, body, started| submit(app, cfg, id, rid, body, started),
+    )
+    .await
 }
 
 async fn form<L: Ledger>(
@@ -90,13 +81,14 @@ async fn form<L: Ledger>(
 
 async fn submit<L: Ledger>(
     app: &ActionApp<L>,
-    inc: &Incoming,
     cfg: StoreConfig,
     id: OrderId,
-    rid: &RequestId,
+    rid: RequestId,
+    body: Vec<u8>,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
-    let body = inc.body.as_slice();
+    let rid = &rid;
+    let body = body.as_slice();
     let cfg = &cfg;
     let rails = &cfg.guardrails;
     Ok(
