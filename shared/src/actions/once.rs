@@ -145,17 +145,6 @@ impl Outcome {
         Outcome::Invalid { errors }
     }
 
-    /// Whether BigCommerce is known to be unchanged by this attempt.
-    pub fn changed_nothing(&self) -> bool {
-        matches!(
-            self,
-            Outcome::NothingDone { .. }
-                | Outcome::Invalid { .. }
-                | Outcome::Refused { .. }
-                | Outcome::Misconfigured { .. }
-        )
-    }
-
     pub fn kind(&self) -> &'static str {
         match self {
             Outcome::Done { .. } => "done",
@@ -293,19 +282,6 @@ fn still_running(scope: &Scope, r: &Record) -> Outcome {
     }
 }
 
-/// The final answer a request already has, or a refusal if it was minted for something else.
-pub async fn earlier<L: Ledger>(ledger: &L, id: &RequestId, scope: &Scope) -> Option<Outcome> {
-    match ledger.read(id).await {
-        Err(e) => Some(ledger_down(&e)),
-        Ok(Some(r)) if r.scope != scope.key() => Some(wrong_scope()),
-        Ok(Some(Record {
-            state: State::Done(o),
-            ..
-        })) => Some(o),
-        Ok(_) => None,
-    }
-}
-
 /// Runs `act` at most once per request id, under the order's lease, and keeps its outcome.
 /// `started` is when the request arrived: the whole run ends by `started + timing.total`.
 pub async fn once<L, K, F, Fut>(
@@ -401,8 +377,7 @@ where
     }
 
     // 4: the deadline for BigCommerce, set now, inside what remains of `total`.
-    let hard_end = started + timing.total.saturating_sub(timing.finish_margin);
-    let deadline = hard_end.min(Instant::now() + timing.total);
+    let deadline = started + timing.total.saturating_sub(timing.finish_margin);
     let outcome = act(Turn { settle, deadline }).await;
 
     // 5: keep it.
@@ -637,6 +612,19 @@ mod tests {
     }
 
     const ORDER: Scope = Scope::Refund(OrderId(1));
+
+    /// The final answer the ledger keeps for a request, or a refusal for another scope.
+    async fn earlier<L: Ledger>(ledger: &L, id: &RequestId, scope: &Scope) -> Option<Outcome> {
+        match ledger.read(id).await {
+            Err(e) => Some(ledger_down(&e)),
+            Ok(Some(r)) if r.scope != scope.key() => Some(wrong_scope()),
+            Ok(Some(Record {
+                state: State::Done(o),
+                ..
+            })) => Some(o),
+            Ok(_) => None,
+        }
+    }
 
     #[tokio::test]
     async fn a_repeat_answers_the_first_answer_without_acting() {
