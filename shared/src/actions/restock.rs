@@ -4,6 +4,7 @@
 //! A step that failed for sure is released and runs again when the same form is sent again; one
 //! that may have landed is never repeated, and the agent is told to check the stock.
 
+use super::fields::Fields;
 use super::ledger::{Claim, Ledger, State};
 use super::once::{now_ms, Outcome, Scope};
 use super::outcomes::marked;
@@ -26,18 +27,11 @@ pub enum Restocked {
     NothingToReturn,
 }
 
-/// Whether the form asked for it (`restock`: checkbox or plain JSON true).
+/// Whether the form asked for it (`restock`, read as every form flag is).
 pub fn wanted(body: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(body)
+    Fields::parse(body)
         .ok()
-        .and_then(|v| match &v["restock"] {
-            serde_json::Value::Bool(b) => Some(*b),
-            serde_json::Value::String(s) => Some(matches!(
-                s.trim().to_ascii_lowercase().as_str(),
-                "true" | "yes" | "on" | "1"
-            )),
-            _ => None,
-        })
+        .and_then(|f| f.flag("restock", false).ok())
         .unwrap_or(false)
 }
 

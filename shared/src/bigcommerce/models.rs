@@ -66,7 +66,7 @@ pub struct StoreCredit {
     pub amount: Decimal,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
 pub struct BillingAddress {
     #[serde(default, deserialize_with = "de::text")]
     pub first_name: String,
@@ -492,37 +492,14 @@ mod tests {
     }
 }
 
-/// An order's shipping address (`GET /v2/orders/{id}/shipping_addresses`).
+/// An order's shipping address (`GET /v2/orders/{id}/shipping_addresses`): the billing
+/// address's fields, with the id its PUT names.
 #[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
 pub struct ShippingAddress {
     #[serde(default, deserialize_with = "de::count")]
     pub id: u64,
-    #[serde(default, deserialize_with = "de::text")]
-    pub first_name: String,
-    #[serde(default, deserialize_with = "de::text")]
-    pub last_name: String,
-    #[serde(default, deserialize_with = "de::text")]
-    pub company: String,
-    #[serde(default, deserialize_with = "de::text")]
-    pub street_1: String,
-    #[serde(default, deserialize_with = "de::text")]
-    pub street_2: String,
-    #[serde(default, deserialize_with = "de::text")]
-    pub city: String,
-    #[serde(default, deserialize_with = "de::text")]
-    pub state: String,
-    #[serde(default, deserialize_with = "de::text")]
-    pub zip: String,
-    #[serde(default, deserialize_with = "de::text")]
-    pub country: String,
-    #[serde(default, deserialize_with = "de::text")]
-    pub country_iso2: String,
-    #[serde(default, deserialize_with = "de::text")]
-    pub phone: String,
-    #[serde(default, deserialize_with = "de::text")]
-    pub email: String,
-    #[serde(default, deserialize_with = "de::count")]
-    pub items_shipped: u64,
+    #[serde(flatten)]
+    pub address: BillingAddress,
 }
 
 /// A gift certificate (`/v2/gift_certificates`).

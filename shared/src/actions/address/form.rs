@@ -7,6 +7,7 @@ use crate::ids::{OrderId, RequestId};
 use serde_json::{json, Value};
 
 pub fn address_form(order: OrderId, now: &ShippingAddress, request_id: &RequestId) -> Value {
+    let now = &now.address;
     let current = |attr: &str| -> &str {
         match attr {
             "first_name" => &now.first_name,
