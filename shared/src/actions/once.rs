@@ -367,7 +367,7 @@ where
                     if let Err(why) =
                         settle_other(ledger, timing, order, other, looker, deadline).await
                     {
-                        let why = give_back(why).await;
+                        let why = give_back(why.for_submit()).await;
                         unlease(ledger, order, id, true).await;
                         return why;
                     }
@@ -455,6 +455,59 @@ async fn unlease<L: Ledger>(ledger: &L, order: OrderId, id: &RequestId, settled:
     }
 }
 
+/// Why an earlier request on the order cannot be settled now. A submit and a form say it in
+/// their own words (`for_submit`, `for_form`); the engine decides only the reason.
+#[derive(Debug)]
+enum Unsettled {
+    /// BigCommerce may still be carrying it out, or another attempt is settling it.
+    NotYet {
+        what: String,
+        wait_s: i64,
+    },
+    /// The marker search got no answer.
+    Unchecked {
+        what: String,
+        why: String,
+    },
+    Ledger(LedgerError),
+}
+
+impl Unsettled {
+    fn for_submit(self) -> Outcome {
+        match self {
+            Unsettled::NotYet { what, wait_s } => Outcome::nothing_done(
+                format!("{what} is not confirmed yet; nothing was changed."),
+                format!("BigCommerce may still be carrying it out. Try again in {wait_s} s: it is checked first, then this runs."),
+            ),
+            Unsettled::Unchecked { what, why } => Outcome::nothing_done(
+                format!("{what} could not be checked; nothing was changed."),
+                format!("BigCommerce did not answer ({why}). Try again in a moment."),
+            ),
+            Unsettled::Ledger(e) => ledger_down(&e),
+        }
+    }
+
+    /// A form that cannot open closes with the reason (406).
+    fn for_form(self) -> Outcome {
+        match self {
+            Unsettled::NotYet { what, wait_s } => Outcome::refused(
+                format!("{what} is not confirmed yet; the form cannot open yet."),
+                format!(
+                    "BigCommerce may still be carrying it out. Open the form again in {wait_s} s."
+                ),
+            ),
+            Unsettled::Unchecked { what, why } => Outcome::refused(
+                format!("{what} could not be checked; the form cannot open yet."),
+                format!("BigCommerce did not answer ({why}). Open the form again in a moment."),
+            ),
+            Unsettled::Ledger(e) => match ledger_down(&e) {
+                Outcome::Uncertain { message, detail } => Outcome::refused(message, detail),
+                other => other,
+            },
+        }
+    }
+}
+
 /// What settling an earlier request on the order showed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settled {
@@ -473,9 +526,9 @@ async fn settle_other<L: Ledger, K: Look>(
     other: &RequestId,
     looker: &K,
     deadline: Instant,
-) -> Result<Option<Settled>, Outcome> {
+) -> Result<Option<Settled>, Unsettled> {
     let rec = match ledger.read(other).await {
-        Err(e) => return Err(ledger_down(&e)),
+        Err(e) => return Err(Unsettled::Ledger(e)),
         Ok(None) => None,
         Ok(Some(r)) => Some(r),
     };
@@ -488,15 +541,10 @@ async fn settle_other<L: Ledger, K: Look>(
         return Ok(None);
     };
     let now = now_ms();
-    let pending_elsewhere = || {
-        let wait = seconds_until(rec.settle_at_ms).max(1);
-        Outcome::nothing_done(
-            format!(
-                "An earlier {} on order #{order} is not confirmed yet; nothing was changed.",
-                scope.noun()
-            ),
-            format!("BigCommerce may still be carrying it out. Try again in {wait} s: it is checked first, then this runs."),
-        )
+    let what = format!("An earlier {} on order #{order}", scope.noun());
+    let pending_elsewhere = || Unsettled::NotYet {
+        what: what.clone(),
+        wait_s: seconds_until(rec.settle_at_ms).max(1),
     };
     if now < rec.settle_at_ms {
         return Err(pending_elsewhere());
@@ -510,7 +558,7 @@ async fn settle_other<L: Ledger, K: Look>(
         )
         .await
     {
-        Err(e) => return Err(ledger_down(&e)),
+        Err(e) => return Err(Unsettled::Ledger(e)),
         Ok(false) => return Err(pending_elsewhere()),
         Ok(true) => {}
     }
@@ -531,13 +579,7 @@ async fn settle_other<L: Ledger, K: Look>(
         }
         Looked::Unknown(why) => {
             let _ = ledger.mark_uncertain(other, now, now).await;
-            return Err(Outcome::nothing_done(
-                format!(
-                    "An earlier {} on order #{order} could not be checked; nothing was changed.",
-                    scope.noun()
-                ),
-                format!("BigCommerce did not answer ({why}). Try again in a moment."),
-            ));
+            return Err(Unsettled::Unchecked { what, why });
         }
     };
     let _ = ledger.forget_open(order, other).await;
@@ -549,8 +591,8 @@ async fn settle_other<L: Ledger, K: Look>(
 }
 
 /// Before a form opens on an order: settles what is unsettled on it and says what happened,
-/// so the agent never acts on a state that an earlier attempt may still change. `Err` when
-/// something cannot be settled yet (the form should not open).
+/// so the agent never acts on a state that an earlier attempt may still change. `Err` is the
+/// form's refusal when something cannot be settled yet.
 pub async fn settle_open<L: Ledger, K: Look>(
     ledger: &L,
     timing: &Timing,
@@ -561,12 +603,15 @@ pub async fn settle_open<L: Ledger, K: Look>(
     let open = ledger
         .open_requests(order)
         .await
-        .map_err(|e| ledger_down(&e))?;
+        .map_err(|e| Unsettled::Ledger(e).for_form())?;
     let mut out = Vec::new();
     for other in &open {
         // A request running right now holds the lease; its record is pending and not yet
         // settleable, which `settle_other` answers with a wait.
-        if let Some(s) = settle_other(ledger, timing, order, other, looker, deadline).await? {
+        if let Some(s) = settle_other(ledger, timing, order, other, looker, deadline)
+            .await
+            .map_err(Unsettled::for_form)?
+        {
             out.push(s);
         }
     }

@@ -210,17 +210,7 @@ pub async fn settle_before_form<L: Ledger>(
     let deadline = Instant::now() + crate::app::LOOKUP_DEADLINE;
     once::settle_open(&app.ledger, &app.timing, order, &looker, deadline)
         .await
-        .map_err(|o| {
-            let o = match o {
-                Outcome::NothingDone { message, detail }
-                | Outcome::Uncertain { message, detail } => Outcome::refused(
-                    message.replace("nothing was changed", "the form cannot open yet"),
-                    detail,
-                ),
-                other => other,
-            };
-            outcome_response(&o)
-        })
+        .map_err(|o| outcome_response(&o))
 }
 
 /// Which half of an action a request is.
