@@ -368,7 +368,8 @@ where
                         settle_other(ledger, timing, order, other, looker, deadline).await
                     {
                         let why = give_back(why.for_submit()).await;
-                        unlease(ledger, order, id, true).await;
+                        // A claim taken over went back to uncertain: it stays on the list.
+                        unlease(ledger, order, id, !settle).await;
                         return why;
                     }
                 }
@@ -815,6 +816,44 @@ mod tests {
         )
         .await;
         assert_eq!(b, Outcome::done("second", ""));
+    }
+
+    #[tokio::test]
+    async fn a_taken_over_request_that_cannot_go_on_stays_on_the_orders_list() {
+        let (ledger, marks, t) = (MemoryLedger::default(), Marks::default(), fast());
+        let (mine, other) = (rid("request-00c1"), rid("request-00c2"));
+        let a = once(
+            &ledger,
+            &t,
+            Instant::now(),
+            &mine,
+            &ORDER,
+            &marks,
+            |_| async { Outcome::uncertain("timed out", "") },
+        )
+        .await;
+        assert!(matches!(a, Outcome::Uncertain { .. }));
+        // Another request died on the order, long from settleable; its lease has run out.
+        let now = now_ms();
+        let _ = ledger.claim(&other, &ORDER, now, now + 60_000).await;
+        let _ = ledger.lease(OrderId(1), &other, now, now).await;
+        tokio::time::sleep(t.settle_after).await;
+        let b = once(
+            &ledger,
+            &t,
+            Instant::now(),
+            &mine,
+            &ORDER,
+            &marks,
+            |_| async { Outcome::done("must not run", "") },
+        )
+        .await;
+        assert!(matches!(b, Outcome::Uncertain { .. }), "{b:?}");
+        let open = ledger.open_requests(OrderId(1)).await.unwrap_or_default();
+        assert!(
+            open.contains(&mine),
+            "still unexplained, still listed: {open:?}"
+        );
     }
 
     #[tokio::test]
