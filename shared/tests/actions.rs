@@ -7,10 +7,6 @@ use common::*;
 use serde_json::{json, Value};
 use shared::handlers::{cancel_order, create_discount, lookup_customer, refund_order};
 
-fn path_of(form: &Value) -> String {
-    form["actionUrl"].as_str().unwrap_or_default().to_string()
-}
-
 async fn get_form_refund(app: &shared::app::ActionApp, order: u64) -> (u16, Value) {
     let resp = refund_order::handle(
         app,
@@ -26,12 +22,6 @@ async fn submit_refund(app: &shared::app::ActionApp, path: &str, body: &Value) -
     (resp.status().as_u16(), json_of(&resp))
 }
 
-async fn refund_posts(sb: &bigcommerce_sandbox::Running) -> u64 {
-    calls(sb).await.1["POST /v3/orders/{id}/payment_actions/refunds"]
-        .as_u64()
-        .unwrap_or(0)
-}
-
 #[tokio::test]
 async fn cancel_an_unpaid_order_once() {
     let sb = sandbox().await;
@@ -41,7 +31,7 @@ async fn cancel_an_unpaid_order_once() {
     assert_eq!(resp.status(), 200);
     let form = json_of(&resp);
     assert_eq!(form["submitButton"], "Cancel order");
-    let path = path_of(&form);
+    let path = action_url(&form);
     assert!(path.starts_with("/orders/102/cancel/"));
     let body = json!({"reason": "customer_request", "note": "asked by chat"}).to_string();
     let first = cancel_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await;
@@ -78,7 +68,7 @@ async fn cancel_and_refund_a_paid_unshipped_order() {
         &app,
         signed(
             "POST",
-            &path_of(&form),
+            &action_url(&form),
             &json!({"reason": "out_of_stock", "notify": true}).to_string(),
             SIGNING_KEY,
         ),
@@ -108,7 +98,7 @@ async fn cancel_releases_an_authorisation() {
         &app,
         signed(
             "POST",
-            &path_of(&form),
+            &action_url(&form),
             r#"{"reason":"fraud_suspected"}"#,
             SIGNING_KEY,
         ),
@@ -219,7 +209,7 @@ async fn partial_refund_shows_what_remains_and_happens_once() {
         .map(|s| s["hint"].clone());
     assert_eq!(hint, Some(json!("Quantity to refund, 0 to 3")));
 
-    let path = path_of(&form);
+    let path = action_url(&form);
     let body = json!({"mode": "partial", "qty_1009": "2", "shipping": "2.00", "reason": "damaged", "note": "two cracked"});
     clear_log(&sb).await;
     let (status, first) = submit_refund(&app, &path, &body).await;
@@ -252,7 +242,7 @@ async fn validation_errors_name_the_field_and_refund_nothing() {
     let sb = sandbox().await;
     let app = action_app(&sb).await;
     let (_, form) = get_form_refund(&app, 101).await;
-    let path = path_of(&form);
+    let path = action_url(&form);
     clear_log(&sb).await;
     let cases = [
         (json!({"qty_1001": "3", "reason": "damaged"}), "qty_1001"),
@@ -337,7 +327,7 @@ async fn full_refund_then_nothing_left_and_the_lookup_shows_it() {
     let (_, form) = get_form_refund(&app, 104).await;
     let (status, v) = submit_refund(
         &app,
-        &path_of(&form),
+        &action_url(&form),
         &json!({"mode": "full", "reason": "not_received"}),
     )
     .await;
@@ -397,7 +387,7 @@ async fn bigcommerce_422_mid_refund_is_said_in_words_and_nothing_is_half_done() 
     let sb = sandbox().await;
     let app = action_app(&sb).await;
     let (_, form) = get_form_refund(&app, 101).await;
-    let path = path_of(&form);
+    let path = action_url(&form);
     fault(
         &sb,
         json!({"route": "POST /v3/orders/{id}/payment_actions/refunds", "status": 422, "times": 1}),
@@ -421,7 +411,7 @@ async fn a_lost_answer_after_bigcommerce_refunded_never_refunds_twice() {
     let sb = sandbox().await;
     let app = action_app(&sb).await;
     let (_, form) = get_form_refund(&app, 101).await;
-    let path = path_of(&form);
+    let path = action_url(&form);
     // BigCommerce makes the refund but the answer is a 502.
     fault(&sb, json!({"route": "POST /v3/orders/{id}/payment_actions/refunds", "status": 502, "after": true, "times": 1})).await;
     let body = json!({"qty_1001": "2", "reason": "damaged"});
@@ -458,7 +448,7 @@ async fn a_5xx_before_bigcommerce_acted_is_retried_once_safely() {
     let sb = sandbox().await;
     let app = action_app(&sb).await;
     let (_, form) = get_form_refund(&app, 101).await;
-    let path = path_of(&form);
+    let path = action_url(&form);
     fault(
         &sb,
         json!({"route": "POST /v3/orders/{id}/payment_actions/refunds", "status": 500, "times": 1}),
@@ -492,7 +482,7 @@ async fn a_429_mid_refund_is_waited_out() {
     .await;
     let (status, v) = submit_refund(
         &app,
-        &path_of(&form),
+        &action_url(&form),
         &json!({"qty_1002": "1", "reason": "wrong_item"}),
     )
     .await;
@@ -508,7 +498,7 @@ async fn ten_concurrent_submits_of_one_form_make_exactly_one_refund() {
     let sb = sandbox().await;
     let first = action_app(&sb).await;
     let (_, form) = get_form_refund(&first, 101).await;
-    let path = path_of(&form);
+    let path = action_url(&form);
     // Ten handler instances (ten warm Lambdas), one table.
     let table_app = |ledger: shared::actions::ledger::DynamoLedger| async {
         shared::app::ActionApp {
@@ -554,7 +544,7 @@ async fn discount_code_is_made_once_per_request() {
     )
     .await;
     assert_eq!(resp.status(), 200);
-    let path = path_of(&json_of(&resp));
+    let path = action_url(&json_of(&resp));
     let body =
         json!({"type": "percent", "value": "10", "days": "30", "min_purchase": "50", "uses": "1"})
             .to_string();

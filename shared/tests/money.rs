@@ -45,10 +45,6 @@ async fn submit<L: Ledger>(app: &ActionApp<L>, path: &str, body: &Value) -> (u16
     (resp.status().as_u16(), json_of(&resp))
 }
 
-fn action_url(form: &Value) -> String {
-    form["actionUrl"].as_str().unwrap_or_default().to_string()
-}
-
 fn rid_of(path: &str) -> String {
     path.rsplit('/').next().unwrap_or_default().to_string()
 }
@@ -59,10 +55,6 @@ fn message(v: &Value) -> String {
         .or_else(|| v["errors"][0]["message"].as_str())
         .unwrap_or_default()
         .to_string()
-}
-
-async fn refund_posts(sb: &bigcommerce_sandbox::Running) -> u64 {
-    calls(sb).await.1[REFUND_POST].as_u64().unwrap_or(0)
 }
 
 /// Waits (bounded) until BigCommerce holds a refund with `rid`'s marker.

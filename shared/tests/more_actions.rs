@@ -10,10 +10,6 @@ use shared::handlers::{
     cancel_order, create_gift_certificate, lookup_customer, refund_order, update_address,
 };
 
-fn action_url(form: &Value) -> String {
-    form["actionUrl"].as_str().unwrap_or_default().to_string()
-}
-
 fn marker_of(path: &str) -> String {
     format!("[gladly:{}]", path.rsplit('/').next().unwrap_or_default())
 }

@@ -122,10 +122,6 @@ pub fn status(r: &Response<Body>) -> u16 {
     r.status().as_u16()
 }
 
-pub fn action_url(form: &Value) -> String {
-    form["actionUrl"].as_str().unwrap_or_default().to_string()
-}
-
 /// A TCP listener (its own thread) that keeps what reaches it and answers `answer` to each.
 pub fn listener(answer: String) -> (u16, Arc<Mutex<Vec<String>>>) {
     use std::io::{Read, Write};

@@ -314,3 +314,15 @@ pub fn ids(v: &Value) -> Vec<String> {
         .filter_map(|r| r["externalCustomerId"].as_str().map(String::from))
         .collect()
 }
+
+/// The submit path a form carries.
+pub fn action_url(form: &Value) -> String {
+    form["actionUrl"].as_str().unwrap_or_default().to_string()
+}
+
+/// Refund POSTs BigCommerce received since the log was cleared.
+pub async fn refund_posts(sb: &Running) -> u64 {
+    calls(sb).await.1["POST /v3/orders/{id}/payment_actions/refunds"]
+        .as_u64()
+        .unwrap_or(0)
+}
