@@ -114,8 +114,17 @@ impl StoreConfig {
             storefront_url: get("storefront_url")?
                 .map(|u| url("storefront_url", u))
                 .transpose()?,
-            guardrails: crate::guardrails::Guardrails::from_keys(|k| get(k).ok().flatten())
-                .map_err(ConfigError::SecretInvalid)?,
+            guardrails: {
+                // Read like every other key: a value that is not a string is refused by name.
+                let mut rails = std::collections::HashMap::new();
+                for k in crate::guardrails::KEYS {
+                    if let Some(v) = get(k)? {
+                        rails.insert(k, v);
+                    }
+                }
+                crate::guardrails::Guardrails::from_keys(|k| rails.get(k).cloned())
+                    .map_err(ConfigError::SecretInvalid)?
+            },
             default_phone_region: get("default_phone_region")?
                 .map(|r| {
                     crate::mapping::phone::Region::new(&r).ok_or_else(|| {

@@ -50,6 +50,16 @@ impl ActionKind {
     }
 }
 
+/// The secret keys the guardrails read.
+pub const KEYS: [&str; 6] = [
+    "actions",
+    "max_refund",
+    "max_gift_certificate",
+    "gift_certificate_from_name",
+    "gift_certificate_from_email",
+    "restock_default",
+];
+
 pub const DEFAULT_MAX_GIFT_CERTIFICATE: Decimal = Decimal::ONE_HUNDRED;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
