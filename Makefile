@@ -16,7 +16,7 @@ URL ?=
 KEY ?=
 EVENT ?= lookup-customer.detailed.json
 
-.PHONY: help setup build test lint fmt sandbox bench demo watch events invoke smoke deploy sizes
+.PHONY: help setup browser build test lint fmt sandbox bench demo console watch events invoke smoke deploy sizes
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,12 @@ $(VENV)/.installed: requirements-dev.txt
 	touch $@
 
 setup: $(VENV)/.installed ## install cargo-lambda, moto's server, cfn-lint and aws-sam-cli into .venv (no Docker)
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser: ## Debian's chromium and chromium-driver, for the console's browser test (apt-get, when missing)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  $(SUDO) apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; }
 
 build: setup ## release builds of the seven functions for Lambda (arm64), into target/lambda/
 	rustup target add aarch64-unknown-linux-gnu
@@ -42,12 +48,19 @@ lint: setup ## rustfmt, clippy (warnings are errors), cfn-lint and sam validate 
 fmt: ## format the code
 	$(CARGO) fmt --all
 
-test: setup lint ## everything CI runs: lint, unit and integration tests, and every event through cargo lambda watch
+test: setup browser lint ## everything CI runs: lint, unit and integration tests, every event through cargo lambda watch, the console in Chromium
 	scripts/with-moto $(CARGO) test --workspace --locked
-	scripts/local-stack scripts/invoke-events
+	scripts/local-stack bash -c 'scripts/invoke-events && scripts/console-test'
 
-demo: setup ## the whole flow on the sandbox store: auto-link, profile, cancel, refund, discount, look again
-	scripts/local-stack target/debug/gladly-client demo --local
+demo: setup ## the whole flow on the sandbox store, then (in a terminal) the agent console until Ctrl-C
+	scripts/local-stack bash -c 'target/debug/gladly-client demo --local && \
+	  if [ -t 1 ]; then echo; echo "Open the console to click through it yourself."; target/debug/gladly-client console --local; fi'
+
+console: setup ## the agent console in a browser: on the local stack, or make console URL=<BaseUrl> KEY=<signing key>
+	@if [ -n "$(URL)" ]; then \
+	  test -n "$(KEY)" || { echo "usage: make console URL=<BaseUrl output> KEY=<signing key>"; exit 2; }; \
+	  $(CARGO) run -q -p gladly-client -- console --url "$(URL)" --key "$(KEY)"; \
+	else scripts/local-stack target/debug/gladly-client console --local; fi
 
 watch: setup ## serve the functions locally (sandbox + moto + cargo lambda watch) until Ctrl-C
 	scripts/local-stack bash -c 'echo "Serving on $$GLADLY_URL/lambda-url/<function>/<path>, sandbox on $$SANDBOX_URL, signing key $$GLADLY_SIGNING_KEY. Ctrl-C stops."; while true; do sleep 3600; done'

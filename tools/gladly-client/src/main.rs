@@ -1,7 +1,9 @@
 //! `gladly-client`: speaks to the adaptor exactly as Gladly does (signed requests), so users can
 //! try a deployment (`smoke`), the demo can play a session (`demo`), and `events/` can be
-//! regenerated with a fresh signature (`event`).
+//! regenerated with a fresh signature (`event`), and a person can click through what an agent
+//! sees (`console`).
 
+mod console;
 mod demo;
 mod target;
 
@@ -18,17 +20,30 @@ struct Cli {
     command: Command,
 }
 
+/// Where the adaptor is and the key Gladly signs with.
+#[derive(clap::Args)]
+struct Adaptor {
+    #[arg(long, env = "GLADLY_URL")]
+    url: String,
+    #[arg(long, env = "GLADLY_SIGNING_KEY", hide_env_values = true)]
+    key: String,
+    /// `--local` when URL is `cargo lambda watch` (one path prefix per function).
+    #[arg(long)]
+    local: bool,
+}
+
+impl Adaptor {
+    fn target(&self) -> Target {
+        Target::new(&self.url, self.local)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// One signed request; prints the status and the JSON answer.
     Request {
-        #[arg(long, env = "GLADLY_URL")]
-        url: String,
-        #[arg(long, env = "GLADLY_SIGNING_KEY", hide_env_values = true)]
-        key: String,
-        /// `--local` when URL is `cargo lambda watch` (one path prefix per function).
-        #[arg(long)]
-        local: bool,
+        #[command(flatten)]
+        adaptor: Adaptor,
         method: String,
         path: String,
         #[arg(long)]
@@ -49,21 +64,22 @@ enum Command {
     },
     /// Plays a Gladly session against the sandbox store, step by step.
     Demo {
-        #[arg(long, env = "GLADLY_URL")]
-        url: String,
-        #[arg(long, env = "GLADLY_SIGNING_KEY", hide_env_values = true)]
-        key: String,
-        #[arg(long)]
-        local: bool,
+        #[command(flatten)]
+        adaptor: Adaptor,
+    },
+    /// A local web page that plays Gladly's agent side against the adaptor: search and link,
+    /// the profile and its order cards, action forms, and every call raw. The key stays here.
+    Console {
+        #[command(flatten)]
+        adaptor: Adaptor,
+        /// The local port to serve on (0 picks a free one).
+        #[arg(long, default_value_t = 4321)]
+        port: u16,
     },
     /// Checks a deployment: refuses unsigned calls, answers a signed lookup.
     Smoke {
-        #[arg(long, env = "GLADLY_URL")]
-        url: String,
-        #[arg(long, env = "GLADLY_SIGNING_KEY", hide_env_values = true)]
-        key: String,
-        #[arg(long)]
-        local: bool,
+        #[command(flatten)]
+        adaptor: Adaptor,
     },
 }
 
@@ -110,6 +126,33 @@ pub struct Reply {
     pub millis: u128,
 }
 
+/// One signed call as it went out and came back, for the console's raw view.
+pub struct Call {
+    pub url: String,
+    /// The headers sent, the signature among them: show them only through [`Call::shown_headers`].
+    headers: Vec<(String, String)>,
+    pub status: u16,
+    pub json: Value,
+    pub millis: u128,
+}
+
+impl Call {
+    /// The request headers with Gladly's signature left out: it is a credential for this request.
+    pub fn shown_headers(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .map(|(n, v)| {
+                let shown = if n == "gladly-authorization" {
+                    "(signature, not shown)".to_string()
+                } else {
+                    v.clone()
+                };
+                (n.clone(), shown)
+            })
+            .collect()
+    }
+}
+
 pub async fn send(
     target: &Target,
     key: Option<&str>,
@@ -117,33 +160,53 @@ pub async fn send(
     path: &str,
     body: Option<&str>,
 ) -> Result<Reply, String> {
+    let c = call(&reqwest::Client::new(), target, key, method, path, body).await?;
+    Ok(Reply {
+        status: c.status,
+        json: c.json,
+        millis: c.millis,
+    })
+}
+
+/// Sends one request as Gladly does: signed when a key is given.
+pub async fn call(
+    client: &reqwest::Client,
+    target: &Target,
+    key: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Result<Call, String> {
     let body = body.unwrap_or("");
     let url = target.url_for(path)?;
-    let client = reqwest::Client::new();
     let mut req = client.request(
         method.parse().map_err(|_| format!("bad method {method}"))?,
-        url,
+        &url,
     );
-    if let Some(k) = key {
-        let s = signed(k, method, path, body);
-        for (n, v) in s.headers {
-            req = req.header(n, v);
-        }
-    } else {
-        req = req.header("content-type", "application/json");
+    let headers = match key {
+        Some(k) => signed(k, method, path, body).headers,
+        None => vec![("content-type".to_string(), "application/json".to_string())],
+    };
+    for (n, v) in &headers {
+        req = req.header(n, v);
     }
     if !body.is_empty() {
         req = req.body(body.to_string());
     }
     let started = std::time::Instant::now();
-    let resp = req
-        .send()
-        .await
-        .map_err(|e| format!("{method} {path}: {e}"))?;
+    let resp = req.send().await.map_err(|e| {
+        if e.is_timeout() {
+            format!("{method} {path}: no answer in time")
+        } else {
+            format!("{method} {path}: {e}")
+        }
+    })?;
     let status = resp.status().as_u16();
     let text = resp.text().await.map_err(|e| e.to_string())?;
     let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Ok(Reply {
+    Ok(Call {
+        url,
+        headers,
         status,
         json,
         millis: started.elapsed().as_millis(),
@@ -188,17 +251,14 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Request {
-            url,
-            key,
-            local,
+            adaptor,
             method,
             path,
             body,
         } => {
-            let target = Target::new(&url, local);
             match send(
-                &target,
-                Some(&key),
+                &adaptor.target(),
+                Some(&adaptor.key),
                 &method.to_uppercase(),
                 &path,
                 body.as_deref(),
@@ -241,8 +301,11 @@ async fn main() -> ExitCode {
             );
             Ok(())
         }
-        Command::Demo { url, key, local } => demo::play(&Target::new(&url, local), &key).await,
-        Command::Smoke { url, key, local } => demo::smoke(&Target::new(&url, local), &key).await,
+        Command::Demo { adaptor } => demo::play(&adaptor.target(), &adaptor.key).await,
+        Command::Console { adaptor, port } => {
+            console::serve(adaptor.target(), &adaptor.url, adaptor.key, port).await
+        }
+        Command::Smoke { adaptor } => demo::smoke(&adaptor.target(), &adaptor.key).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
