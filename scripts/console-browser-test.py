@@ -10,6 +10,8 @@ import re
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
@@ -107,6 +109,8 @@ def run(d, wait):
     button(d.find_element(By.ID, "search"), "Search").click()
     wait_text(wait, "#candidates", "Jane Doe")
     check("the search lists Jane Doe", "Jane Doe" in text_of(d, "#candidates"), text_of(d, "#candidates"))
+    check("… and says auto-link would not link her for the unknown email",
+          "Auto-linking this shopper: No link" in text_of(d, "#link-decision"), text_of(d, "#link-decision"))
     button(d.find_element(By.ID, "candidates"), "Link Jane Doe").click()
 
     wait_text(wait, "#profile-name", "Jane Doe")
@@ -169,6 +173,18 @@ def run(d, wait):
     code = re.search(r"\b[A-Z0-9][A-Z0-9-]{7,}\b", latest)
     check("the discount code is on the timeline, readable", code is not None and "10%" in latest, latest)
 
+    # Without a mouse: Tab to a button, Enter opens its form with the focus inside, Escape closes it.
+    gift = button(d.find_element(By.ID, "profile"), "Gift certificate")
+    d.execute_script("arguments[0].focus()", gift)
+    d.switch_to.active_element.send_keys(Keys.ENTER)
+    wait.until(EC.visibility_of_element_located((By.ID, "form-dialog")))
+    wait_text(wait, "#form-title", "ift")
+    inside = d.execute_script("return document.getElementById('form-dialog').contains(document.activeElement)")
+    check("Enter on a focused action opens its form with the focus in it", inside)
+    d.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait.until(EC.invisibility_of_element_located((By.ID, "form-dialog")))
+    check("Escape closes the form", not d.find_element(By.ID, "form-dialog").is_displayed())
+
     # The raw view lists every call with its status and time, and never the signature.
     raw = text_of(d, "#exchanges")
     check("the raw view lists each call with status and latency",
@@ -181,5 +197,24 @@ def run(d, wait):
     d.execute_script("window.scrollTo(0, 0)")
 
 
+def refused(headers):
+    req = urllib.request.Request(URL + "api/link", data=b"{}", method="POST", headers=headers)
+    try:
+        urllib.request.urlopen(req, timeout=5)
+        return None
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def guard():
+    """Another web page, or a name rebound to this machine, cannot make the console sign calls."""
+    port = URL.rstrip("/").rsplit(":", 1)[1]
+    json_ = {"content-type": "application/json"}
+    check("a call from another origin is refused", refused({**json_, "Origin": "http://evil.example"}) == 403)
+    check("a call under another host name is refused", refused({**json_, "Host": f"evil.example:{port}"}) == 421)
+    check("a form-encoded call is refused", refused({"content-type": "text/plain"}) == 415)
+
+
 if __name__ == "__main__":
+    guard()
     main()

@@ -93,7 +93,8 @@ async function autoLink(ev) {
 async function search(ev) {
   ev.preventDefault();
   const f = new FormData(ev.target);
-  const out = await api("/api/search", { key: f.get("key"), value: f.get("value") });
+  state.shopper = readShopper($("writes-in"));
+  const out = await api("/api/search", { key: f.get("key"), value: f.get("value"), shopper: state.shopper });
   if (out.error) {
     $("link-decision").className = "no-link";
     $("link-decision").textContent = out.error;
@@ -101,7 +102,9 @@ async function search(ev) {
     return;
   }
   $("link-decision").className = "";
-  $("link-decision").textContent = `${out.ok.candidates.length} result(s): pick one to link.`;
+  const n = out.ok.candidates.length;
+  $("link-decision").textContent = `${n} result${n === 1 ? "" : "s"}: pick one to link. ` +
+    `Auto-linking this shopper: ${out.ok.decision.reason}`;
   showCandidates(out.ok.candidates);
 }
 

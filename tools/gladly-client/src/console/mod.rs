@@ -271,16 +271,22 @@ async fn link(State(c): State<Arc<Console>>, Json(s): Json<ShopperIn>) -> Json<V
 struct SearchIn {
     key: String,
     value: String,
+    #[serde(default)]
+    shopper: ShopperIn,
 }
 
-/// The agent searches by hand: every result is listed; the agent picks one.
+/// The agent searches by hand: every result is listed; the agent picks one. The page also says
+/// what Gladly's auto-link rule would make of the same answer for the shopper on the left.
 async fn search(State(c): State<Arc<Console>>, Json(s): Json<SearchIn>) -> Json<Value> {
     let body = match reader::search_body(&s.key, &s.value) {
         Ok(b) => b,
         Err(e) => return Json(json!({ "error": e })),
     };
+    let shopper: Shopper = s.shopper.into();
     let sent = gladly(&c, "POST", "/", Some(&body)).await;
-    let result = answered(&sent, 200).map(|a| json!({ "candidates": reader::candidates(a) }));
+    let result = answered(&sent, 200).map(|a| {
+        json!({ "candidates": reader::candidates(a), "decision": reader::autolink(&shopper, a) })
+    });
     reply(sent.exchange, result)
 }
 
