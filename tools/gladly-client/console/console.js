@@ -4,7 +4,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { shopper: { name: "", emails: [], phones: [] }, linked: null, form: null };
+const state = { shopper: { name: "", emails: [], phones: [] }, linked: null, attributes: [], form: null };
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -118,12 +118,15 @@ function showCandidates(list) {
 
 async function link(candidate, how) {
   state.linked = candidate.externalCustomerId;
+  state.attributes = [];
   timeline("done", `Profile ${how} to ${candidate.name || "customer"} (${candidate.externalCustomerId})`);
   await loadProfile();
 }
 
 async function loadProfile() {
-  const out = await api("/api/profile", { externalCustomerId: state.linked, shopper: state.shopper });
+  const out = await api("/api/profile", {
+    externalCustomerId: state.linked, shopper: state.shopper, customAttributes: state.attributes,
+  });
   const box = $("profile");
   if (out.error) {
     // Gladly keeps what it showed before when a lookup fails.
@@ -131,6 +134,7 @@ async function loadProfile() {
     return;
   }
   const p = out.ok;
+  state.attributes = p.customAttributes;
   fill(box, [
     el("h2", { id: "profile-h" }, "Customer profile"),
     el("div", { class: "person" },

@@ -296,11 +296,17 @@ struct ProfileIn {
     external_customer_id: String,
     #[serde(default)]
     shopper: ShopperIn,
+    #[serde(default)]
+    custom_attributes: Vec<(String, String)>,
 }
 
 /// The linked profile: the DETAILED lookup Gladly sends on opening it and after every action.
 async fn profile(State(c): State<Arc<Console>>, Json(p): Json<ProfileIn>) -> Json<Value> {
-    let body = reader::detailed_body(&p.external_customer_id, &p.shopper.into());
+    let body = reader::detailed_body(
+        &p.external_customer_id,
+        &p.shopper.into(),
+        &p.custom_attributes,
+    );
     let sent = gladly(&c, "POST", "/", Some(&body)).await;
     let result = answered(&sent, 200)
         .and_then(reader::profile)

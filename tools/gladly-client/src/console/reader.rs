@@ -54,12 +54,25 @@ pub fn search_body(key: &str, value: &str) -> Result<Value, String> {
     Ok(json!({"lookupLevel": "BASIC", "query": {key: value.trim()}, "uniqueMatchRequired": false}))
 }
 
-/// The DETAILED lookup Gladly sends when a linked profile opens and after every action.
-pub fn detailed_body(external_customer_id: &str, s: &Shopper) -> Value {
+/// The DETAILED lookup Gladly sends when a linked profile opens and after every action: with the
+/// profile's custom attributes (from the last answer) flattened into the query, as real Gladly
+/// bodies carry them, without overwriting the keys that identify the profile.
+pub fn detailed_body(
+    external_customer_id: &str,
+    s: &Shopper,
+    custom_attributes: &[(String, String)],
+) -> Value {
     let mut body = autolink_body(s);
     body["lookupLevel"] = json!("DETAILED");
     body["uniqueMatchRequired"] = json!(true);
-    body["query"]["externalCustomerId"] = json!(external_customer_id);
+    if let Some(q) = body["query"].as_object_mut() {
+        for (k, v) in custom_attributes {
+            if !["emails", "externalCustomerId", "id", "name", "phones"].contains(&k.as_str()) {
+                q.insert(k.clone(), json!(v));
+            }
+        }
+        q.insert("externalCustomerId".into(), json!(external_customer_id));
+    }
     body
 }
 
@@ -558,10 +571,15 @@ mod tests {
             b.to_string(),
             r#"{"lookupLevel":"BASIC","query":{"emails":["Jane.Doe@Example.com"],"id":"console-profile","name":"Jane Doe"},"uniqueMatchRequired":false}"#
         );
-        let d = detailed_body("42", &jane());
+        let attrs = [
+            ("storeCreditAmount".to_string(), "$12.50".to_string()),
+            ("externalCustomerId".to_string(), "999".to_string()),
+        ];
+        let d = detailed_body("42", &jane(), &attrs);
         assert_eq!(d["lookupLevel"], "DETAILED");
         assert_eq!(d["uniqueMatchRequired"], true);
         assert_eq!(d["query"]["externalCustomerId"], "42");
+        assert_eq!(d["query"]["storeCreditAmount"], "$12.50");
     }
 
     #[test]
