@@ -6,7 +6,10 @@ Every check reads the page (visible text, enabled buttons, the error beside a fi
 network. Screenshots go to OUT_DIR.
 """
 
+import json
+import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +25,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 URL, OUT = sys.argv[1], sys.argv[2]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 checks = []
 
 
@@ -173,6 +177,20 @@ def run(d, wait):
     code = re.search(r"\b[A-Z0-9][A-Z0-9-]{7,}\b", latest)
     check("the discount code is on the timeline, readable", code is not None and "10%" in latest, latest)
 
+    # A second agent cancels order #102 while this form is open: submitting it closes the form
+    # with Gladly's 406 message, and nothing is cancelled twice.
+    button(d.find_element(By.ID, "order-102"), "Cancel order").click()
+    dialog = wait.until(EC.visibility_of_element_located((By.ID, "form-dialog")))
+    wait_text(wait, "#form-title", "102")
+    other_agent_cancels("102")
+    Select(field(d, "reason").find_element(By.TAG_NAME, "select")).select_by_value("customer_request")
+    d.find_element(By.ID, "form-submit").click()
+    wait.until(EC.invisibility_of_element_located((By.ID, "form-dialog")))
+    wait_text(wait, "#timeline li:first-child", "already")
+    latest = d.find_element(By.CSS_SELECTOR, "#timeline li:first-child")
+    check("a form overtaken by another agent closes with the 406 message, in red",
+          "already cancelled" in latest.text and "closed" in latest.get_attribute("class"), latest.text)
+
     # Without a mouse: Tab to a button, Enter opens its form with the focus inside, Escape closes it.
     gift = button(d.find_element(By.ID, "profile"), "Gift certificate")
     d.execute_script("arguments[0].focus()", gift)
@@ -195,6 +213,16 @@ def run(d, wait):
           "gladly-time" in opened and "(signature, not shown)" in opened and "hmac" not in opened.lower(), opened[:500])
     time.sleep(0.2)
     d.execute_script("window.scrollTo(0, 0)")
+
+
+def other_agent_cancels(order):
+    """Another agent's Gladly, through the project's own signed client (URL and key from the stack)."""
+    client = [os.path.join(ROOT, "target/debug/gladly-client"), "request", "--local"]
+    form = subprocess.run(client + ["GET", f"/orders/{order}/cancel"], capture_output=True, text=True, check=True)
+    action = json.loads(form.stdout.split("\n", 1)[1])["actionUrl"]
+    done = subprocess.run(client + ["POST", action, "--body", json.dumps({"reason": "customer_request"})],
+                          capture_output=True, text=True, check=True)
+    check(f"(premise) the other agent's cancel of #{order} went through", done.stdout.startswith("200"), done.stdout)
 
 
 def refused(headers):
