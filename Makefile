@@ -59,7 +59,7 @@ demo: setup ## the whole flow on the sandbox store, then (in a terminal) the age
 console: setup ## the agent console in a browser: on the local stack, or make console URL=<BaseUrl> KEY=<signing key>
 	@if [ -n "$(URL)" ]; then \
 	  test -n "$(KEY)" || { echo "usage: make console URL=<BaseUrl output> KEY=<signing key>"; exit 2; }; \
-	  $(CARGO) run -q -p gladly-client -- console --url "$(URL)" --key "$(KEY)"; \
+	  GLADLY_SIGNING_KEY="$$KEY" $(CARGO) run -q -p gladly-client -- console --url "$(URL)"; \
 	else scripts/local-stack target/debug/gladly-client console --local; fi
 
 watch: setup ## serve the functions locally (sandbox + moto + cargo lambda watch) until Ctrl-C
@@ -80,7 +80,7 @@ bench: ## lookup wall time and call counts against the sandbox (50 ms latency), 
 
 smoke: ## check a deployment: make smoke URL=https://…execute-api….amazonaws.com KEY=<gladly signing key>
 	@test -n "$(URL)" -a -n "$(KEY)" || { echo "usage: make smoke URL=<BaseUrl output> KEY=<signing key>"; exit 2; }
-	$(CARGO) run -q -p gladly-client -- smoke --url "$(URL)" --key "$(KEY)"
+	GLADLY_SIGNING_KEY="$$KEY" $(CARGO) run -q -p gladly-client -- smoke --url "$(URL)"
 
 deploy: setup ## sam build (cargo lambda, no Docker) and sam deploy (--guided the first time: make deploy GUIDED=1)
 	rustup target add aarch64-unknown-linux-gnu

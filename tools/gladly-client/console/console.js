@@ -28,14 +28,48 @@ function fill(node, children, keep) {
 }
 
 async function api(path, body) {
-  const resp = await fetch(path, {
-    method: body === undefined ? "GET" : "POST",
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const out = await resp.json();
+  let resp;
+  try {
+    resp = await fetch(path, {
+      method: body === undefined ? "GET" : "POST",
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    return { error: "the console's server is not answering (stopped?)" };
+  }
+  let out;
+  try {
+    out = await resp.json();
+  } catch (e) {
+    return { error: `the console's server answered ${resp.status} without JSON` };
+  }
   if (out.exchange) showExchange(out.exchange);
   return out;
+}
+
+// One agent operation at a time, as in Gladly: clicks while a call runs are ignored, so answers
+// cannot land out of order. Anything that goes wrong lands on the timeline, never only in the
+// browser's console.
+let busy = false;
+function operation(fn) {
+  return async (...args) => {
+    const ev = args[0];
+    if (ev && typeof ev.preventDefault === "function") ev.preventDefault();
+    if (busy) return;
+    busy = true;
+    document.body.setAttribute("aria-busy", "true");
+    $("busy").textContent = "Waiting for the adaptor…";
+    try {
+      await fn(...args);
+    } catch (e) {
+      timeline("error", "The console failed", String(e));
+    } finally {
+      busy = false;
+      document.body.removeAttribute("aria-busy");
+      $("busy").textContent = "";
+    }
+  };
 }
 
 function showExchange(x) {
@@ -58,7 +92,7 @@ function showExchange(x) {
 
 function timeline(kind, message, detail) {
   const stamp = new Date().toLocaleTimeString();
-  $("timeline").prepend(el("li", { class: kind },
+  $("timeline").prepend(el("li", { class: kind, tabindex: "-1" },
     el("span", { class: "muted" }, stamp + " "), message,
     detail ? el("div", { class: "detail" }, detail) : null));
 }
@@ -73,8 +107,7 @@ function readShopper(form) {
   };
 }
 
-async function autoLink(ev) {
-  ev.preventDefault();
+const autoLink = operation(async (ev) => {
   state.shopper = readShopper(ev.target);
   const out = await api("/api/link", state.shopper);
   const d = $("link-decision");
@@ -88,10 +121,9 @@ async function autoLink(ev) {
   d.textContent = decision.reason;
   showCandidates(candidates);
   if (decision.links !== null) await link(candidates[decision.links], "auto-linked");
-}
+});
 
-async function search(ev) {
-  ev.preventDefault();
+const search = operation(async (ev) => {
   const f = new FormData(ev.target);
   state.shopper = readShopper($("writes-in"));
   const out = await api("/api/search", { key: f.get("key"), value: f.get("value"), shopper: state.shopper });
@@ -106,13 +138,14 @@ async function search(ev) {
   $("link-decision").textContent = `${n} result${n === 1 ? "" : "s"}: pick one to link. ` +
     `Auto-linking this shopper: ${out.ok.decision.reason}`;
   showCandidates(out.ok.candidates);
-}
+});
 
 function showCandidates(list) {
   $("candidates").replaceChildren(...list.map((c) => el("li", {},
     el("strong", {}, c.name || "(no name)"), " ",
-    el("span", { class: "muted" }, [c.emails.join(", "), c.address].filter(Boolean).join(" · ")), " ",
-    el("button", { type: "button", class: "secondary", onclick: () => link(c, "linked") },
+    el("span", { class: "muted" }, [c.emails.join(", "), c.phones.map((p) => p.number).join(", "), c.address]
+      .filter(Boolean).join(" · ")), " ",
+    el("button", { type: "button", class: "secondary", onclick: operation(() => link(c, "linked")) },
       `Link ${c.name || c.externalCustomerId}`))));
 }
 
@@ -157,16 +190,20 @@ async function loadProfile() {
 function actionButtons(actions, label) {
   if (!actions.length) return null;
   return el("div", { class: "actions", role: "group", "aria-label": label },
-    actions.map((a) => el("button", { type: "button", onclick: () => openForm(a) }, a.name)));
+    actions.map((a) => el("button", {
+      type: "button", "data-action": `${label}|${a.name}`, onclick: operation(() => openForm(a, `${label}|${a.name}`)),
+    }, a.name)));
 }
 
 function money(v) { return v || "—"; }
 
 function orderCard(o) {
   const when = o.createdAt ? new Date(o.createdAt).toLocaleString() : "date unknown";
+  const names = Object.fromEntries(o.products.map((p) => [p.id, p.name]));
+  const count = o.itemCount === null ? "" : `${o.itemCount} item${o.itemCount === 1 ? "" : "s"}`;
   return el("article", { class: "order", id: `order-${o.orderNumber}`, "aria-label": `Order #${o.orderNumber}` },
     el("h3", {}, `#${o.orderNumber}`, el("span", { class: "status" }, o.status || "—"),
-      el("span", { class: "muted" }, when),
+      el("span", { class: "muted" }, [when, count].filter(Boolean).join(" · ")),
       el("span", { class: "total" }, `${money(o.total)} ${o.currency}`)),
     o.note ? el("p", { class: "muted" }, o.note) : null,
     el("ul", { "aria-label": "Items" }, o.products.map((p) => el("li", { class: "item" },
@@ -174,14 +211,16 @@ function orderCard(o) {
       el("span", {}, `${p.quantity ?? "?"} × ${p.name}`, p.sku ? el("span", { class: "muted" }, ` (${p.sku})`) : null,
         ` · ${money(p.unitPrice)}`, p.status ? el("span", { class: "muted" }, ` · ${p.status}`) : null)))),
     el("div", { class: "cols" },
-      el("div", {}, el("strong", {}, "Shipments"),
+      el("div", { class: "shipments" }, el("strong", {}, "Shipments"),
         o.fulfillments.length ? el("ul", {}, o.fulfillments.map((f) => el("li", {},
           [f.carrier, f.shippingSpeed, f.status].filter(Boolean).join(" · "), " ",
           f.trackingUrl ? el("a", { href: f.trackingUrl, target: "_blank", rel: "noopener noreferrer" }, f.trackingNumber || "track")
             : (f.trackingNumber || ""),
-          f.shippingAddress.length ? el("div", { class: "muted" }, f.shippingAddress.join(", ")) : null)))
+          f.estimatedDeliveryDate ? el("div", { class: "muted" }, `Expected ${new Date(f.estimatedDeliveryDate).toLocaleDateString()}`) : null,
+          f.productIds.length ? el("div", { class: "muted" }, "Contains: " + f.productIds.map((id) => names[id] || id).join(", ")) : null,
+          f.shippingAddress.length ? el("div", { class: "muted" }, "To: " + f.shippingAddress.join(", ")) : null)))
           : el("p", { class: "muted" }, "None yet")),
-      el("div", {}, el("strong", {}, "Billing address"),
+      el("div", { class: "billing" }, el("strong", {}, "Billing address"),
         el("p", { class: "muted" }, o.billingAddress.join(", ") || "—"))),
     el("p", {},
       o.orderLink ? el("a", { href: o.orderLink, target: "_blank", rel: "noopener noreferrer" }, "Open in the store's admin") : null,
@@ -190,14 +229,16 @@ function orderCard(o) {
     actionButtons(o.actions, `Actions for order #${o.orderNumber}`));
 }
 
-async function openForm(action) {
+async function openForm(action, key) {
   const out = await api("/api/form", { formUrl: action.formUrl });
   if (out.error) {
     timeline("closed", `${action.name}: the form did not open`, out.error);
     return;
   }
   const form = out.ok;
+  form.sections = form.sections.filter((x) => x !== null && typeof x === "object");
   state.form = form;
+  state.formKey = key;
   $("form-title").textContent = form.title || action.name;
   $("form-submit").textContent = form.submitButton || "Submit";
   $("form-close").textContent = form.closeButton || "Cancel";
@@ -218,10 +259,12 @@ function section(s, i) {
   const label = `${s.label || s.attr}${inp.optional ? " (optional)" : ""}`;
   let control;
   if (inp.type === "select") {
-    const chosen = s.defaultValue === undefined ? "" : String(s.defaultValue);
+    const options = (Array.isArray(inp.options) ? inp.options : []).filter((o) => o && typeof o === "object");
+    const chosen = s.defaultValue === undefined || s.defaultValue === null ? "" : String(s.defaultValue);
+    const known = options.some((o) => String(o.value) === chosen);
     control = el("select", { id, name: s.attr },
-      chosen ? null : el("option", { value: "" }, inp.placeholder || "Pick one"),
-      (inp.options || []).map((o) => el("option", { value: String(o.value), selected: String(o.value) === chosen }, o.text)));
+      known ? null : el("option", { value: "" }, inp.placeholder || "Pick one"),
+      options.map((o) => el("option", { value: String(o.value), selected: String(o.value) === chosen }, o.text)));
   } else if (inp.type === "checkbox") {
     control = el("input", { id, name: s.attr, type: "checkbox", checked: s.defaultValue === true });
   } else {
@@ -248,8 +291,7 @@ function formValues() {
   return values;
 }
 
-async function submitForm(ev) {
-  ev.preventDefault();
+const submitForm = operation(async () => {
   const button = $("form-submit");
   button.disabled = true;
   try {
@@ -287,10 +329,14 @@ async function submitForm(ev) {
     } else {
       timeline("closed", `${title}: ${o.message}`, o.detail);
     }
+    // Back where the agent was: the same action's button if it is still offered, else the news.
+    const again = [...document.querySelectorAll("#profile button[data-action]")]
+      .find((b) => b.dataset.action === state.formKey);
+    (again || $("timeline").firstElementChild).focus();
   } finally {
     button.disabled = false;
   }
-}
+});
 
 async function start() {
   const about = await api("/api/about");

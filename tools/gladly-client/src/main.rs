@@ -194,15 +194,16 @@ pub async fn call(
         req = req.body(body.to_string());
     }
     let started = std::time::Instant::now();
-    let resp = req.send().await.map_err(|e| {
+    let failed = |e: reqwest::Error| {
         if e.is_timeout() {
             format!("{method} {path}: no answer in time")
         } else {
             format!("{method} {path}: {e}")
         }
-    })?;
+    };
+    let resp = req.send().await.map_err(failed)?;
     let status = resp.status().as_u16();
-    let text = resp.text().await.map_err(|e| e.to_string())?;
+    let text = resp.text().await.map_err(failed)?;
     let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
     Ok(Call {
         url,

@@ -165,7 +165,14 @@ async fn gladly(c: &Console, method: &str, path: &str, body: Option<&Value>) -> 
         response_body: Value::Null,
         error: None,
     };
-    if !path.starts_with('/') || path.starts_with("//") || path.chars().any(char::is_whitespace) {
+    // A backslash reads as a slash to URL parsers (`/\host` is `//host`); control characters
+    // and spaces have no place in a path the adaptor gave.
+    if !path.starts_with('/')
+        || path.starts_with("//")
+        || path
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
+    {
         exchange.error = Some(format!("not a path on the adaptor: {path:?}"));
         return Sent {
             exchange,
@@ -224,8 +231,9 @@ fn answered(sent: &Sent, want: u16) -> Result<&Value, String> {
 fn first_error(v: &Value) -> String {
     v["errors"][0]["message"]
         .as_str()
+        .or(v["message"].as_str())
         .map(str::to_string)
-        .unwrap_or_else(|| v.to_string().chars().take(200).collect())
+        .unwrap_or_else(|| reader::body_text(v))
 }
 
 fn reply(exchange: Exchange, result: Result<Value, String>) -> Json<Value> {

@@ -508,22 +508,29 @@ pub struct FieldError {
 
 pub fn outcome(status: u16, answer: &Value) -> Outcome {
     let errors: Vec<&Value> = answer["errors"].as_array().into_iter().flatten().collect();
-    let general: Vec<Said> = errors
+    let mut general: Vec<Said> = errors
         .iter()
         .filter(|e| e["attr"].as_str().is_none())
         .map(|e| Said {
             message: string(&e["message"]),
             detail: string(&e["detail"]),
         })
+        .filter(|s| !s.message.is_empty() || !s.detail.is_empty())
         .collect();
+    // Gladly's sample adaptor answers a 406 as a bare `{message, detail}`.
+    if general.is_empty() && !string(&answer["message"]).is_empty() {
+        general.push(Said {
+            message: string(&answer["message"]),
+            detail: string(&answer["detail"]),
+        });
+    }
     match status {
         200..=299 => Outcome::Done {
             message: string(&answer["message"]),
             detail: string(&answer["detail"]),
         },
-        400 => Outcome::Fix {
-            general,
-            fields: errors
+        400 => {
+            let fields: Vec<FieldError> = errors
                 .iter()
                 .filter_map(|e| {
                     Some(FieldError {
@@ -532,8 +539,17 @@ pub fn outcome(status: u16, answer: &Value) -> Outcome {
                         detail: string(&e["detail"]),
                     })
                 })
-                .collect(),
-        },
+                .collect();
+            // A 400 that says nothing (a gateway's plain "Bad Request") must not look like a
+            // form that did nothing.
+            if general.is_empty() && fields.is_empty() {
+                general.push(Said {
+                    message: "The action failed (400)".into(),
+                    detail: body_text(answer),
+                });
+            }
+            Outcome::Fix { general, fields }
+        }
         _ => {
             let first = general.into_iter().next();
             Outcome::Closed {
@@ -542,10 +558,20 @@ pub fn outcome(status: u16, answer: &Value) -> Outcome {
                     .map(|s| s.message.clone())
                     .filter(|m| !m.is_empty())
                     .unwrap_or_else(|| format!("The action failed ({status})")),
-                detail: first.map(|s| s.detail).unwrap_or_default(),
+                detail: first.map(|s| s.detail).unwrap_or_else(|| body_text(answer)),
             }
         }
     }
+}
+
+/// An answer in no known shape, shortened for a line on the page.
+pub fn body_text(answer: &Value) -> String {
+    let text = match answer {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    text.chars().take(200).collect()
 }
 
 #[cfg(test)]
@@ -718,8 +744,40 @@ mod tests {
             outcome(503, &json!("upstream")),
             Outcome::Closed {
                 message: "The action failed (503)".into(),
-                detail: String::new()
+                detail: "upstream".into()
             }
+        );
+        assert_eq!(
+            outcome(
+                406,
+                &json!({"message": "Already refunded", "detail": "in full"})
+            ),
+            Outcome::Closed {
+                message: "Already refunded".into(),
+                detail: "in full".into()
+            },
+            "the sample adaptor's bare 406 shape"
+        );
+        assert_eq!(
+            outcome(400, &json!({"message": "Bad Request"})),
+            Outcome::Fix {
+                general: vec![Said {
+                    message: "Bad Request".into(),
+                    detail: String::new()
+                }],
+                fields: vec![]
+            }
+        );
+        assert_eq!(
+            outcome(400, &json!("Bad Request")),
+            Outcome::Fix {
+                general: vec![Said {
+                    message: "The action failed (400)".into(),
+                    detail: "Bad Request".into()
+                }],
+                fields: vec![]
+            },
+            "a 400 that says nothing still says something"
         );
         assert_eq!(
             outcome(200, &json!({"message": "Refunded", "detail": "$5.00"})),
