@@ -51,6 +51,13 @@ impl std::fmt::Debug for StoreConfig {
 impl StoreConfig {
     /// Parses the secret's flat JSON object of strings. Errors name the key, never a value.
     pub fn from_secret(text: &str) -> Result<Self, ConfigError> {
+        Self::from_secret_in(text, false)
+    }
+
+    /// As `from_secret`; `under_sam_local` (the function runs in `sam local`'s container) also
+    /// lets plain http go to `host.docker.internal`, the machine running that container, where
+    /// the sandbox store listens.
+    pub fn from_secret_in(text: &str, under_sam_local: bool) -> Result<Self, ConfigError> {
         let v: Value = serde_json::from_str(text)
             .map_err(|_| ConfigError::SecretInvalid("not a JSON object".into()))?;
         let obj = v
@@ -80,7 +87,11 @@ impl StoreConfig {
                 return Err(ConfigError::SecretInvalid(format!("{k} must be http(s)")));
             }
             // The token travels to api_base_url: plain http only to this machine (the sandbox).
-            if k == "api_base_url" && u.scheme() == "http" && !is_loopback(&u) {
+            if k == "api_base_url"
+                && u.scheme() == "http"
+                && !is_loopback(&u)
+                && !(under_sam_local && is_docker_host(&u))
+            {
                 return Err(ConfigError::SecretInvalid(
                     "api_base_url must be https (http only for 127.0.0.1, ::1 or localhost)".into(),
                 ));
@@ -145,6 +156,17 @@ fn is_loopback(u: &Url) -> bool {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
     }
+}
+
+/// `sam local`'s name, inside its containers, for the machine running them.
+fn is_docker_host(u: &Url) -> bool {
+    matches!(u.host(), Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("host.docker.internal"))
+}
+
+/// Whether the function runs under `sam local invoke` (SAM sets `AWS_SAM_LOCAL=true`; Lambda
+/// never does).
+pub fn under_sam_local(var: impl Fn(&str) -> Option<String>) -> bool {
+    var("AWS_SAM_LOCAL").as_deref() == Some("true")
 }
 
 /// The function's environment.
@@ -378,9 +400,27 @@ mod tests {
             "http://api.bigcommerce.com",
             "http://10.0.0.8",
             "ftp://x.com",
+            "http://host.docker.internal:4010",
         ] {
             assert!(with(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn under_sam_local_http_may_also_go_to_the_docker_host() {
+        let secret = |url: &str| {
+            serde_json::json!({"store_hash":"abc","access_token":"t","api_base_url":url})
+                .to_string()
+        };
+        let docker_host = secret("http://host.docker.internal:4010");
+        assert!(StoreConfig::from_secret_in(&docker_host, true).is_ok());
+        assert!(StoreConfig::from_secret_in(&docker_host, false).is_err());
+        assert!(StoreConfig::from_secret_in(&secret("http://10.0.0.8"), true).is_err());
+        assert!(StoreConfig::from_secret_in(&secret("http://api.bigcommerce.com"), true).is_err());
+        let env = |v: &'static str| move |k: &str| (k == "AWS_SAM_LOCAL").then(|| v.to_string());
+        assert!(under_sam_local(env("true")));
+        assert!(!under_sam_local(env("")) && !under_sam_local(env("false")));
+        assert!(!under_sam_local(|_: &str| None));
     }
 
     #[test]
