@@ -16,7 +16,7 @@ URL ?=
 KEY ?=
 EVENT ?= lookup-customer.detailed.json
 
-.PHONY: help setup browser build test lint fmt sandbox bench demo console watch events invoke smoke deploy sizes
+.PHONY: help setup browser build test lint fmt sandbox bench demo console watch events invoke sam-local smoke deploy sizes
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,9 +48,10 @@ lint: setup ## rustfmt, clippy (warnings are errors), cfn-lint and sam validate 
 fmt: ## format the code
 	$(CARGO) fmt --all
 
-test: setup browser lint ## everything CI runs: lint, unit and integration tests, every event through cargo lambda watch, the console in Chromium
+test: setup browser lint ## everything CI runs: lint, unit and integration tests, every event through cargo lambda watch and sam local invoke, the console in Chromium
 	scripts/with-moto $(CARGO) test --workspace --locked
 	scripts/local-stack bash -c 'scripts/invoke-events && scripts/console-test'
+	scripts/sam-local
 
 demo: setup ## the whole flow on the sandbox store, then (in a terminal) the agent console until Ctrl-C
 	scripts/local-stack bash -c 'target/debug/gladly-client demo --local && \
@@ -70,6 +71,9 @@ events: ## regenerate events/ (signed now with the demo key; signatures last 5 m
 
 invoke: setup ## invoke every event with cargo lambda invoke against cargo lambda watch, checking statuses
 	scripts/local-stack scripts/invoke-events
+
+sam-local: setup ## every event through sam local invoke in Docker (arm64), checking statuses; as root on Debian it starts its own Docker
+	scripts/sam-local
 
 sandbox: ## run the local BigCommerce store on :4010 (SANDBOX_ARGS="--latency-ms 50")
 	$(CARGO) run -q -p bigcommerce-sandbox -- --port 4010 --seed sandbox/seed.json $(SANDBOX_ARGS)
