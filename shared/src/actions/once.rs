@@ -75,6 +75,18 @@ impl Scope {
             .map(Scope::Discount)
     }
 
+    /// For metrics and log lines: `refund`, `cancel`, `gift_certificate`, ...
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Scope::Refund(_) => "refund",
+            Scope::Cancel(_) => "cancel",
+            Scope::Discount(_) => "discount",
+            Scope::Address(_) => "address",
+            Scope::GiftCertificate(_) => "gift_certificate",
+            Scope::Restock(_) => "restock",
+        }
+    }
+
     /// For the agent: "refund", "cancellation", "discount code".
     pub fn noun(&self) -> &'static str {
         match self {

@@ -3,8 +3,9 @@
 //! client an action gets (with the engine's deadline and write budget), the marker search the
 //! engine settles other requests with, and running a submit under the engine.
 
+use crate::actions::fields;
 use crate::actions::ledger::Ledger;
-use crate::actions::once::{self, Look, Looked, Outcome, Scope, Settled, Turn};
+use crate::actions::once::{self, Look, Looked, Outcome, Scope};
 use crate::app::{ActionApp, App};
 use crate::bigcommerce::{Client, WriteBudget};
 use crate::config::StoreConfig;
@@ -93,7 +94,7 @@ pub fn action_client<L>(
 /// may have been rotated since the form opened) and the work runs again with the fresh token;
 /// `act`'s flag says whether to look for an earlier attempt's marker first, which it must when
 /// a write of the first run may have landed before the refusal.
-pub async fn act_with_fresh_token<L, F, Fut>(
+async fn act_with_fresh_token<L, F, Fut>(
     app: &ActionApp<L>,
     cfg: &StoreConfig,
     deadline: Instant,
@@ -150,7 +151,8 @@ pub fn switched_off(cfg: &StoreConfig, kind: ActionKind) -> Option<Response<Body
     })
 }
 
-/// Runs a submit exactly once under the engine, and logs what it answered.
+/// Runs a submit exactly once under the engine, its BigCommerce work (`act`, as
+/// [`act_with_fresh_token`] runs it) within the engine's turn, and logs what it answered.
 pub async fn submit_once<L, F, Fut>(
     app: &ActionApp<L>,
     cfg: &StoreConfig,
@@ -161,20 +163,22 @@ pub async fn submit_once<L, F, Fut>(
 ) -> Response<Body>
 where
     L: Ledger,
-    F: FnOnce(Turn) -> Fut,
+    F: Fn(Client, bool) -> Fut,
     Fut: Future<Output = Outcome>,
 {
     // A request that already has a final answer gets it back from the claim itself.
     let looker = StoreLook { app: &app.app, cfg };
-    let outcome = once::once(&app.ledger, &app.timing, started, id, scope, &looker, act).await;
-    let kind = match scope {
-        Scope::Refund(_) => "refund",
-        Scope::Cancel(_) => "cancel",
-        Scope::Discount(_) => "discount",
-        Scope::Address(_) => "address",
-        Scope::GiftCertificate(_) => "gift_certificate",
-        Scope::Restock(_) => "restock",
-    };
+    let outcome = once::once(
+        &app.ledger,
+        &app.timing,
+        started,
+        id,
+        scope,
+        &looker,
+        |turn| act_with_fresh_token(app, cfg, turn.deadline, turn.settle, act),
+    )
+    .await;
+    let kind = scope.kind();
     crate::telemetry::action(kind, outcome.kind());
     // The audit line: what changed, with the marker it left at BigCommerce. The message names
     // amounts, orders and codes, never the shopper (details, which may quote agent notes or
@@ -199,17 +203,19 @@ where
     outcome_response(&outcome)
 }
 
-/// Before a form opens on an order, what was unsettled on it is settled; `Err` is the answer
-/// when it cannot be yet (the form would show amounts an earlier attempt may still change).
+/// Before a form opens on an order, what was unsettled on it is settled, and `Ok` has the notes
+/// the form shows about it; `Err` is the answer when it cannot be yet (the form would show
+/// amounts an earlier attempt may still change).
 pub async fn settle_before_form<L: Ledger>(
     app: &ActionApp<L>,
     cfg: &StoreConfig,
     order: OrderId,
-) -> Result<Vec<Settled>, Response<Body>> {
+) -> Result<Vec<String>, Response<Body>> {
     let looker = StoreLook { app: &app.app, cfg };
     let deadline = Instant::now() + crate::app::LOOKUP_DEADLINE;
     once::settle_open(&app.ledger, &app.timing, order, &looker, deadline)
         .await
+        .map(|settled| fields::settled_notes(&settled))
         .map_err(|o| outcome_response(&o))
 }
 

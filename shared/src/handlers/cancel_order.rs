@@ -1,8 +1,6 @@
 //! `GET /orders/{orderId}/cancel` (the form) and `POST /orders/{orderId}/cancel/{requestId}`.
 
-use super::action_common::{
-    act_with_fresh_token, serve, settle_before_form, submit_once, ActionDef,
-};
+use super::action_common::{serve, settle_before_form, submit_once, ActionDef};
 use crate::actions::cancel::{form, input, policy, policy::CancelPlan, run};
 use crate::actions::fields;
 use crate::actions::ledger::Ledger;
@@ -42,11 +40,10 @@ async fn form<L: Ledger>(
     cfg: StoreConfig,
     id: OrderId,
 ) -> Result<Response<Body>, ApiError> {
-    let settled = match settle_before_form(app, &cfg, id).await {
-        Ok(s) => s,
+    let earlier = match settle_before_form(app, &cfg, id).await {
+        Ok(notes) => notes,
         Err(resp) => return Ok(resp),
     };
-    let earlier = fields::settled_notes(&settled);
     let restock_default = cfg.guardrails.restock_default;
     let until = Instant::now() + LOOKUP_DEADLINE;
     let (order, refunds) = app
@@ -93,18 +90,15 @@ async fn submit<L: Ledger>(
     };
     let (cfg, wanted) = (&cfg, &wanted);
     let rails = &cfg.guardrails;
-    Ok(
-        submit_once(app, cfg, started, rid, &Scope::Cancel(id), |turn| {
-            act_with_fresh_token(
-                app,
-                cfg,
-                turn.deadline,
-                turn.settle,
-                move |store, settle| async move {
-                    run::cancel(&store, &app.ledger, id, wanted, rid, settle, rails).await
-                },
-            )
-        })
-        .await,
+    Ok(submit_once(
+        app,
+        cfg,
+        started,
+        rid,
+        &Scope::Cancel(id),
+        move |store, settle| async move {
+            run::cancel(&store, &app.ledger, id, wanted, rid, settle, rails).await
+        },
     )
+    .await)
 }

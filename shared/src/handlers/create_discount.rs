@@ -1,7 +1,7 @@
 //! `GET /customers/{customerId}/discount` (the form) and
 //! `POST /customers/{customerId}/discount/{requestId}`.
 
-use super::action_common::{act_with_fresh_token, serve, submit_once, ActionDef};
+use super::action_common::{serve, submit_once, ActionDef};
 use crate::actions::discount::{form, input, run};
 use crate::actions::fields::{self, FieldError};
 use crate::actions::ledger::Ledger;
@@ -77,16 +77,12 @@ async fn submit<L: Ledger>(
     }
     let (cfg, wanted, shopper) = (&cfg, &wanted, &who);
     let scope = Scope::Discount(who.clone());
-    Ok(submit_once(app, cfg, started, rid, &scope, |turn| {
-        act_with_fresh_token(
-            app,
-            cfg,
-            turn.deadline,
-            turn.settle,
-            move |store, _| async move { run::discount(&store, shopper, wanted, rid).await },
-        )
-    })
-    .await)
+    Ok(
+        submit_once(app, cfg, started, rid, &scope, move |store, _| async move {
+            run::discount(&store, shopper, wanted, rid).await
+        })
+        .await,
+    )
 }
 
 /// The store's facts (cached per container); defaults if BigCommerce cannot be asked.

@@ -1,7 +1,7 @@
 //! `GET /customers/{customerId}/gift-certificate` (the form) and
 //! `POST /customers/{customerId}/gift-certificate/{requestId}`.
 
-use super::action_common::{act_with_fresh_token, serve, submit_once, ActionDef};
+use super::action_common::{serve, submit_once, ActionDef};
 use crate::actions::fields;
 use crate::actions::gift_certificate::{form, input, run};
 use crate::actions::ledger::Ledger;
@@ -100,14 +100,10 @@ async fn submit<L: Ledger>(
     let (cfg, wanted, shopper) = (&cfg, &wanted, &who);
     let scope = Scope::GiftCertificate(who.clone());
     let rails = &cfg.guardrails;
-    Ok(submit_once(app, cfg, started, rid, &scope, |turn| {
-        act_with_fresh_token(
-            app,
-            cfg,
-            turn.deadline,
-            turn.settle,
-            move |store, _| async move { run::create(&store, shopper, wanted, rails, rid).await },
-        )
-    })
-    .await)
+    Ok(
+        submit_once(app, cfg, started, rid, &scope, move |store, _| async move {
+            run::create(&store, shopper, wanted, rails, rid).await
+        })
+        .await,
+    )
 }

@@ -1,8 +1,6 @@
 //! `GET /orders/{orderId}/refund` (the form) and `POST /orders/{orderId}/refund/{requestId}`.
 
-use super::action_common::{
-    act_with_fresh_token, serve, settle_before_form, submit_once, ActionDef,
-};
+use super::action_common::{serve, settle_before_form, submit_once, ActionDef};
 use crate::actions::fields;
 use crate::actions::ledger::Ledger;
 use crate::actions::once::{Outcome, Scope};
@@ -41,8 +39,8 @@ async fn form<L: Ledger>(
     cfg: StoreConfig,
     id: OrderId,
 ) -> Result<Response<Body>, ApiError> {
-    let settled = match settle_before_form(app, &cfg, id).await {
-        Ok(s) => s,
+    let earlier = match settle_before_form(app, &cfg, id).await {
+        Ok(notes) => notes,
         Err(resp) => return Ok(resp),
     };
     let restock_default = cfg.guardrails.restock_default;
@@ -55,7 +53,6 @@ async fn form<L: Ledger>(
         })
         .await?;
     let order = order.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
-    let earlier = fields::settled_notes(&settled);
     if let Err(why) = policy::refund_allowed(&order) {
         return Ok(outcome_response(&Outcome::refused(why, earlier.join(" "))));
     }
@@ -91,18 +88,15 @@ async fn submit<L: Ledger>(
     let body = body.as_slice();
     let cfg = &cfg;
     let rails = &cfg.guardrails;
-    Ok(
-        submit_once(app, cfg, started, rid, &Scope::Refund(id), |turn| {
-            act_with_fresh_token(
-                app,
-                cfg,
-                turn.deadline,
-                turn.settle,
-                move |store, settle| async move {
-                    run::refund(&store, &app.ledger, id, body, rid, settle, rails).await
-                },
-            )
-        })
-        .await,
+    Ok(submit_once(
+        app,
+        cfg,
+        started,
+        rid,
+        &Scope::Refund(id),
+        move |store, settle| async move {
+            run::refund(&store, &app.ledger, id, body, rid, settle, rails).await
+        },
     )
+    .await)
 }

@@ -1,8 +1,6 @@
 //! `GET /orders/{orderId}/address` (the form) and `POST /orders/{orderId}/address/{requestId}`.
 
-use super::action_common::{
-    act_with_fresh_token, serve, settle_before_form, submit_once, ActionDef,
-};
+use super::action_common::{serve, settle_before_form, submit_once, ActionDef};
 use crate::actions::address::{form, input, policy, run};
 use crate::actions::fields;
 use crate::actions::ledger::Ledger;
@@ -41,11 +39,10 @@ async fn form<L: Ledger>(
     cfg: StoreConfig,
     id: OrderId,
 ) -> Result<Response<Body>, ApiError> {
-    let settled = match settle_before_form(app, &cfg, id).await {
-        Ok(s) => s,
+    let earlier = match settle_before_form(app, &cfg, id).await {
+        Ok(notes) => notes,
         Err(resp) => return Ok(resp),
     };
-    let earlier = fields::settled_notes(&settled);
     let until = Instant::now() + LOOKUP_DEADLINE;
     let (order, addresses) = app
         .app
@@ -82,16 +79,13 @@ async fn submit<L: Ledger>(
         Err(errors) => return Ok(outcome_response(&Outcome::invalid(errors))),
     };
     let (cfg, to) = (&cfg, &to);
-    Ok(
-        submit_once(app, cfg, started, rid, &Scope::Address(id), |turn| {
-            act_with_fresh_token(
-                app,
-                cfg,
-                turn.deadline,
-                turn.settle,
-                move |store, settle| async move { run::change(&store, id, to, rid, settle).await },
-            )
-        })
-        .await,
+    Ok(submit_once(
+        app,
+        cfg,
+        started,
+        rid,
+        &Scope::Address(id),
+        move |store, settle| async move { run::change(&store, id, to, rid, settle).await },
     )
+    .await)
 }
