@@ -67,13 +67,7 @@ pub async fn cancel<S: StoreActions, L: Ledger>(
                 format!("Order #{order} cancelled"),
                 detail.unwrap_or_else(|| format!("Reason: {reason_text}.")),
             );
-            let restocked = if req.restock {
-                let lines = restock::lines_of_order(&o);
-                Some(restock::restock(store, ledger, &o, &lines, request_id).await)
-            } else {
-                None
-            };
-            restock::with_restock(done, restocked)
+            finish_with_restock(store, ledger, &o, req.restock, request_id, done).await
         } else {
             Outcome::refused(
                 format!("Order #{order} is already cancelled."),
@@ -173,13 +167,7 @@ pub async fn cancel<S: StoreActions, L: Ledger>(
                 format!("Order #{order} cancelled"),
                 money_note.unwrap_or_else(|| format!("Reason: {reason_text}. Nothing was charged.")),
             );
-            let restocked = if req.restock {
-                let lines = restock::lines_of_order(&o);
-                Some(restock::restock(store, ledger, &o, &lines, request_id).await)
-            } else {
-                None
-            };
-            restock::with_restock(done, restocked)
+            finish_with_restock(store, ledger, &o, req.restock, request_id, done).await
         }
         // The money moved and BigCommerce will not cancel: that is final, and said as it is.
         Err(BcError::Rejected { message, .. }) if moved => Outcome::done(
@@ -209,6 +197,24 @@ pub async fn cancel<S: StoreActions, L: Ledger>(
             )
         }),
     }
+}
+
+/// A done cancel, with the order's items returned to stock first when the agent asked.
+async fn finish_with_restock<S: StoreActions, L: Ledger>(
+    store: &S,
+    ledger: &L,
+    o: &crate::bigcommerce::models::Order,
+    asked: bool,
+    request_id: &RequestId,
+    done: Outcome,
+) -> Outcome {
+    let restocked = if asked {
+        let lines = restock::lines_of_order(o);
+        Some(restock::restock(store, ledger, o, &lines, request_id).await)
+    } else {
+        None
+    };
+    restock::with_restock(done, restocked)
 }
 
 /// What cancel request `id` did, changing nothing (the engine's settle step).
