@@ -247,27 +247,8 @@ async fn about(State(c): State<Arc<Console>>) -> Json<Value> {
     Json(json!({ "adaptor": c.adaptor, "searchKeys": reader::SEARCH_KEYS }))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ShopperIn {
-    name: String,
-    emails: Vec<String>,
-    phones: Vec<String>,
-}
-
-impl From<ShopperIn> for Shopper {
-    fn from(s: ShopperIn) -> Self {
-        Shopper {
-            name: s.name,
-            emails: s.emails,
-            phones: s.phones,
-        }
-    }
-}
-
 /// A shopper writes in: Gladly's auto-link lookup, and whether it links.
-async fn link(State(c): State<Arc<Console>>, Json(s): Json<ShopperIn>) -> Json<Value> {
-    let shopper: Shopper = s.into();
+async fn link(State(c): State<Arc<Console>>, Json(shopper): Json<Shopper>) -> Json<Value> {
     let sent = gladly(&c, "POST", "/", Some(&reader::autolink_body(&shopper))).await;
     let result = answered(&sent, 200).map(|a| {
         json!({ "candidates": reader::candidates(a), "decision": reader::autolink(&shopper, a) })
@@ -280,7 +261,7 @@ struct SearchIn {
     key: String,
     value: String,
     #[serde(default)]
-    shopper: ShopperIn,
+    shopper: Shopper,
 }
 
 /// The agent searches by hand: every result is listed; the agent picks one. The page also says
@@ -290,7 +271,7 @@ async fn search(State(c): State<Arc<Console>>, Json(s): Json<SearchIn>) -> Json<
         Ok(b) => b,
         Err(e) => return Json(json!({ "error": e })),
     };
-    let shopper: Shopper = s.shopper.into();
+    let shopper = s.shopper;
     let sent = gladly(&c, "POST", "/", Some(&body)).await;
     let result = answered(&sent, 200).map(|a| {
         json!({ "candidates": reader::candidates(a), "decision": reader::autolink(&shopper, a) })
@@ -303,18 +284,14 @@ async fn search(State(c): State<Arc<Console>>, Json(s): Json<SearchIn>) -> Json<
 struct ProfileIn {
     external_customer_id: String,
     #[serde(default)]
-    shopper: ShopperIn,
+    shopper: Shopper,
     #[serde(default)]
     custom_attributes: Vec<(String, String)>,
 }
 
 /// The linked profile: the DETAILED lookup Gladly sends on opening it and after every action.
 async fn profile(State(c): State<Arc<Console>>, Json(p): Json<ProfileIn>) -> Json<Value> {
-    let body = reader::detailed_body(
-        &p.external_customer_id,
-        &p.shopper.into(),
-        &p.custom_attributes,
-    );
+    let body = reader::detailed_body(&p.external_customer_id, &p.shopper, &p.custom_attributes);
     let sent = gladly(&c, "POST", "/", Some(&body)).await;
     let result = answered(&sent, 200)
         .and_then(reader::profile)

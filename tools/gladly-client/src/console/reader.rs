@@ -4,11 +4,12 @@
 //! these return, so what the agent would see is decided here, where it is tested.
 
 use chrono::DateTime;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 /// The shopper's side of a Gladly profile before it is linked: what the auto-link lookup sends.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct Shopper {
     pub name: String,
     pub emails: Vec<String>,
