@@ -82,6 +82,7 @@ async fn main() {
             Settings {
                 secret_id: "bench".into(),
                 order_limit: 10,
+                under_sam_local: false,
             },
             SecretSource::Fixed(secret.to_string()),
         )

@@ -24,8 +24,6 @@ pub struct App {
     pub images: ImageCache,
     pub store_facts: crate::storefront::StoreFactsCache,
     last_forced_refresh: std::sync::Mutex<Option<Instant>>,
-    /// Running in `sam local invoke`'s container (see `StoreConfig::from_secret_in`).
-    under_sam_local: bool,
 }
 
 impl App {
@@ -37,7 +35,6 @@ impl App {
             images: ImageCache::default(),
             store_facts: Default::default(),
             last_forced_refresh: std::sync::Mutex::new(None),
-            under_sam_local: false,
         }
     }
 
@@ -45,10 +42,7 @@ impl App {
     pub async fn from_env() -> Result<Self, ConfigError> {
         let settings = Settings::from_env()?;
         let secrets = SecretSource::secrets_manager(&settings.secret_id, None).await?;
-        Ok(Self {
-            under_sam_local: crate::config::under_sam_local(|k| std::env::var(k).ok()),
-            ..Self::new(settings, secrets)
-        })
+        Ok(Self::new(settings, secrets))
     }
 
     /// Whether a refetch forced by a failed signature is allowed now (and, if so, records it).
@@ -85,7 +79,7 @@ impl App {
                 ));
             }
         };
-        StoreConfig::from_secret_in(&text, self.under_sam_local).map_err(|e| {
+        StoreConfig::from_secret_in(&text, self.settings.under_sam_local).map_err(|e| {
             tracing::error!(error = %e, "store secret");
             ApiError::from(e)
         })

@@ -174,6 +174,8 @@ pub fn under_sam_local(var: impl Fn(&str) -> Option<String>) -> bool {
 pub struct Settings {
     pub secret_id: String,
     pub order_limit: u32,
+    /// Running in `sam local invoke`'s container (see `StoreConfig::from_secret_in`).
+    pub under_sam_local: bool,
 }
 
 impl Settings {
@@ -196,6 +198,7 @@ impl Settings {
         Ok(Settings {
             secret_id: secret_id.trim().to_string(),
             order_limit,
+            under_sam_local: under_sam_local(&var),
         })
     }
 

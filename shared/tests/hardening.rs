@@ -220,6 +220,7 @@ async fn secrets_manager_access_denied_leaves_no_arn_or_account_in_the_answer() 
         shared::config::Settings {
             secret_id: "gladly-bigcommerce/demo".into(),
             order_limit: 10,
+            under_sam_local: false,
         },
         source,
     );

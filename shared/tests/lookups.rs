@@ -304,6 +304,7 @@ async fn a_rotated_signing_key_or_token_works_without_a_redeploy() {
         shared::config::Settings {
             secret_id: name.clone(),
             order_limit: 10,
+            under_sam_local: false,
         },
         source,
     );
@@ -568,6 +569,7 @@ async fn bad_signatures_force_at_most_one_secret_refetch_per_30_seconds() {
         shared::config::Settings {
             secret_id: name.clone(),
             order_limit: 10,
+            under_sam_local: false,
         },
         source,
     );

@@ -88,6 +88,7 @@ pub async fn app_with(secret: &Value, order_limit: u32) -> App {
         Settings {
             secret_id: name,
             order_limit,
+            under_sam_local: false,
         },
         source,
     )
