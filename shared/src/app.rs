@@ -142,6 +142,7 @@ impl App {
             guardrails: &cfg.guardrails,
             facts: &self.store_facts,
             phone_region: cfg.default_phone_region,
+            asked_phones: &[],
         }
     }
 

@@ -41,7 +41,8 @@ async fn run(app: &App, inc: &Incoming, actions: &dyn Actions) -> Result<Respons
         LookupLevel::Basic => {
             let q = &req.query;
             app.with_store(cfg, until, move |client, cfg| async move {
-                lookup::basic(&client, q, &app.lookup_context(&cfg, until)).await
+                let ctx = app.lookup_context(&cfg, until).with_asked_phones(&q.phones);
+                lookup::basic(&client, q, &ctx).await
             })
             .await?
         }
@@ -56,9 +57,9 @@ async fn run(app: &App, inc: &Incoming, actions: &dyn Actions) -> Result<Respons
                 tracing::info!("DETAILED lookup for an id this integration never issued; no match");
                 return Ok(json_response(200, &LookupResponse::default()));
             };
-            let shopper = &shopper;
+            let (shopper, phones) = (&shopper, &req.query.phones);
             app.with_store(cfg, until, move |client, cfg| async move {
-                let ctx = app.lookup_context(&cfg, until);
+                let ctx = app.lookup_context(&cfg, until).with_asked_phones(phones);
                 lookup::detailed(&client, shopper, &ctx, actions).await
             })
             .await?

@@ -34,9 +34,28 @@ pub struct LookupContext<'a> {
     pub facts: &'a StoreFactsCache,
     /// The secret's `default_phone_region`, over the store's country.
     pub phone_region: Option<phone::Region>,
+    /// The numbers Gladly sent with this lookup (its profile's), which tell the country of a
+    /// shopper's number saved without one.
+    pub asked_phones: &'a [String],
 }
 
-impl LookupContext<'_> {
+impl<'a> LookupContext<'a> {
+    pub fn with_asked_phones(self, phones: &'a [String]) -> Self {
+        LookupContext {
+            asked_phones: phones,
+            ..self
+        }
+    }
+
+    /// The numbers Gladly asked for, parsed (the first three: auto-link sends the profile's).
+    fn asked(&self, facts: &StoreFacts) -> Vec<phone::Asked> {
+        self.asked_phones
+            .iter()
+            .take(3)
+            .filter_map(|p| phone::Asked::parse(p, facts.phone_region))
+            .collect()
+    }
+
     /// The store's facts (cached; read from BigCommerce at most once an hour).
     pub async fn store_facts<S: Store>(&self, store: &S) -> Arc<StoreFacts> {
         self.facts
@@ -90,9 +109,10 @@ pub async fn basic<S: Store>(
     // Phone spellings and E.164 in the answer depend on the store's country.
     let facts = ctx.store_facts(store).await;
     let facts = facts.as_ref();
+    let asked = ctx.asked(facts);
     if let Some(number) = &q.order_number {
         return match OrderId::parse(number) {
-            Some(id) => by_order_number(store, id, deadline, facts).await,
+            Some(id) => by_order_number(store, id, deadline, facts, &asked).await,
             None => Ok(Vec::new()),
         };
     }
@@ -116,11 +136,11 @@ pub async fn basic<S: Store>(
             return Ok(found
                 .into_iter()
                 .take(MAX_RESULTS)
-                .map(|c| mapping::profile::registered(c, None, facts))
+                .map(|c| mapping::profile::registered(c, None, facts, &asked))
                 .collect());
         }
         // No account: perhaps a guest who checked out with this email.
-        if let Some(p) = guest_profile(store, &emails[0], deadline, facts).await? {
+        if let Some(p) = guest_profile(store, &emails[0], deadline, facts, &asked).await? {
             return Ok(vec![p]);
         }
         tracing::info!(email = %mask::email(&emails[0]), "no customer or guest orders for email");
@@ -140,21 +160,19 @@ pub async fn basic<S: Store>(
         }
         let found =
             by_deadline(deadline, store.customers(&CustomerQuery::Phones(spellings))).await?;
+        // Exactly the customers one of whose stored numbers is a number asked for, read in the
+        // country `phone::Reading` picks; each answers that number as its MOBILE, in E.164, so
+        // Gladly's exactly-one rule can link it.
         return Ok(found
             .iter()
             .filter(|c| {
-                // A number saved without a country code is read as the shopper's own country's.
-                let region = mapping::profile::home_region(
-                    c.addresses.first().map(|a| a.country_code.as_str()),
-                    facts,
-                );
-                let theirs = std::iter::once(&c.phone).chain(c.addresses.iter().map(|a| &a.phone));
-                theirs
-                    .flat_map(|t| q.phones.iter().map(move |p| (t, p)))
-                    .any(|(t, p)| phone::same_number(t, p, region))
+                let reading = mapping::profile::reading(c, &asked, facts);
+                std::iter::once(&c.phone)
+                    .chain(c.addresses.iter().map(|a| &a.phone))
+                    .any(|t| reading.names_asked(t).is_some())
             })
             .take(MAX_RESULTS)
-            .map(|c| mapping::profile::registered(c, None, facts))
+            .map(|c| mapping::profile::registered(c, None, facts, &asked))
             .collect());
     }
     // A name alone is only a manual search (Gladly's auto-link always carries its own id).
@@ -168,7 +186,7 @@ pub async fn basic<S: Store>(
             Ok(found
                 .iter()
                 .take(MAX_RESULTS)
-                .map(|c| mapping::profile::registered(c, None, facts))
+                .map(|c| mapping::profile::registered(c, None, facts, &asked))
                 .collect())
         }
         _ => Ok(Vec::new()),
@@ -180,6 +198,7 @@ async fn by_order_number<S: Store>(
     id: OrderId,
     deadline: Instant,
     facts: &StoreFacts,
+    asked: &[phone::Asked],
 ) -> Result<Vec<Profile>, BcError> {
     let Some(order) = by_deadline(deadline, store.order(id)).await? else {
         return Ok(Vec::new());
@@ -187,7 +206,7 @@ async fn by_order_number<S: Store>(
     let Some(customer_id) = order.customer_id else {
         let email = order.billing_address.email.trim().to_lowercase();
         return Ok(if looks_like_email(&email) {
-            vec![mapping::profile::guest(&email, &order, facts)]
+            vec![mapping::profile::guest(&email, &order, facts, asked)]
         } else {
             Vec::new()
         });
@@ -199,7 +218,7 @@ async fn by_order_number<S: Store>(
     .await?;
     Ok(found
         .iter()
-        .map(|c| mapping::profile::registered(c, Some(&order), facts))
+        .map(|c| mapping::profile::registered(c, Some(&order), facts, asked))
         .collect())
 }
 
@@ -230,11 +249,12 @@ async fn guest_profile<S: Store>(
     email: &str,
     deadline: Instant,
     facts: &StoreFacts,
+    asked: &[phone::Asked],
 ) -> Result<Option<Profile>, BcError> {
     let orders = guest_orders(store, email, 5, false, deadline).await?;
     Ok(orders
         .first()
-        .map(|o| mapping::profile::guest(email, o, facts)))
+        .map(|o| mapping::profile::guest(email, o, facts, asked)))
 }
 
 // ---------------- DETAILED ----------------
@@ -274,7 +294,12 @@ pub async fn detailed<S: Store>(
                 })
                 .ok();
             (
-                mapping::profile::registered(c, orders.as_ref().and_then(|o| o.first()), &facts),
+                mapping::profile::registered(
+                    c,
+                    orders.as_ref().and_then(|o| o.first()),
+                    &facts,
+                    &ctx.asked(&facts),
+                ),
                 orders,
                 facts,
             )
@@ -289,7 +314,7 @@ pub async fn detailed<S: Store>(
                 return Ok(Vec::new());
             };
             (
-                mapping::profile::guest(email, newest, &facts),
+                mapping::profile::guest(email, newest, &facts, &ctx.asked(&facts)),
                 Some(orders),
                 facts,
             )

@@ -131,6 +131,126 @@ pub fn same_number(a: &str, b: &str, region: Region) -> bool {
     false
 }
 
+/// A number Gladly asked for (auto-link or search sends E.164; an agent may type a national
+/// spelling, read as the store's country's), parsed once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asked {
+    /// `+819012345678`: what Gladly holds, and what a match answers as the shopper's MOBILE.
+    e164: String,
+    /// The number's country, when libphonenumber deems the number valid.
+    region: Option<Region>,
+}
+
+impl Asked {
+    pub fn parse(text: &str, store: Region) -> Option<Self> {
+        let (n, valid) = parse(text, store)?;
+        let e164 = format(&n, Mode::E164)?;
+        let region = if valid {
+            n.country().id().map(Region)
+        } else {
+            None
+        };
+        Some(Asked { e164, region })
+    }
+
+    pub fn e164(&self) -> &str {
+        &self.e164
+    }
+}
+
+/// How a shopper's stored spellings are read: the first country in which libphonenumber deems
+/// a spelling valid wins, in this order: the number's own country code; the country of a number
+/// Gladly asked for, if the spelling is that very number there; the shopper's address
+/// countries; the store's country. A spelling valid in none is shown as typed, never as a wrong
+/// E.164.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reading<'a> {
+    asked: &'a [Asked],
+    regions: Vec<Region>,
+}
+
+impl<'a> Reading<'a> {
+    /// `homes`: the shopper's address countries (ISO alpha-2, in their order; unknown ones are
+    /// skipped); `store`: the store's country or the secret's `default_phone_region`.
+    pub fn new<'h>(
+        asked: &'a [Asked],
+        homes: impl IntoIterator<Item = &'h str>,
+        store: Region,
+    ) -> Self {
+        let mut regions: Vec<Region> = Vec::new();
+        for r in homes.into_iter().filter_map(Region::new).chain([store]) {
+            if !regions.contains(&r) {
+                regions.push(r);
+            }
+        }
+        Reading { asked, regions }
+    }
+
+    /// The first country tried after the number's own: the shopper's, else the store's.
+    pub fn home(&self) -> Region {
+        self.regions.first().copied().unwrap_or_default()
+    }
+
+    /// The store's country (or `default_phone_region`): the last country tried.
+    fn fallback(&self) -> Region {
+        self.regions.last().copied().unwrap_or_default()
+    }
+
+    /// E.164 of a stored spelling, or `None` when it is valid in none of the countries tried.
+    pub fn e164(&self, stored: &str) -> Option<String> {
+        let t = stored.trim();
+        if t.len() > MAX_LEN || digits(t).len() < 5 {
+            return None;
+        }
+        let valid_e164 = |region: Region| {
+            parse(t, region)
+                .filter(|(_, valid)| *valid)
+                .and_then(|(n, _)| format(&n, Mode::E164))
+        };
+        // "+81 …" or "0081 …": the country code is the number's own; a region cannot change it.
+        if let Some(d) = own_code(t) {
+            let own = parse(&format!("+{d}"), self.fallback())
+                .filter(|(_, valid)| *valid)
+                .and_then(|(n, _)| format(&n, Mode::E164));
+            if own.is_some() {
+                return own;
+            }
+        }
+        for a in self.asked {
+            if let Some(region) = a.region {
+                if valid_e164(region).as_deref() == Some(a.e164.as_str()) {
+                    return Some(a.e164.clone());
+                }
+            }
+        }
+        self.regions.iter().find_map(|r| valid_e164(*r))
+    }
+
+    /// The number Gladly asked for that this stored spelling names, if any (as E.164). A number
+    /// that is possible but valid nowhere (`+44 7700 900…`, the UK's numbers for fiction) is
+    /// named only by a spelling carrying the same country code and digits, so no reading in
+    /// another country can link it to a stranger.
+    pub fn names_asked(&self, stored: &str) -> Option<&'a Asked> {
+        let read = self.e164(stored);
+        self.asked.iter().find(|a| match a.region {
+            Some(_) => read.as_deref() == Some(a.e164.as_str()),
+            None => own_code(stored.trim()).is_some_and(|d| format!("+{d}") == a.e164),
+        })
+    }
+}
+
+/// The digits after `+` or `00` of a spelling that carries its own country code.
+fn own_code(t: &str) -> Option<String> {
+    let d = digits(t);
+    if t.starts_with('+') {
+        Some(d)
+    } else if t.starts_with("00") {
+        d.strip_prefix("00").map(String::from)
+    } else {
+        None
+    }
+}
+
 /// Digit groups of a formatted number: "020 7946 0958" → ["020", "7946", "0958"].
 fn groups(formatted: &str) -> Vec<String> {
     formatted

@@ -9,18 +9,21 @@ use crate::storefront::StoreFacts;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
-/// E.164 where the number is a valid one (read as the store's country when it has no country
-/// code), else as typed; the same line once.
-fn phones(raw: impl IntoIterator<Item = String>, region: phone::Region) -> Vec<Phone> {
+/// E.164 where the number is a valid one (see `phone::Reading` for the country it is read in),
+/// else as typed; the same line once.
+fn phones(raw: impl IntoIterator<Item = String>, reading: &phone::Reading) -> Vec<Phone> {
     let mut out: Vec<Phone> = Vec::new();
     for p in raw {
         if phone::digits(&p).len() < 7 {
             continue;
         }
-        let original = phone::to_e164(&p, region).unwrap_or_else(|| p.trim().to_string());
+        let original = reading
+            .e164(&p)
+            .or_else(|| reading.names_asked(&p).map(|a| a.e164().to_string()))
+            .unwrap_or_else(|| p.trim().to_string());
         if !out
             .iter()
-            .any(|x| phone::same_number(&x.original, &original, region))
+            .any(|x| phone::same_number(&x.original, &original, reading.home()))
         {
             // Gladly links by phone only on MOBILE numbers; a shop's one phone field is the
             // shopper's own number as far as anyone knows.
@@ -38,12 +41,17 @@ fn full_name(first: &str, last: &str) -> Option<String> {
     (!n.is_empty()).then_some(n)
 }
 
-/// Where a shopper's numbers without a country code belong: the country of their own address,
-/// else the store's (or the secret's `default_phone_region`).
-pub fn home_region(address_country: Option<&str>, facts: &StoreFacts) -> phone::Region {
-    address_country
-        .and_then(phone::Region::new)
-        .unwrap_or(facts.phone_region)
+/// How a registered shopper's numbers are read: their address countries, then the store's.
+pub fn reading<'a>(
+    c: &Customer,
+    asked: &'a [phone::Asked],
+    facts: &StoreFacts,
+) -> phone::Reading<'a> {
+    phone::Reading::new(
+        asked,
+        c.addresses.iter().map(|a| a.country_code.as_str()),
+        facts.phone_region,
+    )
 }
 
 /// The storefronts a customer may buy on, by name, when the store has more than one.
@@ -66,8 +74,14 @@ fn storefront_names(c: &Customer, facts: &StoreFacts) -> Option<String> {
 }
 
 /// Registered customer. `latest_order` (newest first) supplies the marketing opt-in, which the
-/// customer record does not carry; `facts` the store's currency, country and storefronts.
-pub fn registered(c: &Customer, latest_order: Option<&Order>, facts: &StoreFacts) -> Profile {
+/// customer record does not carry; `facts` the store's currency, country and storefronts;
+/// `asked` the numbers Gladly asked for, if any.
+pub fn registered(
+    c: &Customer,
+    latest_order: Option<&Order>,
+    facts: &StoreFacts,
+    asked: &[phone::Asked],
+) -> Profile {
     let mut attrs = BTreeMap::new();
     if let Some(d) = c.date_created {
         attrs.insert("createdAt".to_string(), rfc3339(d));
@@ -119,10 +133,7 @@ pub fn registered(c: &Customer, latest_order: Option<&Order>, facts: &StoreFacts
                 original: c.email.trim().to_string(),
             }]
         },
-        phones: phones(
-            phone_list,
-            home_region(c.addresses.first().map(|a| a.country_code.as_str()), facts),
-        ),
+        phones: phones(phone_list, &reading(c, asked, facts)),
         custom_attributes: attrs,
         transactions: None,
         actions: None,
@@ -142,7 +153,7 @@ pub fn billing_line(b: &BillingAddress) -> String {
 }
 
 /// A guest shopper, known only by the billing details of their newest order.
-pub fn guest(email: &str, newest: &Order, facts: &StoreFacts) -> Profile {
+pub fn guest(email: &str, newest: &Order, facts: &StoreFacts, asked: &[phone::Asked]) -> Profile {
     let b = &newest.billing_address;
     let mut attrs = BTreeMap::new();
     attrs.insert(
@@ -162,7 +173,10 @@ pub fn guest(email: &str, newest: &Order, facts: &StoreFacts) -> Profile {
         emails: vec![Email {
             original: email.to_lowercase(),
         }],
-        phones: phones([b.phone.clone()], home_region(Some(&b.country_iso2), facts)),
+        phones: phones(
+            [b.phone.clone()],
+            &phone::Reading::new(asked, [b.country_iso2.as_str()], facts.phone_region),
+        ),
         custom_attributes: attrs,
         transactions: None,
         actions: None,
@@ -202,7 +216,7 @@ mod tests {
 
     #[test]
     fn registered_profile_has_every_attribute_as_strings() {
-        let p = registered(&jane(), None, &StoreFacts::default());
+        let p = registered(&jane(), None, &StoreFacts::default(), &[]);
         assert_eq!(p.external_customer_id, "1");
         assert_eq!(p.name.as_deref(), Some("Jane Doe"));
         assert_eq!(
@@ -247,7 +261,7 @@ mod tests {
         let mut c = jane();
         c.phone = "+44 20 7946 0958".into();
         c.addresses[0].phone = "n/a".into();
-        let p = registered(&c, None, &StoreFacts::default());
+        let p = registered(&c, None, &StoreFacts::default(), &[]);
         assert_eq!(
             p.phones
                 .iter()
@@ -257,7 +271,7 @@ mod tests {
         );
         c.phone = "020 7946 0958".into();
         assert_eq!(
-            registered(&c, None, &StoreFacts::default()).phones[0].original,
+            registered(&c, None, &StoreFacts::default(), &[]).phones[0].original,
             "020 7946 0958"
         );
     }
