@@ -236,7 +236,20 @@ impl From<LookupError> for ApiError {
 /// the form open (fixable input, nothing done for a passing reason, or not yet confirmed, so
 /// the same `requestId` can be sent again); 406 closes it (not possible).
 pub fn outcome_response(o: &Outcome) -> Response<Body> {
-    let general = |message: &str, detail: &str| json!({ "message": message, "detail": detail });
+    // Gladly shows both lines of a refusal; a blank one would read as a fault of ours.
+    let general = |message: &str, detail: &str| {
+        let or = |s: &str, default: &'static str| {
+            if s.trim().is_empty() {
+                default.to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        json!({
+            "message": or(message, "This action could not be carried out."),
+            "detail": or(detail, "Nothing was changed."),
+        })
+    };
     match o {
         Outcome::Done { message, detail } => {
             json_response(200, &json!({ "message": message, "detail": detail }))
@@ -330,6 +343,25 @@ mod tests {
                 e.to_string().contains("123456789012"),
                 "the log keeps the reason"
             );
+        }
+    }
+
+    #[test]
+    fn a_refusal_never_shows_a_blank_line() {
+        for o in [
+            Outcome::refused("Order #1 cannot be cancelled.", ""),
+            Outcome::refused(" ", "  "),
+            Outcome::nothing_done("m", ""),
+        ] {
+            let resp = outcome_response(&o);
+            let body: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
+            let e = &body["errors"][0];
+            for k in ["message", "detail"] {
+                assert!(
+                    e[k].as_str().is_some_and(|s| !s.trim().is_empty()),
+                    "{k} blank in {body}"
+                );
+            }
         }
     }
 

@@ -144,9 +144,14 @@ async fn every_action_by_order_status_allowed_or_refused() {
         );
         if !cancel_ok {
             assert_eq!(c.status(), 406, "{order}");
-            assert!(json_of(&c)["errors"][0]["message"]
+            let refusal = json_of(&c);
+            assert!(refusal["errors"][0]["message"]
                 .as_str()
                 .is_some_and(|m| m.contains(&format!("#{order}"))));
+            assert_eq!(
+                refusal["errors"][0]["detail"], "The order was left unchanged.",
+                "the detail says what was left as it was"
+            );
         }
         let (status, body) = get_form_refund(&app, order).await;
         assert_eq!(status == 200, refund_ok, "refund {order} {what}: {body}");

@@ -219,6 +219,17 @@ pub fn settled_notes(settled: &[Settled]) -> Vec<String> {
         .collect()
 }
 
+/// A refusal's detail: what earlier requests on the order did, else `otherwise` (what was left
+/// unchanged or what the agent can do instead). Never empty: Gladly shows both lines.
+pub fn detail_or(notes: &[String], otherwise: &str) -> String {
+    let earlier = notes.join(" ");
+    if earlier.trim().is_empty() {
+        otherwise.to_string()
+    } else {
+        earlier
+    }
+}
+
 /// The notes as text sections at the top of a form.
 pub fn with_notes(mut form: Value, notes: &[String]) -> Value {
     if let Some(sections) = form["sections"].as_array_mut() {

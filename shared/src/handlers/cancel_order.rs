@@ -62,7 +62,12 @@ async fn form<L: Ledger>(
     let order = order.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
     let plan = match policy::cancel_plan(&order) {
         Ok(p) => p,
-        Err(why) => return Ok(outcome_response(&Outcome::refused(why, earlier.join(" ")))),
+        Err(why) => {
+            return Ok(outcome_response(&Outcome::refused(
+                why,
+                fields::detail_or(&earlier, "The order was left unchanged."),
+            )))
+        }
     };
     let refundable = refunds.map(|r| Refundable::of(&order, &r));
     let form = form::cancel_form(

@@ -54,14 +54,23 @@ async fn form<L: Ledger>(
         .await?;
     let order = order.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
     if let Err(why) = policy::refund_allowed(&order) {
-        return Ok(outcome_response(&Outcome::refused(why, earlier.join(" "))));
+        return Ok(outcome_response(&Outcome::refused(
+            why,
+            fields::detail_or(
+                &earlier,
+                "The order was left unchanged; nothing was refunded.",
+            ),
+        )));
     }
     let refunds = refunds?;
     let r = Refundable::of(&order, &refunds);
     if r.total_left <= rust_decimal::Decimal::ZERO {
         return Ok(outcome_response(&Outcome::refused(
             format!("Nothing remains refundable on order #{id}."),
-            earlier.join(" "),
+            fields::detail_or(
+                &earlier,
+                "Everything paid was refunded already; a goodwill gift certificate or discount code is still possible.",
+            ),
         )));
     }
     let past = form::history(&order, &refunds, &r);

@@ -53,12 +53,18 @@ async fn form<L: Ledger>(
         .await?;
     let order = order.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
     if let Err(why) = policy::address_change_allowed(&order) {
-        return Ok(outcome_response(&Outcome::refused(why, earlier.join(" "))));
+        return Ok(outcome_response(&Outcome::refused(
+            why,
+            fields::detail_or(&earlier, "The shipping address was left unchanged."),
+        )));
     }
     let Some(now) = addresses?.into_iter().next() else {
         return Ok(outcome_response(&Outcome::refused(
             format!("Order #{id} has no shipping address to change."),
-            earlier.join(" "),
+            fields::detail_or(
+                &earlier,
+                "Nothing was changed; an order for pickup or a digital order ships nowhere.",
+            ),
         )));
     };
     let form = form::address_form(id, &now, &fields::new_request_id());

@@ -98,10 +98,12 @@ pub fn status_of(answer: &Value) -> u64 {
 }
 
 pub fn body_of(answer: &Value) -> Value {
-    answer["body"]
+    let body = answer["body"]
         .as_str()
         .and_then(|b| serde_json::from_str(b).ok())
-        .unwrap_or(Value::Null)
+        .unwrap_or(Value::Null);
+    super::says_why(status_of(answer) as u16, &body);
+    body
 }
 
 /// A request signed as Gladly signs it, with its correlation id.

@@ -148,8 +148,33 @@ pub fn unsigned(method: &str, path: &str, body: &str) -> Request {
 
 pub fn json_of(resp: &Response<Body>) -> Value {
     let bytes: &[u8] = resp.body().as_ref();
-    serde_json::from_slice(bytes)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
+    let v: Value = serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)));
+    says_why(resp.status().as_u16(), &v);
+    v
+}
+
+/// Every 400 and 406 any test sees says why in both lines Gladly shows: its general entry has a
+/// message and a detail, neither blank (field entries carry `attr`, `code` and `detail`).
+pub fn says_why(status: u16, body: &Value) {
+    if status != 400 && status != 406 {
+        return;
+    }
+    let errors = body["errors"].as_array().cloned().unwrap_or_default();
+    assert!(!errors.is_empty(), "{status} without errors: {body}");
+    for e in &errors {
+        let keys: &[&str] = if e.get("attr").is_some() {
+            &["attr", "code", "detail"]
+        } else {
+            &["message", "detail"]
+        };
+        for k in keys {
+            assert!(
+                e[*k].as_str().is_some_and(|s| !s.trim().is_empty()),
+                "{status} with an empty {k}: {body}"
+            );
+        }
+    }
 }
 
 pub async fn control(sb: &Running, method: &str, path: &str, body: Option<Value>) -> Value {

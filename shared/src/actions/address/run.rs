@@ -35,7 +35,7 @@ pub async fn change<S: StoreActions>(
     let (o, addresses) = tokio::join!(store.order(order), store.shipping_addresses(order));
     let o = match o {
         Ok(Some(o)) => o,
-        Ok(None) => return Outcome::refused(format!("Order #{order} does not exist."), ""),
+        Ok(None) => return Outcome::refused(format!("Order #{order} does not exist."), "Nothing was changed. Look the shopper up again: the order may have been deleted or merged."),
         Err(e) if settle => {
             return not_confirmed(&e, "whether the earlier attempt changed the address")
         }

@@ -37,7 +37,7 @@ pub async fn cancel<S: StoreActions, L: Ledger>(
     let reason_text = label(CANCEL_REASONS, &req.reason);
     let o = match store.order(order).await {
         Ok(Some(o)) => o,
-        Ok(None) => return Outcome::refused(format!("Order #{order} does not exist."), ""),
+        Ok(None) => return Outcome::refused(format!("Order #{order} does not exist."), "Nothing was changed. Look the shopper up again: the order may have been deleted or merged."),
         Err(e) if settle => return not_confirmed(&e, "whether the earlier attempt cancelled"),
         Err(e) => return unavailable(&e),
     };

@@ -11,6 +11,8 @@ pub struct GiftInput {
     pub to_name: String,
     pub to_email: String,
     pub from_email: String,
+    /// Empty when the form sent none (a form opened before the field existed).
+    pub from_name: String,
     pub message: String,
 }
 
@@ -57,6 +59,10 @@ pub fn parse(body: &[u8]) -> Result<GiftInput, Vec<FieldError>> {
     if to_name.is_empty() {
         e.push(coded("to_name", "required", "Enter the shopper's name"));
     }
+    let from_name = defang(&f.text("from_name").unwrap_or_default());
+    if from_name.chars().count() > 100 {
+        e.push(coded("from_name", "too_long", "At most 100 characters"));
+    }
     let message = defang(&f.text("message").unwrap_or_default());
     if message.chars().count() > 250 {
         e.push(coded("message", "too_long", "At most 250 characters"));
@@ -67,6 +73,7 @@ pub fn parse(body: &[u8]) -> Result<GiftInput, Vec<FieldError>> {
             to_name,
             to_email,
             from_email,
+            from_name,
             message,
         })
     } else {

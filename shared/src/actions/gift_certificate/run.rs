@@ -58,7 +58,14 @@ pub async fn create<S: StoreActions>(
     let post = GiftCertificatePost {
         to_name: g.to_name.clone(),
         to_email: g.to_email.clone(),
-        from_name: rails.gift_from_name.clone(),
+        from_name: if g.from_name.is_empty() {
+            rails
+                .gift_from_name
+                .clone()
+                .unwrap_or_else(|| super::form::DEFAULT_FROM_NAME.to_string())
+        } else {
+            g.from_name.clone()
+        },
         from_email: g.from_email.clone(),
         amount: g.amount,
         code: code.clone(),

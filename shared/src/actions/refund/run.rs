@@ -191,7 +191,7 @@ pub async fn refund<S: StoreActions, L: Ledger>(
     let (o, refunds) = tokio::join!(store.order(order), store.refunds(order));
     let o = match o {
         Ok(Some(o)) => o,
-        Ok(None) => return Outcome::refused(format!("Order #{order} does not exist."), ""),
+        Ok(None) => return Outcome::refused(format!("Order #{order} does not exist."), "Nothing was changed. Look the shopper up again: the order may have been deleted or merged."),
         Err(e) if settle => return not_confirmed(&e, "whether the earlier attempt refunded"),
         Err(e) => return unavailable(&e),
     };
