@@ -69,7 +69,8 @@ pub struct Guardrails {
     pub max_refund: Option<Decimal>,
     /// In the store's default currency.
     pub max_gift_certificate: Decimal,
-    pub gift_from_name: String,
+    /// The sender named on certificates; the store's name when unset.
+    pub gift_from_name: Option<String>,
     pub gift_from_email: Option<String>,
     /// Whether "Return the items to stock" starts ticked (`restock_default`).
     pub restock_default: bool,
@@ -81,7 +82,7 @@ impl Default for Guardrails {
             enabled: ActionKind::ALL.into_iter().collect(),
             max_refund: None,
             max_gift_certificate: DEFAULT_MAX_GIFT_CERTIFICATE,
-            gift_from_name: "Customer care".into(),
+            gift_from_name: None,
             gift_from_email: None,
             restock_default: false,
         }
@@ -124,9 +125,7 @@ impl Guardrails {
         if let Some(m) = amount("max_gift_certificate")? {
             g.max_gift_certificate = m;
         }
-        if let Some(n) = get("gift_certificate_from_name") {
-            g.gift_from_name = n;
-        }
+        g.gift_from_name = get("gift_certificate_from_name");
         g.gift_from_email = get("gift_certificate_from_email");
         if let Some(v) = get("restock_default") {
             g.restock_default = match v.to_ascii_lowercase().as_str() {

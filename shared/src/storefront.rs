@@ -42,6 +42,10 @@ pub struct StoreFacts {
     pub default_channel_id: u64,
     /// Storefront channels (`type` storefront), by id; empty when the store has none to tell.
     pub storefronts: Vec<Storefront>,
+    /// The store's name, and the address its emails come from (`order_email`, else
+    /// `admin_email`): a gift certificate's sender unless the secret names one.
+    pub name: String,
+    pub sender_email: Option<String>,
 }
 
 impl Default for StoreFacts {
@@ -55,6 +59,8 @@ impl Default for StoreFacts {
             timezone: "UTC".into(),
             default_channel_id: 1,
             storefronts: Vec::new(),
+            name: String::new(),
+            sender_email: None,
         }
     }
 }
@@ -106,6 +112,11 @@ impl StoreFacts {
                 d.default_channel_id
             },
             storefronts,
+            name: info.name.trim().to_string(),
+            sender_email: [&info.order_email, &info.admin_email]
+                .into_iter()
+                .map(|e| e.trim().to_ascii_lowercase())
+                .find(|e| crate::ids::looks_like_email(e)),
         }
     }
 
@@ -245,6 +256,8 @@ mod tests {
             country_code: "gb".into(),
             currency: "GBP".into(),
             secure_url: "https://shop.example.co.uk".into(),
+            order_email: " ".into(),
+            admin_email: "Owner@Shop.example.co.uk".into(),
             timezone: StoreTimezone {
                 name: "Asia/Kolkata".into(),
                 raw_offset: 19800,
@@ -281,6 +294,12 @@ mod tests {
         ];
         let f = StoreFacts::from_parts(&info(), &channels, &sites, None);
         assert_eq!(f.phone_region.code(), "GB");
+        assert_eq!(f.name, "Shop");
+        assert_eq!(
+            f.sender_email.as_deref(),
+            Some("owner@shop.example.co.uk"),
+            "a blank order_email gives way to admin_email"
+        );
         assert_eq!(f.currency.code(), "GBP");
         assert!(
             f.multi_storefront(),

@@ -61,6 +61,9 @@ fn untouched(o: &Value) -> Value {
     o
 }
 
+/// The sandbox store's name (`sandbox/seed.json`).
+const STORE_NAME: &str = "Sandbox Kitchen Co.";
+
 fn field_default(form: &Value, attr: &str) -> Value {
     form["sections"]
         .as_array()
@@ -164,6 +167,9 @@ async fn a_gift_certificate_is_made_once_within_the_ceiling() {
     assert_eq!(status, 200, "{form}");
     assert_eq!(field_default(&form, "to_email"), "jane.doe@example.com");
     assert_eq!(field_default(&form, "to_name"), "Jane Doe");
+    // The secret names no sender: the store's own (GET /v2/store) is prefilled.
+    assert_eq!(field_default(&form, "from_email"), "orders@example.com");
+    assert_eq!(field_default(&form, "from_name"), STORE_NAME, "{form}");
     let path = action_url(&form);
     let body = json!({"amount": "20,00", "to_name": "Jane Doe", "to_email": "jane.doe@example.com",
                       "from_email": "care@example.com", "message": "Sorry about the mug"});

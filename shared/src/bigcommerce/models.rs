@@ -382,6 +382,12 @@ pub struct StoreInformation {
     pub currency: String,
     #[serde(default, deserialize_with = "de::text")]
     pub secure_url: String,
+    /// The address the store's order emails come from, and the owner's: a gift certificate's
+    /// sender when the secret names none.
+    #[serde(default, deserialize_with = "de::text")]
+    pub order_email: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub admin_email: String,
     #[serde(default, deserialize_with = "de::null_default")]
     pub timezone: StoreTimezone,
     #[serde(default, deserialize_with = "de::count")]

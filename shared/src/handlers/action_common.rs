@@ -12,8 +12,10 @@ use crate::config::StoreConfig;
 use crate::guardrails::{ActionKind, Guardrails};
 use crate::http::{outcome_response, ApiError, Incoming};
 use crate::ids::{OrderId, RequestId};
+use crate::storefront::StoreFacts;
 use lambda_http::{Body, Response};
 use std::future::Future;
+use std::sync::Arc;
 use tokio::time::Instant;
 
 /// One action's two routes, as the skeleton finds and guards them.
@@ -279,5 +281,19 @@ pub fn action_route<T>(
             Err(ApiError::MethodNotAllowed)
         }
         _ => Err(no_route()),
+    }
+}
+
+/// The store's facts (cached per container); defaults if BigCommerce cannot be asked.
+pub async fn store_facts<L: Ledger>(app: &ActionApp<L>, cfg: &StoreConfig) -> Arc<StoreFacts> {
+    let until = crate::app::deadline();
+    match app.app.client(cfg, until) {
+        Ok(client) => {
+            app.app
+                .store_facts
+                .get(&client, cfg.default_phone_region, until)
+                .await
+        }
+        Err(_) => Arc::new(StoreFacts::default()),
     }
 }

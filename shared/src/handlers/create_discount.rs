@@ -1,7 +1,7 @@
 //! `GET /customers/{customerId}/discount` (the form) and
 //! `POST /customers/{customerId}/discount/{requestId}`.
 
-use super::action_common::{serve, submit_once, ActionDef};
+use super::action_common::{serve, store_facts, submit_once, ActionDef};
 use crate::actions::discount::{form, input, run};
 use crate::actions::fields::{self, FieldError};
 use crate::actions::ledger::Ledger;
@@ -12,9 +12,7 @@ use crate::config::StoreConfig;
 use crate::guardrails::ActionKind;
 use crate::http::{json_response, outcome_response, ApiError};
 use crate::ids::{RequestId, ShopperId};
-use crate::storefront::StoreFacts;
 use lambda_http::{Body, Request, Response};
-use std::sync::Arc;
 use tokio::time::Instant;
 
 const DEF: ActionDef<ShopperId> = ActionDef {
@@ -83,20 +81,6 @@ async fn submit<L: Ledger>(
         })
         .await,
     )
-}
-
-/// The store's facts (cached per container); defaults if BigCommerce cannot be asked.
-async fn store_facts<L: Ledger>(app: &ActionApp<L>, cfg: &StoreConfig) -> Arc<StoreFacts> {
-    let until = crate::app::deadline();
-    match app.app.client(cfg, until) {
-        Ok(client) => {
-            app.app
-                .store_facts
-                .get(&client, cfg.default_phone_region, until)
-                .await
-        }
-        Err(_) => Arc::new(StoreFacts::default()),
-    }
 }
 
 /// The storefronts a discount for this shopper can be limited to, as (channel id, name): a

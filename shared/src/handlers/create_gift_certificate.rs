@@ -1,7 +1,7 @@
 //! `GET /customers/{customerId}/gift-certificate` (the form) and
 //! `POST /customers/{customerId}/gift-certificate/{requestId}`.
 
-use super::action_common::{serve, submit_once, ActionDef};
+use super::action_common::{serve, store_facts, submit_once, ActionDef};
 use crate::actions::fields;
 use crate::actions::gift_certificate::{form, input, run};
 use crate::actions::ledger::Ledger;
@@ -42,6 +42,7 @@ async fn form<L: Ledger>(
 ) -> Result<Response<Body>, ApiError> {
     let who = &who;
     let rails = cfg.guardrails.clone();
+    let cfg_for_facts = cfg.clone();
     let until = Instant::now() + LOOKUP_DEADLINE;
     // Prefilled with who the shopper is: the account, or a guest's latest order.
     let found = app
@@ -80,7 +81,15 @@ async fn form<L: Ledger>(
     let Some((name, email)) = found else {
         return Err(ApiError::NotFound("no such customer".into()));
     };
-    let form = form::gift_form(who, name.trim(), &email, &rails, &fields::new_request_id());
+    let facts = store_facts(app, &cfg_for_facts).await;
+    let form = form::gift_form(
+        who,
+        name.trim(),
+        &email,
+        &rails,
+        &facts,
+        &fields::new_request_id(),
+    );
     Ok(json_response(200, &form))
 }
 

@@ -7,6 +7,11 @@ pub struct Target {
 }
 
 impl Target {
+    /// Whether this is `cargo lambda watch` on this machine, not a deployed API.
+    pub fn is_local(&self) -> bool {
+        self.local
+    }
+
     pub fn new(base: &str, local: bool) -> Self {
         Self {
             base: base.trim_end_matches('/').to_string(),
