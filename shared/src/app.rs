@@ -23,6 +23,10 @@ pub struct App {
     pub http: reqwest::Client,
     pub images: ImageCache,
     pub store_facts: crate::storefront::StoreFactsCache,
+    /// The store's API quota as this container last saw it.
+    pub quota: std::sync::Arc<crate::quota::Watch>,
+    /// The cache every container shares (`CACHE_TABLE`); `None`: every read goes to BigCommerce.
+    pub cache: Option<crate::cache::Table>,
     last_forced_refresh: std::sync::Mutex<Option<Instant>>,
 }
 
@@ -34,15 +38,30 @@ impl App {
             http: http_client(),
             images: ImageCache::default(),
             store_facts: Default::default(),
+            quota: Default::default(),
+            cache: None,
             last_forced_refresh: std::sync::Mutex::new(None),
         }
+    }
+
+    /// With the shared cache.
+    pub fn with_cache(mut self, table: crate::cache::Table) -> Self {
+        self.cache = Some(table);
+        self
     }
 
     /// From the Lambda environment (`STORE_SECRET_ID`, `ORDER_LIMIT`, AWS SDK variables).
     pub async fn from_env() -> Result<Self, ConfigError> {
         let settings = Settings::from_env()?;
         let secrets = SecretSource::secrets_manager(&settings.secret_id, None).await?;
-        Ok(Self::new(settings, secrets))
+        let app = Self::new(settings, secrets);
+        Ok(match settings_cache_table() {
+            Some(t) => app.with_cache(crate::cache::Table::dynamo(&t, None)),
+            None => {
+                tracing::warn!("CACHE_TABLE is not set: lookups read BigCommerce every time");
+                app
+            }
+        })
     }
 
     /// Whether a refetch forced by a failed signature is allowed now (and, if so, records it).
@@ -146,6 +165,106 @@ impl App {
         }
     }
 
+    /// A lookup's BigCommerce work: every call counted against the adaptor's share of the
+    /// store's quota, reads through the shared cache (opened for `what` in one round trip, and
+    /// written back in one at the end). If BigCommerce refuses the token, the secret is fetched
+    /// again and `op` runs once more.
+    pub async fn with_lookup_store<T, E, F, Fut>(
+        &self,
+        cfg: StoreConfig,
+        deadline: Instant,
+        what: crate::cache::Prefetch,
+        op: F,
+    ) -> Result<T, ApiError>
+    where
+        F: Fn(Client, StoreConfig) -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+        E: Into<ApiError> + IsUnauthorized,
+    {
+        use crate::quota::Spend;
+        use std::sync::Arc;
+        let window = self.quota.window(Instant::now()).map(|w| w.id);
+        let open = |cfg: &StoreConfig| {
+            let table = self.cache.clone();
+            let (store, what) = (cfg.store_hash.clone(), what.clone());
+            async move {
+                match table {
+                    Some(t) => Some(Arc::new(
+                        crate::cache::Session::open(
+                            t,
+                            &store,
+                            &what,
+                            window,
+                            chrono::Utc::now().timestamp_millis(),
+                        )
+                        .await,
+                    )),
+                    None => None,
+                }
+            }
+        };
+        let counted = |cfg: &StoreConfig, session: &Option<Arc<crate::cache::Session>>| {
+            let spend = Arc::new(Spend::new(
+                cfg.quota_share,
+                session.as_ref().and_then(|s| s.spend_at_start()),
+            ));
+            let client = self
+                .client(cfg, deadline)?
+                .with_quota(self.quota.clone(), spend.clone());
+            let client = match session {
+                Some(s) => client.with_cache(s.clone()),
+                None => client,
+            };
+            Ok::<_, ApiError>((client, spend))
+        };
+        let session = open(&cfg).await;
+        let (client, spend) = counted(&cfg, &session)?;
+        let first = op(client, cfg.clone()).await;
+        let result = match first {
+            Err(e) if e.is_unauthorized() => {
+                tracing::warn!("BigCommerce refused the token; refetching the store secret");
+                self.close_lookup(&session, &spend).await;
+                let fresh = self.store_config(true, deadline).await?;
+                // A changed store hash is another store: nothing read for the old one is used.
+                let session = if fresh.store_hash == cfg.store_hash {
+                    session
+                } else {
+                    open(&fresh).await
+                };
+                let (client, spend) = counted(&fresh, &session)?;
+                let again = op(client, fresh).await;
+                self.close_lookup(&session, &spend).await;
+                again
+            }
+            other => {
+                self.close_lookup(&session, &spend).await;
+                other
+            }
+        };
+        result.map_err(Into::into)
+    }
+
+    async fn close_lookup(
+        &self,
+        session: &Option<std::sync::Arc<crate::cache::Session>>,
+        spend: &crate::quota::Spend,
+    ) {
+        if let Some(w) = self.quota.window(Instant::now()) {
+            let share = spend.share().calls(w.quota).max(1);
+            let ours = spend
+                .mine()
+                .iter()
+                .filter(|(id, _)| *id == w.id)
+                .map(|(_, n)| *n)
+                .sum::<u32>()
+                + spend.at_start_in(w.id);
+            crate::telemetry::share_used(f64::from(ours) / f64::from(share));
+        }
+        if let Some(s) = session {
+            s.close(&spend.mine()).await;
+        }
+    }
+
     /// Runs `op` against BigCommerce; if BigCommerce refuses the token, refetches the secret
     /// (it may have been rotated) and runs it once more.
     pub async fn with_store<T, E, F, Fut>(
@@ -170,6 +289,14 @@ impl App {
             other => other.map_err(Into::into),
         }
     }
+}
+
+/// `CACHE_TABLE`: the shared cache's DynamoDB table, when set.
+fn settings_cache_table() -> Option<String> {
+    std::env::var("CACHE_TABLE")
+        .ok()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
 }
 
 pub fn deadline() -> Instant {

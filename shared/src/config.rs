@@ -36,6 +36,34 @@ pub struct StoreConfig {
     pub guardrails: crate::guardrails::Guardrails,
     /// The country of phone numbers saved without a country code, when it is not the store's.
     pub default_phone_region: Option<crate::mapping::phone::Region>,
+    /// The most of the store's API quota the adaptor may spend in a window.
+    pub quota_share: crate::quota::Share,
+}
+
+/// `quota_share` as the secret has it. A value out of range is not worth refusing every request
+/// for: it is logged once (naming the key) and the default is used.
+fn quota_share(v: Option<&Value>) -> crate::quota::Share {
+    use crate::quota::Share;
+    static WARNED: Mutex<Option<String>> = Mutex::new(None);
+    let text = match v {
+        None | Some(Value::Null) => return Share::default(),
+        Some(Value::String(s)) if s.trim().is_empty() => return Share::default(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(other) => other.to_string(),
+    };
+    Share::parse(&text).unwrap_or_else(|| {
+        let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+        if warned.as_deref() != Some(text.as_str()) {
+            tracing::error!(
+                key = "quota_share",
+                "the store secret's quota_share must be a number above 0 and at most 1; using {}",
+                Share::default().value()
+            );
+            *warned = Some(text);
+        }
+        Share::default()
+    })
 }
 
 impl std::fmt::Debug for StoreConfig {
@@ -145,6 +173,7 @@ impl StoreConfig {
                     })
                 })
                 .transpose()?,
+            quota_share: quota_share(obj.get("quota_share")),
         })
     }
 }

@@ -63,6 +63,15 @@ pub struct RequestStats {
     pub currency: Option<String>,
     /// Money refunded by this request, in `currency`.
     pub refunded: Option<f64>,
+    /// Calls not sent because the adaptor's share of the store's quota was spent, and how many
+    /// of them were essential (the customer, the orders).
+    pub held_back: u32,
+    pub held_back_essential: u32,
+    /// Parts answered from the shared cache, and parts it did not have fresh.
+    pub cache_hits: u32,
+    pub cache_misses: u32,
+    /// The adaptor's calls in the window as a fraction of its share (1.0: the share is spent).
+    pub share_used: Option<f64>,
 }
 
 tokio::task_local! {
@@ -113,6 +122,31 @@ pub fn lookup_level(level: &'static str) {
     note(|s| s.level = Some(level));
 }
 
+/// A call not sent because the adaptor's share of the store's quota was spent.
+pub fn held_back(p: crate::quota::Priority) {
+    note(|s| {
+        s.held_back += 1;
+        if p == crate::quota::Priority::Essential {
+            s.held_back_essential += 1;
+        }
+    })
+}
+
+/// A part of an answer looked up in the shared cache: found fresh, or not.
+pub fn cache(hit: bool) {
+    note(|s| {
+        if hit {
+            s.cache_hits += 1
+        } else {
+            s.cache_misses += 1
+        }
+    })
+}
+
+pub fn share_used(fraction: f64) {
+    note(|s| s.share_used = Some(s.share_used.map_or(fraction, |o| o.max(fraction))));
+}
+
 pub fn left_out(part: &'static str) {
     note(|s| {
         if !s.left_out.contains(&part) {
@@ -154,6 +188,9 @@ pub fn emf_line(function: &str, status: u16, ms: u64, s: &RequestStats, now_ms: 
         json!({"Name": "BigCommerceThrottled", "Unit": "Count"}),
         json!({"Name": "BigCommerceErrors", "Unit": "Count"}),
         json!({"Name": "BigCommerceTokenRefused", "Unit": "Count"}),
+        json!({"Name": "HeldBackForQuota", "Unit": "Count"}),
+        json!({"Name": "CacheHits", "Unit": "Count"}),
+        json!({"Name": "CacheMisses", "Unit": "Count"}),
     ];
     let mut root = Map::new();
     root.insert("Function".into(), json!(function));
@@ -170,6 +207,13 @@ pub fn emf_line(function: &str, status: u16, ms: u64, s: &RequestStats, now_ms: 
     root.insert("BigCommerceThrottled".into(), json!(s.bc_throttled));
     root.insert("BigCommerceErrors".into(), json!(s.bc_errors));
     root.insert("BigCommerceTokenRefused".into(), json!(s.bc_unauthorized));
+    root.insert("HeldBackForQuota".into(), json!(s.held_back));
+    root.insert("CacheHits".into(), json!(s.cache_hits));
+    root.insert("CacheMisses".into(), json!(s.cache_misses));
+    if let Some(f) = s.share_used {
+        metrics.push(json!({"Name": "QuotaShareUsed", "Unit": "Percent"}));
+        root.insert("QuotaShareUsed".into(), json!((f * 100.0).round()));
+    }
     if let Some(q) = s.quota_left {
         metrics.push(json!({"Name": "QuotaLeft", "Unit": "Count"}));
         root.insert("QuotaLeft".into(), json!(q));

@@ -93,6 +93,7 @@ pub fn write_failed(e: &BcError, what: &str, refused: impl FnOnce(&str) -> Outco
     match e {
         BcError::Rejected { message, .. } => refused(message),
         BcError::RateLimited
+        | BcError::OverShare
         | BcError::NotSent
         | BcError::Unauthorized
         | BcError::Forbidden { .. } => unavailable(e),

@@ -133,6 +133,7 @@ pub async fn restock<S: StoreActions, L: Ledger>(
             e @ (BcError::Rejected { .. }
             | BcError::NotSent
             | BcError::RateLimited
+            | BcError::OverShare
             | BcError::Unauthorized
             | BcError::Forbidden { .. }),
         ) => failed(e.to_string()).await,

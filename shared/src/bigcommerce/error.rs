@@ -10,6 +10,10 @@ pub enum BcError {
     Forbidden { scope: &'static str },
     #[error("BigCommerce is rate limiting this store (429) and the wait would pass the deadline")]
     RateLimited,
+    /// Not sent: the adaptor's share of the store's API quota (`quota_share`) is spent for this
+    /// window, and the rest is the merchant's other apps'.
+    #[error("not sent: the adaptor's share of the store's API quota is spent for this window")]
+    OverShare,
     #[error("BigCommerce answered {0}")]
     Unavailable(u16),
     #[error("BigCommerce did not answer in time")]

@@ -67,6 +67,10 @@ pub trait Store: Send + Sync {
     fn sites(&self) -> impl Future<Output = Result<Vec<Site>, BcError>> + Send {
         async { Ok(Vec::new()) }
     }
+    /// Parts answered older than fresh, because BigCommerce could not be asked for them.
+    fn stale_notes(&self) -> Vec<crate::cache::StaleNote> {
+        Vec::new()
+    }
 }
 
 /// What the actions change. Every write here is either naturally idempotent (status, void) or

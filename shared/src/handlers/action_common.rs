@@ -182,6 +182,22 @@ where
     .await;
     let kind = scope.kind();
     crate::telemetry::action(kind, outcome.kind());
+    // An order that may have changed is never shown from the cache as it was before.
+    if scope.order().is_some()
+        && matches!(
+            outcome,
+            Outcome::Done { .. } | Outcome::Partial { .. } | Outcome::Uncertain { .. }
+        )
+    {
+        if let Some(table) = &app.app.cache {
+            crate::cache::mark_changed(
+                table,
+                &cfg.store_hash,
+                chrono::Utc::now().timestamp_millis(),
+            )
+            .await;
+        }
+    }
     // The audit line: what changed, with the marker it left at BigCommerce. The message names
     // amounts, orders and codes, never the shopper (details, which may quote agent notes or
     // addresses, stay out).

@@ -3,6 +3,7 @@
 use super::respond;
 use crate::actions::StandardActions;
 use crate::app::{deadline, App};
+use crate::cache::Prefetch;
 use crate::gladly::{LookupLevel, LookupRequest, LookupResponse};
 use crate::http::{json_response, ApiError, Incoming};
 use crate::ids::ShopperId;
@@ -40,7 +41,18 @@ async fn run(app: &App, inc: &Incoming, actions: &dyn Actions) -> Result<Respons
     let results = match req.level {
         LookupLevel::Basic => {
             let q = &req.query;
-            app.with_store(cfg, until, move |client, cfg| async move {
+            let emails: Vec<String> = q
+                .emails
+                .iter()
+                .map(|e| e.trim().to_lowercase())
+                .filter(|e| crate::ids::looks_like_email(e))
+                .collect();
+            let what = if emails.is_empty() || q.order_number.is_some() {
+                Prefetch::StoreOnly
+            } else {
+                Prefetch::Emails(emails)
+            };
+            app.with_lookup_store(cfg, until, what, move |client, cfg| async move {
                 let ctx = app.lookup_context(&cfg, until).with_asked_phones(&q.phones);
                 lookup::basic(&client, q, &ctx).await
             })
@@ -58,7 +70,8 @@ async fn run(app: &App, inc: &Incoming, actions: &dyn Actions) -> Result<Respons
                 return Ok(json_response(200, &LookupResponse::default()));
             };
             let (shopper, phones) = (&shopper, &req.query.phones);
-            app.with_store(cfg, until, move |client, cfg| async move {
+            let what = Prefetch::Shopper(shopper.clone(), app.settings.order_limit);
+            app.with_lookup_store(cfg, until, what, move |client, cfg| async move {
                 let ctx = app.lookup_context(&cfg, until).with_asked_phones(phones);
                 lookup::detailed(&client, shopper, &ctx, actions).await
             })

@@ -3,6 +3,7 @@
 use super::respond;
 use crate::actions::StandardActions;
 use crate::app::{deadline, App};
+use crate::cache::Prefetch;
 use crate::http::{json_response, ApiError, Incoming};
 use crate::ids::{OrderId, ShopperId};
 use crate::lookup::{self, Actions};
@@ -54,8 +55,12 @@ async fn run(app: &App, inc: &Incoming, actions: &dyn Actions) -> Result<Respons
         return Err(ApiError::MethodNotAllowed);
     }
     let route = &route;
+    let what = match route {
+        Route::ShopperOrders(s) => Prefetch::Shopper(s.clone(), app.settings.order_limit),
+        Route::Order(_) => Prefetch::StoreOnly,
+    };
     let cards = app
-        .with_store(cfg, until, move |client, cfg| async move {
+        .with_lookup_store(cfg, until, what, move |client, cfg| async move {
             let ctx = app.lookup_context(&cfg, until);
             match route {
                 Route::ShopperOrders(shopper) => {

@@ -63,6 +63,10 @@ where
             bc_calls = stats.bc_calls,
             bc_quota_left = stats.quota_left,
             left_out = ?stats.left_out,
+            held_back = stats.held_back,
+            cache_hits = stats.cache_hits,
+            cache_misses = stats.cache_misses,
+            share_used = stats.share_used,
             action = stats.action.map(|a| a.0),
             outcome = stats.action.map(|a| a.1),
             "answered"

@@ -419,6 +419,7 @@ async fn cards<S: Store>(
         }
     }
     let mut by_order: HashMap<u64, Vec<Shipment>> = HashMap::new();
+    let mut notes: HashMap<u64, Vec<String>> = HashMap::new();
     for (id, result) in shipped.iter().zip(shipments) {
         match result {
             Ok(list) => {
@@ -426,8 +427,33 @@ async fn cards<S: Store>(
             }
             Err(e) => {
                 crate::telemetry::left_out("shipments");
-                tracing::warn!(order = id, error = %e, "shipments unavailable; the card goes without tracking")
+                tracing::warn!(order = id, error = %e, "shipments unavailable; the card goes without tracking");
+                notes.entry(*id).or_default().push(left_out_note(&e));
             }
+        }
+    }
+    // A part shown older than fresh says how old, on its card (orders: on every card).
+    for n in store.stale_notes() {
+        let when = chrono::DateTime::from_timestamp_millis(n.at_ms)
+            .map(|t| facts.local_text(t))
+            .unwrap_or_default();
+        let text = match n.part {
+            "shipments" => {
+                format!("Tracking as of {when}: the store is busy; look again in a minute.")
+            }
+            _ => {
+                format!("Status and items as of {when}: the store is busy; look again in a minute.")
+            }
+        };
+        crate::telemetry::left_out("fresh data");
+        match n.order {
+            Some(id) => notes.entry(id).or_default().push(text),
+            None if n.part == "orders" => {
+                for o in orders {
+                    notes.entry(o.id.0).or_default().push(text.clone());
+                }
+            }
+            None => {}
         }
     }
     let images = ctx.images.urls(&product_ids);
@@ -440,12 +466,29 @@ async fn cards<S: Store>(
     orders
         .iter()
         .map(|o| {
-            mapping::order::card(
+            let mut card = mapping::order::card(
                 o,
                 by_order.get(&o.id.0).map(Vec::as_slice),
                 &map_ctx,
                 actions.order_actions(o, ctx.guardrails),
-            )
+            );
+            if let Some(extra) = notes.get(&o.id.0) {
+                let mut all: Vec<&str> = vec![card.note.as_str()];
+                all.extend(extra.iter().map(String::as_str));
+                all.retain(|s| !s.is_empty());
+                card.note = all.join("\n");
+            }
+            card
         })
         .collect()
+}
+
+/// What a card says of tracking it could not load.
+fn left_out_note(e: &BcError) -> String {
+    match e {
+        BcError::OverShare | BcError::RateLimited => {
+            "Tracking not loaded: the store is busy; look again in a minute.".to_string()
+        }
+        _ => "Tracking not loaded: BigCommerce did not answer in time.".to_string(),
+    }
 }

@@ -225,7 +225,8 @@ pub fn assert_emf(line: &str) {
                 v[name].is_number(),
                 "metric {name} must be a number member: {line}"
             );
-            let units = ["Count", "Milliseconds", "None"];
+            // CloudWatch's standard units that these metrics use.
+            let units = ["Count", "Milliseconds", "Percent", "None"];
             assert!(
                 m["Unit"].as_str().is_none_or(|u| units.contains(&u)),
                 "{line}"

@@ -178,6 +178,7 @@ pub async fn cancel<S: StoreActions, L: Ledger>(
         // or scope refused): never "nothing was changed". The same form finishes the cancel.
         Err(
             e @ (BcError::RateLimited
+            | BcError::OverShare
             | BcError::NotSent
             | BcError::Unauthorized
             | BcError::Forbidden { .. }),

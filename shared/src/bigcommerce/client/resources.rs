@@ -12,18 +12,68 @@ use crate::bigcommerce::requests::{
     RefundPost, RefundQuotePost, StockAdjustment,
 };
 use crate::bigcommerce::{CustomerQuery, OrderQuery, Store, StoreActions};
+use crate::cache::{Found, Session, StorePart};
 use crate::ids::{OrderId, PromotionId};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// Reads BigCommerce's answer to a call as `T`; an answer of the wrong shape is an error.
+fn decode<T: DeserializeOwned>(v: Value) -> Result<T, BcError> {
+    serde_json::from_value(v).map_err(|e| BcError::Decode(e.to_string()))
+}
+
+/// Calls the quota may hold back, or the store may not answer in time: a part kept past its
+/// freshness is shown instead, and the card says how old it is.
+fn may_use_stale(e: &BcError) -> bool {
+    matches!(e, BcError::OverShare | BcError::RateLimited) || e.is_transient()
+}
 
 impl Client {
-    /// Every page of a small v3 list (`meta.pagination`), 250 at a time, at most 10 pages.
-    async fn every_page<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, BcError> {
+    /// A kept part when fresh; else BigCommerce (keeping its answer); else, when the call could
+    /// not be made, the kept part however old, noted for the card.
+    async fn through_cache(
+        &self,
+        part: &'static str,
+        order: Option<u64>,
+        look: impl Fn(&Session) -> Found,
+        keep: impl Fn(&Session, &Value),
+        fetch: impl std::future::Future<Output = Result<Option<Value>, BcError>>,
+    ) -> Result<Option<Value>, BcError> {
+        let found = self.cache().map(&look).unwrap_or(Found::Missing);
+        let stale = match found {
+            Found::Fresh(v) => return Ok(Some(v)),
+            Found::Stale(v, at) => Some((v, at)),
+            Found::Missing => None,
+        };
+        match fetch.await {
+            Ok(v) => {
+                if let (Some(c), Some(v)) = (self.cache(), v.as_ref()) {
+                    keep(c, v);
+                }
+                Ok(v)
+            }
+            Err(e) if may_use_stale(&e) => match (stale, self.cache()) {
+                (Some((v, at)), Some(c)) => {
+                    tracing::info!(part, error = %e, "showing a kept part older than fresh");
+                    c.served_stale(part, order, at);
+                    Ok(Some(v))
+                }
+                _ => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every page of a small v3 list (`meta.pagination`), 250 at a time, at most 10 pages, as
+    /// BigCommerce's elements.
+    async fn every_page_raw(&self, path: &str) -> Result<Vec<Value>, BcError> {
         let mut all = Vec::new();
         for page in 1..=10u32 {
             let query = [("limit", "250".to_string()), ("page", page.to_string())];
-            let Some(list) = self.get::<DataList<T>>(path, &query).await? else {
+            let Some(v) = self.get_value(path, &query).await? else {
                 break;
             };
+            let list: DataList<Value> = decode(v)?;
             let more = list.has_next_page();
             all.extend(list.data);
             if !more {
@@ -32,10 +82,45 @@ impl Client {
         }
         Ok(all)
     }
+
+    async fn store_part(&self, part: StorePart) -> Result<Option<Value>, BcError> {
+        let optional = self.optional();
+        let fetch = async {
+            match part {
+                StorePart::Info => optional.get_value("v2/store", &[]).await,
+                StorePart::Channels => optional
+                    .every_page_raw("v3/channels")
+                    .await
+                    .map(|l| Some(Value::Array(l))),
+                StorePart::Sites => optional
+                    .every_page_raw("v3/sites")
+                    .await
+                    .map(|l| Some(Value::Array(l))),
+            }
+        };
+        self.through_cache(
+            "store settings",
+            None,
+            |c| c.store_part(part),
+            |c, v| c.keep_store_part(part, v),
+            fetch,
+        )
+        .await
+    }
 }
 
 impl Store for Client {
     async fn customers(&self, q: &CustomerQuery) -> Result<Vec<Customer>, BcError> {
+        let kept = self.cache().and_then(|c| match q {
+            CustomerQuery::Ids(ids) => c.customers(ids),
+            CustomerQuery::Emails(e) => c.customers_by_email(e),
+            _ => None,
+        });
+        if let Some(list) = kept {
+            if let Ok(found) = list.into_iter().map(decode).collect() {
+                return Ok(found);
+            }
+        }
         let (key, value) = match q {
             CustomerQuery::Ids(ids) => (
                 "id:in",
@@ -50,8 +135,18 @@ impl Store for Client {
             ("include", "addresses,storecredit".to_string()),
             ("limit", "25".to_string()),
         ];
-        let list: Option<DataList<Customer>> = self.get("v3/customers", &query).await?;
-        Ok(list.map(|l| l.data).unwrap_or_default())
+        let Some(v) = self.get_value("v3/customers", &query).await? else {
+            return Ok(Vec::new());
+        };
+        let list: DataList<Value> = decode(v)?;
+        if let Some(c) = self.cache() {
+            let emails = match q {
+                CustomerQuery::Emails(e) => Some(e.as_slice()),
+                _ => None,
+            };
+            c.keep_customers(&list.data, emails);
+        }
+        list.data.into_iter().map(decode).collect()
     }
 
     async fn orders(&self, q: &OrderQuery) -> Result<Vec<Order>, BcError> {
@@ -69,10 +164,20 @@ impl Store for Client {
             query.push(("include", "consignments.line_items".to_string()));
             query.push(("consignment_structure", "object".to_string()));
         }
-        Ok(self
-            .get::<Vec<Order>>("v2/orders", &query)
-            .await?
-            .unwrap_or_default())
+        let v = self
+            .through_cache(
+                "orders",
+                None,
+                |c| c.orders(q),
+                |c, v| c.keep_orders(q, v),
+                self.get_value("v2/orders", &query),
+            )
+            .await?;
+        match v {
+            // 204: no orders.
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(v) => decode(v),
+        }
     }
 
     async fn order(&self, id: OrderId) -> Result<Option<Order>, BcError> {
@@ -87,38 +192,79 @@ impl Store for Client {
         Ok(order)
     }
 
+    // Shipments, images and the store's settings give way first when the share runs low: a card
+    // without them is still true, and says what it lacks.
     async fn shipments(&self, id: OrderId) -> Result<Vec<Shipment>, BcError> {
-        Ok(self
-            .get::<Vec<Shipment>>(&format!("v2/orders/{id}/shipments"), &[])
-            .await?
-            .unwrap_or_default())
+        let optional = self.optional();
+        let path = format!("v2/orders/{id}/shipments");
+        let v = self
+            .through_cache(
+                "shipments",
+                Some(id.0),
+                |c| c.shipments(id.0),
+                |c, v| c.keep_shipments(id.0, v),
+                optional.get_value(&path, &[]),
+            )
+            .await?;
+        match v {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(v) => decode(v),
+        }
     }
 
     async fn catalog_products(&self, ids: &[u64]) -> Result<Vec<CatalogProduct>, BcError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
+        let (mut found, missing) = match self.cache() {
+            Some(c) => c.products(ids),
+            None => (Vec::new(), ids.to_vec()),
+        };
+        if !missing.is_empty() {
+            let list = missing
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let query = [
+                ("id:in", list),
+                ("include", "primary_image".to_string()),
+                ("limit", "250".to_string()),
+            ];
+            if let Some(v) = self
+                .optional()
+                .get_value("v3/catalog/products", &query)
+                .await?
+            {
+                let list: DataList<Value> = decode(v)?;
+                if let Some(c) = self.cache() {
+                    c.keep_products(&list.data);
+                }
+                found.extend(list.data);
+            }
         }
-        let list = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
-        let query = [
-            ("id:in", list),
-            ("include", "primary_image".to_string()),
-            ("limit", "250".to_string()),
-        ];
-        let found: Option<DataList<CatalogProduct>> =
-            self.get("v3/catalog/products", &query).await?;
-        Ok(found.map(|l| l.data).unwrap_or_default())
+        // A product that no longer reads is left without its image, not the whole card.
+        Ok(found.into_iter().filter_map(|p| decode(p).ok()).collect())
     }
 
     async fn store_information(&self) -> Result<StoreInformation, BcError> {
-        Ok(self.get("v2/store", &[]).await?.unwrap_or_default())
+        match self.store_part(StorePart::Info).await? {
+            Some(v) => decode(v),
+            None => Ok(StoreInformation::default()),
+        }
     }
 
     async fn channels(&self) -> Result<Vec<Channel>, BcError> {
-        self.every_page("v3/channels").await
+        let list = self.store_part(StorePart::Channels).await?;
+        let list = list.unwrap_or_else(|| Value::Array(Vec::new()));
+        decode(list)
+    }
+
+    fn stale_notes(&self) -> Vec<crate::cache::StaleNote> {
+        self.cache().map(Session::stale_notes).unwrap_or_default()
     }
 
     async fn sites(&self) -> Result<Vec<Site>, BcError> {
-        self.every_page("v3/sites").await
+        let list = self.store_part(StorePart::Sites).await?;
+        let list = list.unwrap_or_else(|| Value::Array(Vec::new()));
+        decode(list)
     }
 }
 

@@ -3,6 +3,7 @@
 //! only), the write budget, no redirects, and BigCommerce's error shapes turned into `BcError`.
 
 use crate::bigcommerce::error::BcError;
+use crate::quota::{Priority, Reading, Spend, Verdict, Watch};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -57,7 +58,17 @@ pub struct Client {
     token_refused: Arc<AtomicBool>,
     /// Set once a write was sent and not refused for its token: it may have been carried out.
     wrote: Arc<AtomicBool>,
+    /// The store's quota as this container saw it, and this request's spend (`None`: uncounted).
+    quota: Option<(Arc<Watch>, Arc<Spend>)>,
+    /// Which calls of this client give way first when the share runs low.
+    priority: Priority,
+    /// The shared cache, as this request read it (`None`: every read goes to BigCommerce).
+    cache: Option<Arc<crate::cache::Session>>,
 }
+
+/// A wait for the next window shorter than this is waited for; a longer one leaves the call
+/// unsent (a lookup answers within Gladly's 5 s, and a card without tracking is still true).
+const MAX_WINDOW_WAIT: Duration = Duration::from_millis(1200);
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -113,7 +124,70 @@ impl Client {
             writes: WriteBudget::default(),
             token_refused: Arc::new(AtomicBool::new(false)),
             wrote: Arc::new(AtomicBool::new(false)),
+            quota: None,
+            priority: Priority::Essential,
+            cache: None,
         })
+    }
+
+    /// Counts this client's calls against the adaptor's share of the store's quota.
+    pub fn with_quota(mut self, watch: Arc<Watch>, spend: Arc<Spend>) -> Self {
+        self.quota = Some((watch, spend));
+        self
+    }
+
+    /// Reads through the shared cache, as this request opened it.
+    pub fn with_cache(mut self, session: Arc<crate::cache::Session>) -> Self {
+        self.cache = Some(session);
+        self
+    }
+
+    pub fn cache(&self) -> Option<&crate::cache::Session> {
+        self.cache.as_deref()
+    }
+
+    /// The same client (same counts), for calls that give way first when the share runs low.
+    pub fn optional(&self) -> Self {
+        Self {
+            priority: Priority::Optional,
+            ..self.clone()
+        }
+    }
+
+    /// This request's spend, when counted.
+    pub fn spend(&self) -> Option<&Arc<Spend>> {
+        self.quota.as_ref().map(|(_, s)| s)
+    }
+
+    /// Asks the share before a call: go, wait for a window that ends soon, or leave it unsent.
+    async fn admit(&self) -> Result<(), BcError> {
+        let Some((watch, spend)) = &self.quota else {
+            return Ok(());
+        };
+        for _ in 0..2 {
+            match spend.ask(watch, self.priority, Instant::now()) {
+                Verdict::Go => return Ok(()),
+                Verdict::Spent(ends_in) => {
+                    let wake = Instant::now() + ends_in + Duration::from_millis(20);
+                    if ends_in > MAX_WINDOW_WAIT
+                        || wake + Duration::from_millis(500) > self.deadline
+                    {
+                        break;
+                    }
+                    tokio::time::sleep_until(wake).await;
+                }
+            }
+        }
+        crate::telemetry::held_back(self.priority);
+        Err(BcError::OverShare)
+    }
+
+    fn observe(&self, h: &reqwest::header::HeaderMap) {
+        if let Some((watch, _)) = &self.quota {
+            if let Some(r) = Reading::from_headers(|k| h.get(k).and_then(|v| v.to_str().ok())) {
+                watch.observe(r, Instant::now(), chrono::Utc::now().timestamp_millis());
+            }
+        }
     }
 
     pub fn with_writes(mut self, writes: WriteBudget) -> Self {
@@ -159,6 +233,8 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            // Every attempt, a retry after a 429 too, is spent from the adaptor's share.
+            self.admit().await?;
             let left = self.deadline.saturating_duration_since(Instant::now());
             let timeout = match kind {
                 _ if left.is_zero() => return Err(BcError::Timeout),
@@ -178,6 +254,7 @@ impl Client {
             }
             let outcome = match req.send().await {
                 Ok(resp) => {
+                    self.observe(resp.headers());
                     crate::telemetry::bc_answered(
                         resp.status().as_u16(),
                         quota_left(resp.headers()),

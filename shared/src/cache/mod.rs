@@ -1,0 +1,532 @@
+//! The cache every container shares, so that a store's API quota is spent once per fact, not
+//! once per container: BigCommerce's answers as they came, kept in a DynamoDB table under keys
+//! that begin with the store hash (nothing crosses stores, and a changed hash finds nothing).
+//!
+//! A lookup reads everything it may need in one round trip before its first BigCommerce call
+//! (`Session::open`) and writes what it learnt in one round trip at its end (`Session::close`).
+//! How long a part stays fresh is decided here: customers, search results and order lists a
+//! minute; shipments of orders whose every item shipped a day (they no longer change); product
+//! images a day; the store's settings an hour. Past that a part is kept an hour more, shown only
+//! when the store's quota leaves no other way, and then the card says how old it is. An action
+//! that changes an order marks the store changed: nothing fetched before it is served again.
+
+pub mod table;
+
+use crate::bigcommerce::OrderQuery;
+use crate::ids::ShopperId;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Duration;
+pub use table::{CacheError, Entry, MemoryTable, Put, Table};
+
+pub const LIST_MAX_AGE: Duration = Duration::from_secs(60);
+pub const SETTLED_SHIPMENTS_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
+pub const IMAGES_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
+pub const STORE_MAX_AGE: Duration = Duration::from_secs(3600);
+/// How long past its freshness a part is kept, for when the quota leaves no other way.
+pub const KEPT_STALE: Duration = Duration::from_secs(3600);
+
+/// The parts of the store's settings (`GET /v2/store`, `/v3/channels`, `/v3/sites`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorePart {
+    Info,
+    Channels,
+    Sites,
+}
+
+impl StorePart {
+    fn name(self) -> &'static str {
+        match self {
+            StorePart::Info => "info",
+            StorePart::Channels => "channels",
+            StorePart::Sites => "sites",
+        }
+    }
+}
+
+/// What a lookup is about to ask, so the one read before it fetches what it will need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prefetch {
+    /// An auto-link or search by these emails (lower-cased).
+    Emails(Vec<String>),
+    /// A profile with its orders (`order_limit`), or a shopper's orders alone.
+    Shopper(ShopperId, u32),
+    /// Nothing of a shopper's: the store's settings only.
+    StoreOnly,
+}
+
+/// A part looked up: fresh, too old to be shown as fresh (with when it was fetched), or absent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Found {
+    Fresh(Value),
+    Stale(Value, i64),
+    Missing,
+}
+
+/// A part shown older than it is fresh, or left out: for the card's note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleNote {
+    pub part: &'static str,
+    pub order: Option<u64>,
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Timed {
+    v: Value,
+    at: i64,
+}
+
+/// A shopper's shipments and product answers, in one item: known only once their orders are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Extras {
+    #[serde(default)]
+    ship: BTreeMap<u64, Timed>,
+    #[serde(default)]
+    prod: BTreeMap<u64, Timed>,
+}
+
+fn hash(text: &str) -> String {
+    let d = Sha256::digest(text.as_bytes());
+    d.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The keys, all under the store hash. Shoppers' emails appear only hashed.
+pub mod keys {
+    use super::*;
+
+    pub fn customer(store: &str, id: u64) -> String {
+        format!("{store}#customer#{id}")
+    }
+    pub fn emails(store: &str, emails: &[String]) -> String {
+        let mut e: Vec<String> = emails.iter().map(|e| e.trim().to_lowercase()).collect();
+        e.sort();
+        e.dedup();
+        format!("{store}#emails#{}", hash(&e.join(",")))
+    }
+    fn shopper(s: &ShopperId) -> String {
+        match s {
+            ShopperId::Registered(c) => format!("c{}", c.0),
+            ShopperId::Guest(e) => format!("g{}", hash(&e.trim().to_lowercase())),
+        }
+    }
+    pub fn orders(store: &str, s: &ShopperId, limit: u32) -> String {
+        format!("{store}#orders#{}#{limit}", shopper(s))
+    }
+    pub fn extras(store: &str, s: &ShopperId) -> String {
+        format!("{store}#extras#{}", shopper(s))
+    }
+    pub fn store_part(store: &str, p: StorePart) -> String {
+        format!("{store}#store#{}", p.name())
+    }
+    pub fn changed(store: &str) -> String {
+        format!("{store}#changed")
+    }
+    pub fn spend(store: &str, window: i64) -> String {
+        format!("{store}#spend#{window}")
+    }
+}
+
+/// The shopper an order query is about, when it is one the cache keeps (with line items).
+fn shopper_of(q: &OrderQuery) -> Option<ShopperId> {
+    if !q.with_line_items {
+        return None;
+    }
+    match (q.customer_id, &q.email) {
+        (Some(id), None) => Some(ShopperId::Registered(crate::ids::CustomerId(id))),
+        (None, Some(e)) => Some(ShopperId::Guest(e.trim().to_lowercase())),
+        _ => None,
+    }
+}
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// One request's view of the cache: what the read before it found, what it learns, written at
+/// its end.
+#[derive(Debug)]
+pub struct Session {
+    table: Table,
+    store: String,
+    started_ms: i64,
+    got: HashMap<String, Entry>,
+    /// When an action last changed the store: nothing fetched before counts.
+    changed_at: i64,
+    extras_key: Option<String>,
+    spend_at_start: Option<(i64, u32)>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    puts: BTreeMap<String, Put>,
+    extras: Extras,
+    extras_dirty: bool,
+    stale: Vec<StaleNote>,
+    /// Orders whose every item shipped: their shipments no longer change.
+    settled: HashSet<u64>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Session {
+    /// Reads what `what` will need, and the adaptor's count for `window`, in one round trip
+    /// bounded by `table::READ_BUDGET`; a slow or failing table is an empty cache.
+    pub async fn open(
+        table: Table,
+        store: &str,
+        what: &Prefetch,
+        window: Option<i64>,
+        now_ms: i64,
+    ) -> Session {
+        let mut wanted = vec![
+            keys::changed(store),
+            keys::store_part(store, StorePart::Info),
+            keys::store_part(store, StorePart::Channels),
+            keys::store_part(store, StorePart::Sites),
+        ];
+        let mut extras_key = None;
+        match what {
+            Prefetch::Emails(e) if !e.is_empty() => wanted.push(keys::emails(store, e)),
+            Prefetch::Shopper(s, limit) => {
+                if let ShopperId::Registered(c) = s {
+                    wanted.push(keys::customer(store, c.0));
+                }
+                wanted.push(keys::orders(store, s, *limit));
+                let k = keys::extras(store, s);
+                wanted.push(k.clone());
+                extras_key = Some(k);
+            }
+            _ => {}
+        }
+        if let Some(w) = window {
+            wanted.push(keys::spend(store, w));
+        }
+        let got = match tokio::time::timeout(table::READ_BUDGET, table.get_many(&wanted)).await {
+            Ok(Ok(found)) => found,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cache unreadable; asking BigCommerce");
+                HashMap::new()
+            }
+            Err(_) => {
+                tracing::warn!("cache did not answer in time; asking BigCommerce");
+                HashMap::new()
+            }
+        };
+        let changed_at = got
+            .get(&keys::changed(store))
+            .and_then(|e| e.value.trim().parse::<i64>().ok().or(Some(e.at_ms)))
+            .unwrap_or(0);
+        let spend_at_start = window.map(|w| {
+            let n = got
+                .get(&keys::spend(store, w))
+                .and_then(|e| e.value.trim().parse::<u32>().ok())
+                .unwrap_or(0);
+            (w, n)
+        });
+        let extras = extras_key
+            .as_ref()
+            .and_then(|k| got.get(k))
+            .and_then(|e| serde_json::from_str::<Extras>(&e.value).ok())
+            .unwrap_or_default();
+        Session {
+            table,
+            store: store.to_string(),
+            started_ms: now_ms,
+            got,
+            changed_at,
+            extras_key,
+            spend_at_start,
+            inner: Mutex::new(Inner {
+                extras,
+                ..Inner::default()
+            }),
+        }
+    }
+
+    /// The adaptor's calls in the window when the request began, as the shared count had them.
+    pub fn spend_at_start(&self) -> Option<(i64, u32)> {
+        self.spend_at_start
+    }
+
+    fn judge(&self, v: Value, at_ms: i64, max_age: Duration) -> Found {
+        if at_ms < self.changed_at {
+            Found::Missing
+        } else if self.started_ms.saturating_sub(at_ms) <= secs(max_age) {
+            Found::Fresh(v)
+        } else if self.started_ms.saturating_sub(at_ms) <= secs(max_age + KEPT_STALE) {
+            Found::Stale(v, at_ms)
+        } else {
+            Found::Missing
+        }
+    }
+
+    /// A kept answer that does not parse is a miss (and is overwritten when the call is made).
+    fn entry(&self, key: &str, max_age: Duration) -> Found {
+        let found = self
+            .got
+            .get(key)
+            .and_then(|e| {
+                serde_json::from_str::<Value>(&e.value)
+                    .ok()
+                    .map(|v| (v, e.at_ms))
+            })
+            .map_or(Found::Missing, |(v, at)| self.judge(v, at, max_age));
+        crate::telemetry::cache(matches!(found, Found::Fresh(_)));
+        found
+    }
+
+    fn keep(&self, key: String, v: &Value, max_age: Duration) {
+        let Ok(text) = serde_json::to_string(v) else {
+            return;
+        };
+        let expires_at = (self.started_ms + secs(max_age + KEPT_STALE)) / 1000;
+        lock(&self.inner).puts.insert(
+            key.clone(),
+            Put {
+                key,
+                entry: Entry {
+                    value: text,
+                    at_ms: self.started_ms,
+                },
+                expires_at,
+            },
+        );
+    }
+
+    /// Customers by id (each kept as BigCommerce's v3 element): all fresh, or `None`.
+    pub fn customers(&self, ids: &[u64]) -> Option<Vec<Value>> {
+        let mut out = Vec::new();
+        for id in ids {
+            match self.entry(&keys::customer(&self.store, *id), LIST_MAX_AGE) {
+                Found::Fresh(v) if v.is_object() => out.push(v),
+                _ => return None,
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// The customers an email search found (BigCommerce's `data` list).
+    pub fn customers_by_email(&self, emails: &[String]) -> Option<Vec<Value>> {
+        match self.entry(&keys::emails(&self.store, emails), LIST_MAX_AGE) {
+            Found::Fresh(Value::Array(list)) => Some(list),
+            _ => None,
+        }
+    }
+
+    /// Keeps the customers a search or id lookup found: each by id, and the search's list.
+    pub fn keep_customers(&self, list: &[Value], emails: Option<&[String]>) {
+        for c in list {
+            if let Some(id) = c["id"].as_u64() {
+                self.keep(keys::customer(&self.store, id), c, LIST_MAX_AGE);
+            }
+        }
+        if let Some(e) = emails {
+            self.keep(
+                keys::emails(&self.store, e),
+                &Value::Array(list.to_vec()),
+                LIST_MAX_AGE,
+            );
+        }
+    }
+
+    /// A shopper's orders (v2's list, with line items).
+    pub fn orders(&self, q: &OrderQuery) -> Found {
+        let Some(s) = shopper_of(q) else {
+            return Found::Missing;
+        };
+        let found = self.entry(&keys::orders(&self.store, &s, q.limit), LIST_MAX_AGE);
+        if let Found::Fresh(v) | Found::Stale(v, _) = &found {
+            self.note_settled(v);
+        }
+        found
+    }
+
+    pub fn keep_orders(&self, q: &OrderQuery, v: &Value) {
+        if let Some(s) = shopper_of(q) {
+            self.note_settled(v);
+            self.keep(keys::orders(&self.store, &s, q.limit), v, LIST_MAX_AGE);
+        }
+    }
+
+    fn note_settled(&self, orders: &Value) {
+        let mut inner = lock(&self.inner);
+        for o in orders.as_array().into_iter().flatten() {
+            let shipped = o["items_shipped"].as_u64().unwrap_or(0);
+            let total = o["items_total"].as_u64().unwrap_or(u64::MAX);
+            let status = o["status"].as_str().unwrap_or("");
+            if let Some(id) = o["id"].as_u64() {
+                if shipped >= total && matches!(status, "Shipped" | "Completed") {
+                    inner.settled.insert(id);
+                }
+            }
+        }
+    }
+
+    fn shipments_max_age(&self, order: u64) -> Duration {
+        if lock(&self.inner).settled.contains(&order) {
+            SETTLED_SHIPMENTS_MAX_AGE
+        } else {
+            LIST_MAX_AGE
+        }
+    }
+
+    /// An order's shipments, from the shopper's kept extras.
+    pub fn shipments(&self, order: u64) -> Found {
+        let max_age = self.shipments_max_age(order);
+        let timed = lock(&self.inner).extras.ship.get(&order).cloned();
+        let found = match timed {
+            Some(t) if self.extras_key.is_some() => self.judge(t.v, t.at, max_age),
+            _ => Found::Missing,
+        };
+        crate::telemetry::cache(matches!(found, Found::Fresh(_)));
+        found
+    }
+
+    pub fn keep_shipments(&self, order: u64, v: &Value) {
+        if self.extras_key.is_none() {
+            return;
+        }
+        let mut inner = lock(&self.inner);
+        inner.extras.ship.insert(
+            order,
+            Timed {
+                v: v.clone(),
+                at: self.started_ms,
+            },
+        );
+        inner.extras_dirty = true;
+    }
+
+    /// Catalog products by id (v3 elements): those kept fresh, and the ids still to ask for.
+    pub fn products(&self, ids: &[u64]) -> (Vec<Value>, Vec<u64>) {
+        let inner = lock(&self.inner);
+        let (mut found, mut missing) = (Vec::new(), Vec::new());
+        for id in ids {
+            match inner
+                .extras
+                .prod
+                .get(id)
+                .map(|t| self.judge(t.v.clone(), t.at, IMAGES_MAX_AGE))
+            {
+                Some(Found::Fresh(v)) => found.push(v),
+                _ => missing.push(*id),
+            }
+        }
+        crate::telemetry::cache(missing.is_empty());
+        (found, missing)
+    }
+
+    pub fn keep_products(&self, list: &[Value]) {
+        if self.extras_key.is_none() {
+            return;
+        }
+        let mut inner = lock(&self.inner);
+        for p in list {
+            if let Some(id) = p["id"].as_u64() {
+                inner.extras.prod.insert(
+                    id,
+                    Timed {
+                        v: p.clone(),
+                        at: self.started_ms,
+                    },
+                );
+                inner.extras_dirty = true;
+            }
+        }
+    }
+
+    pub fn store_part(&self, p: StorePart) -> Found {
+        self.entry(&keys::store_part(&self.store, p), STORE_MAX_AGE)
+    }
+
+    pub fn keep_store_part(&self, p: StorePart, v: &Value) {
+        self.keep(keys::store_part(&self.store, p), v, STORE_MAX_AGE);
+    }
+
+    /// A part shown older than fresh (because the quota left no other way), for the card.
+    pub fn served_stale(&self, part: &'static str, order: Option<u64>, at_ms: i64) {
+        lock(&self.inner)
+            .stale
+            .push(StaleNote { part, order, at_ms });
+    }
+
+    pub fn stale_notes(&self) -> Vec<StaleNote> {
+        lock(&self.inner).stale.clone()
+    }
+
+    /// Writes what this request learnt and adds its calls to the adaptor's shared count, in one
+    /// round trip bounded by `table::WRITE_BUDGET`.
+    pub async fn close(&self, spent: &[(i64, u32)]) {
+        let puts: Vec<Put> = {
+            let mut inner = lock(&self.inner);
+            let mut puts: Vec<Put> = std::mem::take(&mut inner.puts).into_values().collect();
+            if let (Some(k), true) = (&self.extras_key, inner.extras_dirty) {
+                // Entries past any use are dropped so the item stays small.
+                let oldest = self.started_ms - secs(SETTLED_SHIPMENTS_MAX_AGE + KEPT_STALE);
+                inner.extras.ship.retain(|_, t| t.at >= oldest);
+                inner.extras.prod.retain(|_, t| t.at >= oldest);
+                if let Ok(text) = serde_json::to_string(&inner.extras) {
+                    puts.push(Put {
+                        key: k.clone(),
+                        entry: Entry {
+                            value: text,
+                            at_ms: self.started_ms,
+                        },
+                        expires_at: (self.started_ms
+                            + secs(SETTLED_SHIPMENTS_MAX_AGE + KEPT_STALE))
+                            / 1000,
+                    });
+                }
+            }
+            puts
+        };
+        let expires = self.started_ms / 1000 + 3600;
+        let counted: Vec<(String, u32)> = spent
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(w, n)| (keys::spend(&self.store, *w), *n))
+            .collect();
+        let adds = counted.iter().map(|(k, n)| self.table.add(k, *n, expires));
+        let all = async {
+            let (written, added) =
+                tokio::join!(self.table.put_many(puts), futures::future::join_all(adds));
+            written.and(
+                added
+                    .into_iter()
+                    .collect::<Result<Vec<()>, _>>()
+                    .map(|_| ()),
+            )
+        };
+        match tokio::time::timeout(table::WRITE_BUDGET, all).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "cache not written"),
+            Err(_) => tracing::warn!("cache write did not finish in time"),
+        }
+    }
+}
+
+/// Marks the store changed (an action moved money or changed an order): every part fetched
+/// before now is fetched again. Bounded by `table::WRITE_BUDGET`; a failure is logged, and the
+/// parts it would have retired expire within `LIST_MAX_AGE`.
+pub async fn mark_changed(table: &Table, store: &str, now_ms: i64) {
+    let put = Put {
+        key: keys::changed(store),
+        entry: Entry {
+            value: now_ms.to_string(),
+            at_ms: now_ms,
+        },
+        expires_at: now_ms / 1000 + secs(SETTLED_SHIPMENTS_MAX_AGE + KEPT_STALE) / 1000,
+    };
+    match tokio::time::timeout(table::WRITE_BUDGET, table.put_many(vec![put])).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "cache: the change was not recorded"),
+        Err(_) => tracing::warn!("cache: the change was not recorded in time"),
+    }
+}

@@ -1,0 +1,381 @@
+//! The store's API quota, shared with every other app the merchant runs. BigCommerce counts one
+//! quota per store in a fixed window (150 calls per 30 s on Standard and Plus plans) and reports
+//! it on every answer (`X-Rate-Limit-Requests-Left`, `-Requests-Quota`, `-Time-Reset-Ms`,
+//! `-Time-Window-Ms`). The adaptor spends at most `quota_share` of it in a window, the calls a
+//! lookup cannot do without first; and it never takes the store's last calls, whoever spent
+//! the rest. Decisions are plain functions; `Watch` (per container) and `Spend` (per request)
+//! only hold what was seen and counted.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The most of the store's quota the adaptor may spend in a window: `0 < share ≤ 1`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Share(f64);
+
+impl Default for Share {
+    fn default() -> Self {
+        Share(0.5)
+    }
+}
+
+impl Share {
+    /// `"0.5"`, `"0.25"`, `"1"`; anything else (not a number, ≤ 0, > 1) is refused.
+    pub fn parse(text: &str) -> Option<Share> {
+        text.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && *x > 0.0 && *x <= 1.0)
+            .map(Share)
+    }
+
+    pub fn value(&self) -> f64 {
+        self.0
+    }
+
+    /// The calls this share allows in a window of `quota` (at least one).
+    pub fn calls(&self, quota: u32) -> u32 {
+        ((f64::from(quota) * self.0).floor() as u32).max(1)
+    }
+}
+
+/// What one BigCommerce answer said of the store's quota window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reading {
+    pub left: u32,
+    pub quota: u32,
+    pub reset_ms: u64,
+    pub window_ms: u64,
+}
+
+impl Reading {
+    /// From the answer's headers; `None` unless all four are there and make sense.
+    pub fn from_headers<'h>(get: impl Fn(&str) -> Option<&'h str>) -> Option<Reading> {
+        let num = |name: &str| get(name).and_then(|v| v.trim().parse::<u64>().ok());
+        let quota = u32::try_from(num("x-rate-limit-requests-quota")?).ok()?;
+        let left = u32::try_from(num("x-rate-limit-requests-left")?).ok()?;
+        let window_ms = num("x-rate-limit-time-window-ms")?;
+        let reset_ms = num("x-rate-limit-time-reset-ms")?;
+        (quota > 0 && window_ms > 0 && window_ms <= 3_600_000 && reset_ms <= window_ms).then_some(
+            Reading {
+                left: left.min(quota),
+                quota,
+                reset_ms,
+                window_ms,
+            },
+        )
+    }
+}
+
+/// The window in force, as one container last saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The wall-clock second the window ends, rounded: the same for every container that sees
+    /// the store's fixed window, so counts kept under it add up across containers.
+    pub id: i64,
+    pub quota: u32,
+    /// The store's calls left, as last seen, less this container's calls since.
+    pub left: u32,
+    pub ends_in: Duration,
+    pub length: Duration,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    reading: Reading,
+    at: Instant,
+    epoch_ms: i64,
+    /// This container's calls sent since the reading.
+    sent_since: u32,
+}
+
+/// Per container (kept across requests): the store's quota as last seen, and this container's
+/// own calls per window.
+#[derive(Debug, Default)]
+pub struct Watch {
+    seen: Mutex<Option<Seen>>,
+    own: Mutex<BTreeMap<i64, u32>>,
+}
+
+fn window_id(epoch_ms: i64, reset_ms: u64) -> i64 {
+    (epoch_ms + reset_ms as i64 + 500).div_euclid(1000)
+}
+
+impl Watch {
+    pub fn observe(&self, r: Reading, now: Instant, epoch_ms: i64) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        *seen = Some(Seen {
+            reading: r,
+            at: now,
+            epoch_ms,
+            sent_since: 0,
+        });
+    }
+
+    /// The window in force now, or `None` when none was seen or the one seen has ended.
+    pub fn window(&self, now: Instant) -> Option<Window> {
+        let seen = *self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let s = seen?;
+        let elapsed = now.saturating_duration_since(s.at);
+        let reset = Duration::from_millis(s.reading.reset_ms);
+        (elapsed < reset).then(|| Window {
+            id: window_id(s.epoch_ms, s.reading.reset_ms),
+            quota: s.reading.quota,
+            left: s.reading.left.saturating_sub(s.sent_since),
+            ends_in: reset - elapsed,
+            length: Duration::from_millis(s.reading.window_ms),
+        })
+    }
+
+    /// Counts one call this container sends in `window`.
+    fn sent(&self, window: Option<i64>) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = seen.as_mut() {
+            s.sent_since = s.sent_since.saturating_add(1);
+        }
+        if let Some(id) = window {
+            let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
+            *own.entry(id).or_default() += 1;
+            // Only the current window and the one before matter.
+            while own.len() > 2 {
+                own.pop_first();
+            }
+        }
+    }
+
+    fn own(&self, window: i64) -> u32 {
+        let own = self.own.lock().unwrap_or_else(|e| e.into_inner());
+        own.get(&window).copied().unwrap_or(0)
+    }
+}
+
+/// Which calls give way first when the share runs low.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// Auto-link, the customer, their orders, and every action's calls.
+    Essential,
+    /// Shipments, product images, the store's settings: a card is still true without them.
+    Optional,
+}
+
+/// Whether a call may go, given the adaptor's calls in this window (`ours`, every container's
+/// as far as is known), the store's calls left, and how far into the window we are.
+pub fn allow(p: Priority, share: Share, w: &Window, ours: u32) -> bool {
+    let share_calls = share.calls(w.quota);
+    // Other containers' calls in flight that no count has caught yet.
+    let margin = (share_calls / 10).max(1);
+    let cap = share_calls.saturating_sub(margin).max(1);
+    // Never the store's last calls: the merchant's other apps would be answered 429.
+    let floor = (w.quota / 20).max(2);
+    if w.left <= floor || ours >= cap {
+        return false;
+    }
+    match p {
+        Priority::Essential => true,
+        // Optional calls leave room for the essential calls the rest of the window will want:
+        // half the cap, spread over the window.
+        Priority::Optional => {
+            let rest = if w.length.is_zero() {
+                0.0
+            } else {
+                w.ends_in.as_secs_f64() / w.length.as_secs_f64()
+            };
+            let reserve = (f64::from(cap) * 0.5 * rest.clamp(0.0, 1.0)).ceil() as u32;
+            ours + reserve < cap
+        }
+    }
+}
+
+/// Per request: the adaptor's count at the start (from the shared cache, every container's
+/// calls) and this request's own calls, by window.
+#[derive(Debug)]
+pub struct Spend {
+    share: Share,
+    at_start: Option<(i64, u32)>,
+    mine: Mutex<BTreeMap<i64, u32>>,
+}
+
+/// What the transport is told before a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Go,
+    /// The share is spent; the window ends in this long.
+    Spent(Duration),
+}
+
+impl Spend {
+    pub fn new(share: Share, at_start: Option<(i64, u32)>) -> Self {
+        Spend {
+            share,
+            at_start,
+            mine: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The adaptor's calls in `window` as far as this request knows.
+    fn ours(&self, watch: &Watch, window: i64) -> u32 {
+        let mine = self.mine.lock().unwrap_or_else(|e| e.into_inner());
+        let this = mine.get(&window).copied().unwrap_or(0);
+        let shared = match self.at_start {
+            Some((id, n)) if id == window => n,
+            _ => 0,
+        };
+        (shared + this).max(watch.own(window))
+    }
+
+    /// Asks before a call; counts it when it may go.
+    pub fn ask(&self, watch: &Watch, p: Priority, now: Instant) -> Verdict {
+        let Some(w) = watch.window(now) else {
+            // A new window, or none seen yet: the call goes and its answer tells.
+            watch.sent(None);
+            return Verdict::Go;
+        };
+        if !allow(p, self.share, &w, self.ours(watch, w.id)) {
+            return Verdict::Spent(w.ends_in);
+        }
+        watch.sent(Some(w.id));
+        *self
+            .mine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(w.id)
+            .or_default() += 1;
+        Verdict::Go
+    }
+
+    /// This request's calls by window, for the shared count.
+    pub fn mine(&self) -> Vec<(i64, u32)> {
+        let mine = self.mine.lock().unwrap_or_else(|e| e.into_inner());
+        mine.iter().map(|(k, v)| (*k, *v)).collect()
+    }
+
+    pub fn share(&self) -> Share {
+        self.share
+    }
+
+    /// The shared count at the start, if it was for `window`.
+    pub fn at_start_in(&self, window: i64) -> u32 {
+        match self.at_start {
+            Some((id, n)) if id == window => n,
+            _ => 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(left: u32, ends_in_s: u64) -> Window {
+        Window {
+            id: 1,
+            quota: 150,
+            left,
+            ends_in: Duration::from_secs(ends_in_s),
+            length: Duration::from_secs(30),
+        }
+    }
+
+    #[test]
+    fn shares_outside_zero_to_one_are_refused() {
+        for bad in ["", "x", "0", "-0.5", "1.01", "NaN", "inf", "1e9"] {
+            assert_eq!(Share::parse(bad), None, "{bad}");
+        }
+        assert_eq!(Share::parse(" 0.25 ").map(|s| s.calls(150)), Some(37));
+        assert_eq!(Share::parse("1").map(|s| s.calls(150)), Some(150));
+        assert_eq!(Share::default().calls(150), 75);
+        assert_eq!(Share::parse("0.001").map(|s| s.calls(150)), Some(1));
+    }
+
+    #[test]
+    fn headers_are_read_only_when_they_make_sense() {
+        let h = |l: &str, q: &str, r: &str, w: &str| {
+            let pairs = [
+                ("x-rate-limit-requests-left", l.to_string()),
+                ("x-rate-limit-requests-quota", q.to_string()),
+                ("x-rate-limit-time-reset-ms", r.to_string()),
+                ("x-rate-limit-time-window-ms", w.to_string()),
+            ];
+            Reading::from_headers(|k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.as_str()))
+        };
+        assert_eq!(
+            h("120", "150", "1500", "30000"),
+            Some(Reading {
+                left: 120,
+                quota: 150,
+                reset_ms: 1500,
+                window_ms: 30000
+            })
+        );
+        assert_eq!(h("", "150", "1", "30000"), None);
+        assert_eq!(h("1", "0", "1", "30000"), None, "a quota of none");
+        assert_eq!(
+            h("1", "150", "40000", "30000"),
+            None,
+            "resets after its window"
+        );
+        assert_eq!(h("-1", "150", "1", "30000"), None);
+        assert_eq!(h("999", "150", "1", "30000").map(|r| r.left), Some(150));
+    }
+
+    #[test]
+    fn essential_calls_spend_up_to_the_share_less_a_margin() {
+        let s = Share::default();
+        assert!(allow(Priority::Essential, s, &window(150, 29), 0));
+        assert!(allow(Priority::Essential, s, &window(80, 10), 66));
+        assert!(
+            !allow(Priority::Essential, s, &window(80, 10), 68),
+            "75 less 7 in flight"
+        );
+        assert!(
+            !allow(Priority::Essential, s, &window(7, 10), 0),
+            "the store's last calls are left to the others"
+        );
+    }
+
+    #[test]
+    fn optional_calls_leave_room_for_the_rest_of_the_window() {
+        let s = Share::default();
+        // 68 calls in all; early in the window half of them wait for essential calls.
+        assert!(allow(Priority::Optional, s, &window(150, 30), 30));
+        assert!(!allow(Priority::Optional, s, &window(150, 30), 40));
+        assert!(
+            allow(Priority::Optional, s, &window(150, 1), 64),
+            "late, the reserve is small"
+        );
+        assert!(allow(Priority::Essential, s, &window(150, 30), 40));
+    }
+
+    #[test]
+    fn a_request_counts_every_container_and_stops_at_the_share() {
+        let watch = Watch::default();
+        let now = Instant::now();
+        watch.observe(
+            Reading {
+                left: 100,
+                quota: 150,
+                reset_ms: 20_000,
+                window_ms: 30_000,
+            },
+            now,
+            1_000_000,
+        );
+        let id = watch.window(now).map(|w| w.id).unwrap_or_default();
+        // The shared count says the other containers spent 60 in this window.
+        let spend = Spend::new(Share::default(), Some((id, 60)));
+        let mut went = 0;
+        while spend.ask(&watch, Priority::Essential, now) == Verdict::Go {
+            went += 1;
+            assert!(went < 100, "never stops");
+        }
+        assert_eq!(went, 8, "68 in all less the 60 spent");
+        assert_eq!(spend.mine(), vec![(id, 8)]);
+        assert_eq!(watch.window(now).map(|w| w.left), Some(92));
+        // A new window (the one seen has ended): calls go, and its first answer tells.
+        let later = now + Duration::from_secs(21);
+        assert_eq!(watch.window(later), None);
+        assert_eq!(spend.ask(&watch, Priority::Essential, later), Verdict::Go);
+    }
+}
