@@ -1,6 +1,7 @@
-"""Creates the demo store secret and the idempotency table in a local AWS emulator (moto).
+"""Creates the demo store secret, the idempotency table and (if named) the lookup cache table in
+a local AWS emulator (moto).
 
-Usage: aws-setup.py ENDPOINT SECRET_NAME TABLE_NAME SECRET_JSON
+Usage: aws-setup.py ENDPOINT SECRET_NAME TABLE_NAME SECRET_JSON [CACHE_TABLE_NAME]
 Idempotent: an existing secret gets the new value, an existing table is kept.
 """
 import sys
@@ -15,14 +16,22 @@ try:
 except sm.exceptions.ResourceExistsException:
     sm.put_secret_value(SecretId=secret_name, SecretString=secret_json)
 ddb = boto3.client("dynamodb", **kw)
-try:
-    ddb.create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "request_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "request_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
-except ddb.exceptions.ResourceInUseException:
-    pass
-print(f"secret {secret_name} and table {table} ready at {endpoint}")
+
+
+def table_with_ttl(name, key):
+    try:
+        ddb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+    except ddb.exceptions.ResourceInUseException:
+        pass
+
+
+table_with_ttl(table, "request_id")
+if len(sys.argv) > 5:
+    table_with_ttl(sys.argv[5], "k")
+print(f"secret {secret_name} and tables ready at {endpoint}")

@@ -249,10 +249,11 @@ impl App {
         session: &Option<std::sync::Arc<crate::cache::Session>>,
         spend: &crate::quota::Spend,
     ) {
-        if let Some(w) = self.quota.window(Instant::now()) {
+        let window = self.quota.window(Instant::now());
+        let mine = spend.mine(window.map(|w| w.id));
+        if let Some(w) = window {
             let share = spend.share().calls(w.quota).max(1);
-            let ours = spend
-                .mine()
+            let ours = mine
                 .iter()
                 .filter(|(id, _)| *id == w.id)
                 .map(|(_, n)| *n)
@@ -261,7 +262,7 @@ impl App {
             crate::telemetry::share_used(f64::from(ours) / f64::from(share));
         }
         if let Some(s) = session {
-            s.close(&spend.mine()).await;
+            s.close(&mine).await;
         }
     }
 

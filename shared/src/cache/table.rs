@@ -62,6 +62,12 @@ impl MemoryTable {
         lock(&self.items).insert(key.to_string(), (entry, i64::MAX));
     }
 
+    pub fn keys(&self) -> Vec<String> {
+        let mut k: Vec<String> = lock(&self.items).keys().cloned().collect();
+        k.extend(lock(&self.counters).keys().cloned());
+        k
+    }
+
     pub fn counter(&self, key: &str) -> i64 {
         lock(&self.counters).get(key).copied().unwrap_or(0)
     }

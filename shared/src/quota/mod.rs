@@ -97,6 +97,8 @@ struct Seen {
 pub struct Watch {
     seen: Mutex<Option<Seen>>,
     own: Mutex<BTreeMap<i64, u32>>,
+    /// Calls sent while no window was known: counted in the next window seen.
+    unplaced: Mutex<u32>,
 }
 
 fn window_id(epoch_ms: i64, reset_ms: u64) -> i64 {
@@ -105,6 +107,12 @@ fn window_id(epoch_ms: i64, reset_ms: u64) -> i64 {
 
 impl Watch {
     pub fn observe(&self, r: Reading, now: Instant, epoch_ms: i64) {
+        let unplaced =
+            std::mem::take(&mut *self.unplaced.lock().unwrap_or_else(|e| e.into_inner()));
+        if unplaced > 0 {
+            let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
+            *own.entry(window_id(epoch_ms, r.reset_ms)).or_default() += unplaced;
+        }
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         *seen = Some(Seen {
             reading: r,
@@ -135,13 +143,16 @@ impl Watch {
         if let Some(s) = seen.as_mut() {
             s.sent_since = s.sent_since.saturating_add(1);
         }
-        if let Some(id) = window {
-            let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
-            *own.entry(id).or_default() += 1;
-            // Only the current window and the one before matter.
-            while own.len() > 2 {
-                own.pop_first();
+        match window {
+            Some(id) => {
+                let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
+                *own.entry(id).or_default() += 1;
+                // Only the current window and the one before matter.
+                while own.len() > 2 {
+                    own.pop_first();
+                }
             }
+            None => *self.unplaced.lock().unwrap_or_else(|e| e.into_inner()) += 1,
         }
     }
 
@@ -195,6 +206,8 @@ pub struct Spend {
     share: Share,
     at_start: Option<(i64, u32)>,
     mine: Mutex<BTreeMap<i64, u32>>,
+    /// This request's calls sent while no window was known: taken as spent in the window in force.
+    unplaced: Mutex<u32>,
 }
 
 /// What the transport is told before a call.
@@ -211,6 +224,7 @@ impl Spend {
             share,
             at_start,
             mine: Mutex::new(BTreeMap::new()),
+            unplaced: Mutex::new(0),
         }
     }
 
@@ -218,11 +232,8 @@ impl Spend {
     fn ours(&self, watch: &Watch, window: i64) -> u32 {
         let mine = self.mine.lock().unwrap_or_else(|e| e.into_inner());
         let this = mine.get(&window).copied().unwrap_or(0);
-        let shared = match self.at_start {
-            Some((id, n)) if id == window => n,
-            _ => 0,
-        };
-        (shared + this).max(watch.own(window))
+        let unplaced = *self.unplaced.lock().unwrap_or_else(|e| e.into_inner());
+        (self.at_start_in(window) + this + unplaced).max(watch.own(window))
     }
 
     /// Asks before a call; counts it when it may go.
@@ -230,6 +241,7 @@ impl Spend {
         let Some(w) = watch.window(now) else {
             // A new window, or none seen yet: the call goes and its answer tells.
             watch.sent(None);
+            *self.unplaced.lock().unwrap_or_else(|e| e.into_inner()) += 1;
             return Verdict::Go;
         };
         if !allow(p, self.share, &w, self.ours(watch, w.id)) {
@@ -245,10 +257,15 @@ impl Spend {
         Verdict::Go
     }
 
-    /// This request's calls by window, for the shared count.
-    pub fn mine(&self) -> Vec<(i64, u32)> {
-        let mine = self.mine.lock().unwrap_or_else(|e| e.into_inner());
-        mine.iter().map(|(k, v)| (*k, *v)).collect()
+    /// This request's calls by window, for the shared count; `current` is the window in force
+    /// now, where calls sent before any window was known are counted.
+    pub fn mine(&self, current: Option<i64>) -> Vec<(i64, u32)> {
+        let mut mine = self.mine.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let unplaced = *self.unplaced.lock().unwrap_or_else(|e| e.into_inner());
+        if let (Some(id), true) = (current, unplaced > 0) {
+            *mine.entry(id).or_default() += unplaced;
+        }
+        mine.into_iter().collect()
     }
 
     pub fn share(&self) -> Share {
@@ -371,7 +388,7 @@ mod tests {
             assert!(went < 100, "never stops");
         }
         assert_eq!(went, 8, "68 in all less the 60 spent");
-        assert_eq!(spend.mine(), vec![(id, 8)]);
+        assert_eq!(spend.mine(Some(id)), vec![(id, 8)]);
         assert_eq!(watch.window(now).map(|w| w.left), Some(92));
         // A new window (the one seen has ended): calls go, and its first answer tells.
         let later = now + Duration::from_secs(21);

@@ -212,14 +212,14 @@ pub fn detailed(external_id: &str) -> String {
     json!({ "lookupLevel": "DETAILED", "query": { "externalCustomerId": external_id, "id": "gladly-1" }, "uniqueMatchRequired": true }).to_string()
 }
 
-/// A fresh idempotency table in moto, as the SAM template creates it.
-pub async fn ledger() -> shared::actions::ledger::DynamoLedger {
+/// A fresh DynamoDB table in moto keyed by `key` (S), named from `prefix`.
+async fn moto_table(prefix: &str, key: &str) -> (aws_sdk_dynamodb::Client, String) {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
     };
     let client = shared::config::dynamodb_client(Some(&moto()));
     let name = format!(
-        "idem-{}-{}",
+        "{prefix}-{}-{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::SeqCst)
     );
@@ -228,14 +228,14 @@ pub async fn ledger() -> shared::actions::ledger::DynamoLedger {
         .table_name(&name)
         .key_schema(
             KeySchemaElement::builder()
-                .attribute_name("request_id")
+                .attribute_name(key)
                 .key_type(KeyType::Hash)
                 .build()
                 .expect("key"),
         )
         .attribute_definitions(
             AttributeDefinition::builder()
-                .attribute_name("request_id")
+                .attribute_name(key)
                 .attribute_type(ScalarAttributeType::S)
                 .build()
                 .expect("attr"),
@@ -244,7 +244,19 @@ pub async fn ledger() -> shared::actions::ledger::DynamoLedger {
         .send()
         .await
         .expect("table created");
+    (client, name)
+}
+
+/// A fresh idempotency table in moto, as the SAM template creates it.
+pub async fn ledger() -> shared::actions::ledger::DynamoLedger {
+    let (client, name) = moto_table("idem", "request_id").await;
     shared::actions::ledger::DynamoLedger::new(client, &name)
+}
+
+/// A fresh lookup cache table in moto, as the SAM template creates it.
+pub async fn cache_table() -> shared::cache::Table {
+    let (_, name) = moto_table("cache", "k").await;
+    shared::cache::Table::dynamo(&name, Some(&moto()))
 }
 
 /// Production timing, but BigCommerce is local: an uncertain attempt is settleable after
