@@ -69,15 +69,19 @@ tokio::task_local! {
     static STATS: RefCell<RequestStats>;
 }
 
-/// Runs `fut` with a fresh `RequestStats`, returning what it gathered.
+/// Runs `fut` with a fresh `RequestStats`, returning what it gathered. Inside another `gather`
+/// (a bench wrapping a whole handler, which gathers its own), the outer one is handed the same
+/// stats when this one ends: the handler's stats are otherwise out of the caller's reach.
 pub async fn gather<F: std::future::Future>(fut: F) -> (F::Output, RequestStats) {
-    STATS
+    let (out, stats) = STATS
         .scope(RefCell::new(RequestStats::default()), async move {
             let out = fut.await;
             let stats = STATS.try_with(|s| s.borrow().clone()).unwrap_or_default();
             (out, stats)
         })
-        .await
+        .await;
+    note(|outer| *outer = stats.clone());
+    (out, stats)
 }
 
 /// Changes the current request's stats; outside a request (tools, benches) it does nothing.
@@ -263,5 +267,16 @@ mod tests {
         assert_eq!(s.left_out, vec!["shipments"]);
         // Outside a request nothing is gathered and nothing panics.
         bc_answered(200, None);
+    }
+
+    #[tokio::test]
+    async fn a_gather_around_a_handler_sees_the_handler_s_stats() {
+        let (((), inner), outer) = gather(gather(async {
+            bc_answered(429, Some(0));
+            left_out("orders");
+        }))
+        .await;
+        assert_eq!(inner.bc_throttled, 1);
+        assert_eq!(outer, inner);
     }
 }
