@@ -3,6 +3,7 @@
 //! BigCommerce's formats, errors and rate limits, plus controls for tests under `/__sandbox/`.
 
 pub mod api;
+pub mod crowd;
 pub mod errors;
 pub mod formats;
 pub mod gift_certificates;

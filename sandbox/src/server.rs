@@ -60,8 +60,15 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
         &path,
     );
     let family = Family::of_path(&path);
+    let at_ms = st.now_ms();
+    let user_agent = req
+        .headers()
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
 
-    let (mut faulted, mut logged) = (false, false);
+    let (mut faulted, mut logged, mut window) = (false, false, None);
     let response = if path.split('/').nth(2) != Some(st.store.hash.as_str()) {
         ApiError::new(family, StatusCode::NOT_FOUND, "Store not found.").into_response()
     } else if req
@@ -78,6 +85,7 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
         .into_response()
     } else {
         let rate = st.take_rate();
+        window = Some(rate.window);
         let mut response = if !rate.allowed {
             let mut r = ApiError::new(family, StatusCode::TOO_MANY_REQUESTS, "Too many requests.")
                 .into_response();
@@ -94,6 +102,7 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
                 // request is logged, whoever is still listening.
                 let (st2, latency, answer_after) = (st.clone(), plan.latency, plan.answer_after);
                 let (m, r, p, q) = (method.clone(), route.clone(), path.clone(), query.clone());
+                let ua = user_agent.clone();
                 let task = tokio::spawn(async move {
                     let _serving = st2.serving(&format!("{m} {r}"));
                     tokio::time::sleep(latency).await;
@@ -109,6 +118,9 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
                         query: q,
                         status: resp.as_ref().map_or(0, |r| r.status().as_u16()),
                         faulted: true,
+                        at_ms,
+                        window,
+                        user_agent: ua,
                     });
                     tokio::time::sleep(answer_after).await;
                     resp
@@ -135,6 +147,9 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
                         query: query.clone(),
                         status: resp.as_ref().map_or(0, |r| r.status().as_u16()),
                         faulted: true,
+                        at_ms,
+                        window,
+                        user_agent: user_agent.clone(),
                     });
                     logged = true;
                     tokio::time::sleep(plan.answer_after).await;
@@ -196,6 +211,9 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
             query,
             status: response.status().as_u16(),
             faulted,
+            at_ms,
+            window,
+            user_agent,
         });
     }
     response
@@ -209,7 +227,7 @@ async fn describe(State(st): State<Arc<AppState>>) -> Response {
             "POST /__sandbox/reset": "back to the seed (data, faults, request log, rate window)",
             "POST /__sandbox/faults": "{route, status?, latency_ms?, malformed?, after?, detached?, answer_after_ms?, times?, location?}; location: with a 3xx status, where to redirect; route is 'GET /v2/orders/{id}', '/v2/orders/{id}' or '*'; after: serve first, then answer the fault; detached: keep serving when the client hangs up (a late commit); answer_after_ms: serve, then answer this late",
             "DELETE /__sandbox/faults": "remove every fault",
-            "GET /__sandbox/requests": "the request log with counts per route",
+            "GET /__sandbox/requests": "the request log with counts per route; each entry has at_ms (arrival, since start), window (the rate-limit window that counted it) and user_agent",
             "DELETE /__sandbox/requests": "clear the request log",
             "POST /__sandbox/settings": "{latency_ms?, rate_limit_quota?, rate_limit_window_ms?, access_token?}; access_token rotates the token (the old one gets 401)",
         }

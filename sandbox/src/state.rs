@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 pub struct AppState {
     seed: Seed,
+    started: Instant,
     pub store: StoreInfo,
     data: Mutex<Data>,
     controls: Mutex<Controls>,
@@ -141,6 +142,14 @@ pub struct LoggedRequest {
     pub status: u16,
     /// An injected fault shaped this answer (or its timing), so tests can check their premise.
     pub faulted: bool,
+    /// When the request arrived, in milliseconds since the sandbox started.
+    pub at_ms: u64,
+    /// The rate-limit window that counted it (1 for the first; each refill starts the next), or
+    /// none when it was refused before the rate limit (wrong store, bad token): a bench counts
+    /// per window exactly as the store did.
+    pub window: Option<u64>,
+    /// The caller's `User-Agent`: apps sharing the store's quota tell themselves apart by it.
+    pub user_agent: String,
 }
 
 /// What the request pipeline should do with one request.
@@ -163,6 +172,8 @@ pub struct RateWindow {
     pub window: Duration,
     started: Instant,
     used: u32,
+    /// Which window this is, counted from 1 since the sandbox started.
+    number: u64,
 }
 
 /// The rate-limit headers of one answer.
@@ -173,15 +184,18 @@ pub struct RateInfo {
     pub quota: u32,
     pub window_ms: u64,
     pub reset_ms: u64,
+    /// The window's number (`LoggedRequest::window`).
+    pub window: u64,
 }
 
 impl RateWindow {
-    fn new(quota: u32, window: Duration) -> Self {
+    fn new(quota: u32, window: Duration, number: u64) -> Self {
         Self {
             quota,
             window,
             started: Instant::now(),
             used: 0,
+            number,
         }
     }
 
@@ -190,6 +204,7 @@ impl RateWindow {
         if now.duration_since(self.started) >= self.window {
             self.started = now;
             self.used = 0;
+            self.number += 1;
         }
         let allowed = self.used < self.quota;
         if allowed {
@@ -202,6 +217,7 @@ impl RateWindow {
             quota: self.quota,
             window_ms: self.window.as_millis() as u64,
             reset_ms: self.window.saturating_sub(elapsed).as_millis() as u64,
+            window: self.number,
         }
     }
 }
@@ -250,12 +266,18 @@ impl AppState {
                 faults: Vec::new(),
                 latency: settings.latency,
                 log: Vec::new(),
-                rate: RateWindow::new(settings.quota, settings.window),
+                rate: RateWindow::new(settings.quota, settings.window, 1),
                 in_flight: Default::default(),
                 token: None,
             }),
             seed,
+            started: Instant::now(),
         }
+    }
+
+    /// Milliseconds since the sandbox started (`LoggedRequest::at_ms`).
+    pub fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
     }
 
     pub fn data(&self) -> MutexGuard<'_, Data> {
@@ -270,7 +292,7 @@ impl AppState {
         c.log.clear();
         c.in_flight.clear();
         c.token = None;
-        c.rate = RateWindow::new(c.rate.quota, c.rate.window);
+        c.rate = RateWindow::new(c.rate.quota, c.rate.window, c.rate.number + 1);
     }
 
     pub fn take_rate(&self) -> RateInfo {
@@ -278,7 +300,8 @@ impl AppState {
     }
 
     pub fn set_rate_limit(&self, quota: u32, window: Duration) {
-        lock(&self.controls).rate = RateWindow::new(quota, window);
+        let mut c = lock(&self.controls);
+        c.rate = RateWindow::new(quota, window, c.rate.number + 1);
     }
 
     /// The access token the store accepts now.

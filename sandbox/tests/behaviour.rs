@@ -607,6 +607,25 @@ async fn rate_limit_runs_out_and_resets() {
         .is_some_and(|ms| ms <= 400));
     tokio::time::sleep(Duration::from_millis(450)).await;
     assert_eq!(call(&sb, "GET", "/v3/customers", None).await.status, 200);
+
+    // The log says which window counted each call (429s too), when it came, and who sent it.
+    let other = reqwest::Client::new()
+        .get(format!("{}/v2/order_statuses", sb.store_url()))
+        .header("x-auth-token", &sb.token)
+        .header("user-agent", "other-app/1")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(other.status(), 200);
+    let log = control(&sb, "GET", "/__sandbox/requests", None)
+        .await
+        .json();
+    let log = log["requests"].as_array().cloned().unwrap_or_default();
+    let windows: Vec<_> = log.iter().map(|r| r["window"].as_u64()).collect();
+    assert_eq!(windows, [1, 1, 1, 1, 2, 2].map(Some));
+    let at: Vec<_> = log.iter().filter_map(|r| r["at_ms"].as_u64()).collect();
+    assert!(at.len() == 6 && at.windows(2).all(|w| w[0] <= w[1]) && at[4] >= at[0] + 400);
+    assert_eq!(log[5]["user_agent"], "other-app/1");
 }
 
 #[tokio::test]

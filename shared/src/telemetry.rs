@@ -342,4 +342,15 @@ mod tests {
         // Outside a request nothing is gathered and nothing panics.
         bc_answered(200, None);
     }
+
+    #[tokio::test]
+    async fn a_gather_around_a_handler_sees_the_handler_s_stats() {
+        let (((), inner), outer) = gather(gather(async {
+            bc_answered(429, Some(0));
+            left_out("orders");
+        }))
+        .await;
+        assert_eq!(inner.bc_throttled, 1);
+        assert_eq!(outer, inner);
+    }
 }
