@@ -17,13 +17,14 @@ KEY ?=
 EVENT ?= lookup-customer.detailed.json
 # make bench-quota: conversations per second, warm containers, the other app's calls per second,
 # seconds of arrivals, the seed of the draws (empty: a new one, printed), and the shared cache
-# (1 on, 0 off).
+# (1 on, 0 off), and the secret's quota_share.
 RATE       ?= 1
 CONTAINERS ?= 4
 OTHER      ?= 2
 DURATION   ?= 180
 SEED       ?=
 CACHE      ?= 1
+SHARE      ?= 0.5
 
 .PHONY: help setup browser build test lint fmt sandbox bench bench-quota demo console watch events invoke sam-local smoke deploy sizes
 
@@ -87,15 +88,15 @@ sam-local: setup ## every event through sam local invoke in Docker (arm64), chec
 sandbox: ## run the local BigCommerce store on :4010 (SANDBOX_ARGS="--latency-ms 50")
 	$(CARGO) run -q -p bigcommerce-sandbox -- --port 4010 --seed sandbox/seed.json $(SANDBOX_ARGS)
 
-bench: ## lookup wall time and call counts against the sandbox (50 ms latency), mapping CPU time
-	$(CARGO) bench -q -p shared --bench lookup
+bench: setup ## lookup wall time and call counts against the sandbox (50 ms latency; with and without the shared cache in moto), mapping CPU time
+	scripts/with-moto $(CARGO) bench -q -p shared --bench lookup
 	$(CARGO) bench -q -p shared --bench mapping -- --noplot
 
 # The dev profile: the numbers are call counts, 429s and waits on a 50 ms store, not CPU, and it
 # reuses the build `make test` made where the bench profile would build everything again (LTO).
 # Under moto: the lookup's cache table will live in DynamoDB.
-bench-quota: setup ## the adaptor sharing the store's 150/30 s quota with another app (RATE=1 CONTAINERS=4 OTHER=2 DURATION=180 SEED= CACHE=1)
-	RATE='$(RATE)' CONTAINERS='$(CONTAINERS)' OTHER='$(OTHER)' DURATION='$(DURATION)' SEED='$(SEED)' CACHE='$(CACHE)' \
+bench-quota: setup ## the adaptor sharing the store's 150/30 s quota with another app (RATE=1 CONTAINERS=4 OTHER=2 DURATION=180 SEED= CACHE=1 SHARE=0.5)
+	RATE='$(RATE)' CONTAINERS='$(CONTAINERS)' OTHER='$(OTHER)' DURATION='$(DURATION)' SEED='$(SEED)' CACHE='$(CACHE)' SHARE='$(SHARE)' \
 	  scripts/with-moto $(CARGO) bench -q --profile dev -p shared --bench quota
 
 smoke: ## check a deployment: make smoke URL=https://…execute-api….amazonaws.com KEY=<gladly signing key>

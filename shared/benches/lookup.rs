@@ -99,6 +99,11 @@ async fn main() {
     ];
     let warm = fresh_app();
     let _ = lookup_customer::handle(&warm, request(&cases[1].1)).await;
+    // The shared cache: a DynamoDB table in moto, when `make bench` runs under scripts/with-moto.
+    let table = match std::env::var("MOTO_ENDPOINT") {
+        Ok(endpoint) => cache_table(&endpoint).await,
+        Err(_) => None,
+    };
     for (name, body, cold) in &cases {
         let mut times = Vec::with_capacity(RUNS);
         let mut calls = 0;
@@ -124,4 +129,77 @@ async fn main() {
             median(times).as_secs_f64() * 1000.0
         );
     }
+    let Some(table) = table else {
+        println!("\n(no MOTO_ENDPOINT: the shared cache's cases are skipped; run make bench)");
+        return;
+    };
+    // DETAILED of customer #2 with the shared cache: a new container and an empty cache (one
+    // read that finds nothing, the calls, one write), then a new container whose cache another
+    // filled a moment ago (one read, no call).
+    let body = &cases[0].1;
+    let mut cold = Vec::with_capacity(RUNS);
+    let mut hit = Vec::with_capacity(RUNS);
+    let (mut cold_calls, mut hit_calls) = (0, 0);
+    for run in 0..RUNS {
+        let empty = match cache_table_named(&table.0, &format!("bench-lookup-{run}")).await {
+            Some(t) => t,
+            None => return eprintln!("cache table: not created"),
+        };
+        let a = fresh_app().with_cache(empty.clone());
+        clear(&base).await;
+        let t = Instant::now();
+        let _ = lookup_customer::handle(&a, request(body)).await;
+        cold.push(t.elapsed());
+        cold_calls = count(&base).await;
+        let b = fresh_app().with_cache(empty);
+        clear(&base).await;
+        let t = Instant::now();
+        let _ = lookup_customer::handle(&b, request(body)).await;
+        hit.push(t.elapsed());
+        hit_calls = count(&base).await;
+    }
+    println!(
+        "| DETAILED, cold function, shared cache empty (moto on loopback) | {cold_calls} | {:.1} ms |",
+        median(cold).as_secs_f64() * 1000.0
+    );
+    println!(
+        "| DETAILED, cold function, shared cache filled by another container | {hit_calls} | {:.1} ms |",
+        median(hit).as_secs_f64() * 1000.0
+    );
+}
+
+/// A fresh cache table in moto, as the SAM template makes it.
+async fn cache_table(endpoint: &str) -> Option<(String, shared::cache::Table)> {
+    let t = cache_table_named(endpoint, "bench-lookup-warmup").await?;
+    Some((endpoint.to_string(), t))
+}
+
+async fn cache_table_named(endpoint: &str, prefix: &str) -> Option<shared::cache::Table> {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let client = shared::config::dynamodb_client(Some(endpoint));
+    let name = format!("{prefix}-{}", std::process::id());
+    client
+        .create_table()
+        .table_name(&name)
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("k")
+                .key_type(KeyType::Hash)
+                .build()
+                .ok()?,
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("k")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .ok()?,
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .ok()?;
+    Some(shared::cache::Table::dynamo(&name, Some(endpoint)))
 }

@@ -26,8 +26,8 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use shared::app::App;
-use shared::cache::Table;
 use shared::auth::{sign, SignatureInput};
+use shared::cache::Table;
 use shared::config::{SecretSource, Settings};
 use shared::handlers::lookup_customer;
 use shared::telemetry::{self, RequestStats};
@@ -45,8 +45,6 @@ const SHOPPERS: usize = 400;
 const QUOTA: u32 = 150;
 const WINDOW: Duration = Duration::from_secs(30);
 const LATENCY: Duration = Duration::from_millis(50);
-/// The share of the store's quota the adaptor may take in any window.
-const QUOTA_SHARE: f64 = 0.5;
 const REVISIT_SHARE: f64 = 0.3;
 /// After the last arrival, how long the last conversations may take (a revisit is at most 10 s
 /// later, each lookup gives up at 4 s, plus queueing) before the bench stops waiting.
@@ -67,6 +65,8 @@ struct Knobs {
     seed: u64,
     /// The shared cache on (a DynamoDB table in moto), or off to measure without it.
     cache: bool,
+    /// The store secret's `quota_share`.
+    share: f64,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -115,6 +115,7 @@ fn knobs() -> Result<Knobs, String> {
         duration: whole("DURATION", 180, 1, 3600, "seconds of arrivals")?,
         seed,
         cache: whole("CACHE", 1, 0, 1, "1: the shared cache on, 0: off")? == 1,
+        share: decimal("SHARE", 0.5, 0.01, 1.0, "the secret's quota_share")?,
     })
 }
 
@@ -234,7 +235,12 @@ async fn cache_table() -> Result<Table, String> {
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await
-        .map_err(|e| format!("cache table: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+        .map_err(|e| {
+            format!(
+                "cache table: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+            )
+        })?;
     Ok(Table::dynamo(&name, Some(&endpoint)))
 }
 
@@ -601,7 +607,7 @@ fn report(
             .entry(format!("{} {}", r.method, r.route))
             .or_default() += 1;
     }
-    let share_limit = (QUOTA_SHARE * f64::from(QUOTA)).floor() as u64;
+    let share_limit = (k.share * f64::from(QUOTA)).floor() as u64;
 
     println!();
     println!(
@@ -725,8 +731,9 @@ fn report(
     }
     if max(&served) > share_limit {
         misses.push(format!(
-            "adaptor took up to {} calls in a window (target <= {share_limit}, {QUOTA_SHARE} of {QUOTA})",
-            max(&served)
+            "adaptor took up to {} calls in a window (target <= {share_limit}, {} of {QUOTA})",
+            max(&served),
+            k.share
         ));
     }
     if pct(complete, d_total) < 90.0 {
@@ -796,7 +803,7 @@ async fn run(k: Knobs) -> Result<(), String> {
         },
     )?;
     let secret = json!({"store_hash": store.hash, "access_token": store.token,
-        "api_base_url": store.base, "gladly_signing_key": KEY});
+        "api_base_url": store.base, "gladly_signing_key": KEY, "quota_share": k.share.to_string()});
     let cache = if k.cache {
         Some(cache_table().await?)
     } else {
@@ -810,8 +817,8 @@ async fn run(k: Knobs) -> Result<(), String> {
     let planned = plan(&k, &crowd.shoppers);
 
     println!(
-        "bench-quota: RATE={} conversations/s (Poisson), CONTAINERS={}, OTHER={} calls/s, DURATION={} s, SEED={}",
-        k.rate, k.containers, k.other, k.duration, k.seed
+        "bench-quota: RATE={} conversations/s (Poisson), CONTAINERS={}, OTHER={} calls/s, DURATION={} s, SEED={}, SHARE={}, CACHE={}",
+        k.rate, k.containers, k.other, k.duration, k.seed, k.share, u8::from(k.cache)
     );
     println!(
         "store: the sandbox, {QUOTA} requests per {} s window, {} ms per call; {SHOPPERS} shoppers with a shipped and an unshipped order each; {} conversations drawn",

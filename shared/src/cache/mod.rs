@@ -205,8 +205,9 @@ impl Session {
             }
             _ => {}
         }
+        // Containers name a window by the second it ends, as each saw it: a little apart.
         if let Some(w) = window {
-            wanted.push(keys::spend(store, w));
+            wanted.extend((w - 1..=w + 1).map(|id| keys::spend(store, id)));
         }
         let got = match tokio::time::timeout(table::READ_BUDGET, table.get_many(&wanted)).await {
             Ok(Ok(found)) => found,
@@ -224,10 +225,10 @@ impl Session {
             .and_then(|e| e.value.trim().parse::<i64>().ok().or(Some(e.at_ms)))
             .unwrap_or(0);
         let spend_at_start = window.map(|w| {
-            let n = got
-                .get(&keys::spend(store, w))
-                .and_then(|e| e.value.trim().parse::<u32>().ok())
-                .unwrap_or(0);
+            let n = (w - 1..=w + 1)
+                .filter_map(|id| got.get(&keys::spend(store, id)))
+                .filter_map(|e| e.value.trim().parse::<u32>().ok())
+                .sum::<u32>();
             (w, n)
         });
         let extras = extras_key

@@ -86,9 +86,18 @@ pub struct Window {
 struct Seen {
     reading: Reading,
     at: Instant,
-    epoch_ms: i64,
-    /// This container's calls sent since the reading.
-    sent_since: u32,
+    /// When the window ends, ms since the epoch (as this container's clock reads it).
+    end_ms: i64,
+}
+
+/// Two readings whose windows end this close together are of the same window: answers arrive
+/// with some latency, and out of order.
+const SAME_WINDOW_MS: i64 = 1000;
+
+/// Whether two window ids (wall-clock seconds of their ends) name the same window, as readings
+/// taken by different containers, a little apart, do.
+pub fn same_window(a: i64, b: i64) -> bool {
+    (a - b).abs() <= SAME_WINDOW_MS / 1000
 }
 
 /// Per container (kept across requests): the store's quota as last seen, and this container's
@@ -96,30 +105,54 @@ struct Seen {
 #[derive(Debug, Default)]
 pub struct Watch {
     seen: Mutex<Option<Seen>>,
+    /// This container's calls sent and not yet answered: the store's count does not have them.
+    in_flight: Mutex<u32>,
     own: Mutex<BTreeMap<i64, u32>>,
     /// Calls sent while no window was known: counted in the next window seen.
     unplaced: Mutex<u32>,
+    /// This container's recent calls: essential, optional (halved as they grow, so recent
+    /// ones weigh most).
+    mix: Mutex<(u32, u32)>,
 }
 
-fn window_id(epoch_ms: i64, reset_ms: u64) -> i64 {
-    (epoch_ms + reset_ms as i64 + 500).div_euclid(1000)
+fn window_id(end_ms: i64) -> i64 {
+    (end_ms + 500).div_euclid(1000)
 }
 
 impl Watch {
+    /// One answer's reading. Answers come back out of order: within one window the lowest
+    /// count left wins, and a reading of a window that has already given way is ignored.
     pub fn observe(&self, r: Reading, now: Instant, epoch_ms: i64) {
+        let end_ms = epoch_ms + i64::try_from(r.reset_ms).unwrap_or(0);
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let id = match seen.as_mut() {
+            Some(s) if (end_ms - s.end_ms).abs() < SAME_WINDOW_MS => {
+                s.reading.left = s.reading.left.min(r.left);
+                window_id(s.end_ms)
+            }
+            Some(s) if end_ms < s.end_ms => return,
+            _ => {
+                *seen = Some(Seen {
+                    reading: r,
+                    at: now,
+                    end_ms,
+                });
+                window_id(end_ms)
+            }
+        };
+        drop(seen);
         let unplaced =
             std::mem::take(&mut *self.unplaced.lock().unwrap_or_else(|e| e.into_inner()));
         if unplaced > 0 {
             let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
-            *own.entry(window_id(epoch_ms, r.reset_ms)).or_default() += unplaced;
+            *own.entry(id).or_default() += unplaced;
         }
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        *seen = Some(Seen {
-            reading: r,
-            at: now,
-            epoch_ms,
-            sent_since: 0,
-        });
+    }
+
+    /// One call this container sent has been answered (or has failed).
+    pub fn answered(&self) {
+        let mut n = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        *n = n.saturating_sub(1);
     }
 
     /// The window in force now, or `None` when none was seen or the one seen has ended.
@@ -128,10 +161,11 @@ impl Watch {
         let s = seen?;
         let elapsed = now.saturating_duration_since(s.at);
         let reset = Duration::from_millis(s.reading.reset_ms);
+        let in_flight = *self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
         (elapsed < reset).then(|| Window {
-            id: window_id(s.epoch_ms, s.reading.reset_ms),
+            id: window_id(s.end_ms),
             quota: s.reading.quota,
-            left: s.reading.left.saturating_sub(s.sent_since),
+            left: s.reading.left.saturating_sub(in_flight),
             ends_in: reset - elapsed,
             length: Duration::from_millis(s.reading.window_ms),
         })
@@ -139,10 +173,7 @@ impl Watch {
 
     /// Counts one call this container sends in `window`.
     fn sent(&self, window: Option<i64>) {
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(s) = seen.as_mut() {
-            s.sent_since = s.sent_since.saturating_add(1);
-        }
+        *self.in_flight.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         match window {
             Some(id) => {
                 let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
@@ -153,6 +184,27 @@ impl Watch {
                 }
             }
             None => *self.unplaced.lock().unwrap_or_else(|e| e.into_inner()) += 1,
+        }
+    }
+
+    fn mixed(&self, p: Priority) {
+        let mut mix = self.mix.lock().unwrap_or_else(|e| e.into_inner());
+        match p {
+            Priority::Essential => mix.0 += 1,
+            Priority::Optional => mix.1 += 1,
+        }
+        if mix.0 + mix.1 > 200 {
+            *mix = (mix.0 / 2, mix.1 / 2);
+        }
+    }
+
+    /// Essential calls' part of this container's recent calls.
+    pub fn essential_part(&self) -> f64 {
+        let (e, o) = *self.mix.lock().unwrap_or_else(|e| e.into_inner());
+        if e + o < 10 {
+            ESSENTIAL_PART
+        } else {
+            f64::from(e) / f64::from(e + o)
         }
     }
 
@@ -171,12 +223,18 @@ pub enum Priority {
     Optional,
 }
 
+/// Essential calls' part of all the lookups' calls, before any was seen.
+const ESSENTIAL_PART: f64 = 0.7;
+/// The rate of calls so far is judged over at least this much of the window.
+const MIN_ELAPSED: Duration = Duration::from_secs(5);
+
 /// Whether a call may go, given the adaptor's calls in this window (`ours`, every container's
-/// as far as is known), the store's calls left, and how far into the window we are.
-pub fn allow(p: Priority, share: Share, w: &Window, ours: u32) -> bool {
+/// as far as is known), the store's calls left, how far into the window we are, and which part
+/// of the lookups' calls have been essential lately.
+pub fn allow(p: Priority, share: Share, w: &Window, ours: u32, essential_part: f64) -> bool {
     let share_calls = share.calls(w.quota);
     // Other containers' calls in flight that no count has caught yet.
-    let margin = (share_calls / 10).max(1);
+    let margin = (share_calls / 20).max(1);
     let cap = share_calls.saturating_sub(margin).max(1);
     // Never the store's last calls: the merchant's other apps would be answered 429.
     let floor = (w.quota / 20).max(2);
@@ -185,16 +243,19 @@ pub fn allow(p: Priority, share: Share, w: &Window, ours: u32) -> bool {
     }
     match p {
         Priority::Essential => true,
-        // Optional calls leave room for the essential calls the rest of the window will want:
-        // half the cap, spread over the window.
+        // Optional calls leave room for the essential calls the rest of the window will want
+        // at the rate calls have come so far (and a fifth more, for bursts): in a busy window
+        // tracking gives way, never an auto-link or a customer's orders.
         Priority::Optional => {
-            let rest = if w.length.is_zero() {
-                0.0
+            let elapsed = w.length.saturating_sub(w.ends_in).max(MIN_ELAPSED);
+            let rate = f64::from(ours) / elapsed.as_secs_f64();
+            let part = if essential_part.is_finite() {
+                essential_part.clamp(0.0, 1.0)
             } else {
-                w.ends_in.as_secs_f64() / w.length.as_secs_f64()
+                ESSENTIAL_PART
             };
-            let reserve = (f64::from(cap) * 0.5 * rest.clamp(0.0, 1.0)).ceil() as u32;
-            ours + reserve < cap
+            let reserve = rate * part * w.ends_in.as_secs_f64() * 1.2;
+            f64::from(ours) + reserve < f64::from(cap)
         }
     }
 }
@@ -241,13 +302,21 @@ impl Spend {
         let Some(w) = watch.window(now) else {
             // A new window, or none seen yet: the call goes and its answer tells.
             watch.sent(None);
+            watch.mixed(p);
             *self.unplaced.lock().unwrap_or_else(|e| e.into_inner()) += 1;
             return Verdict::Go;
         };
-        if !allow(p, self.share, &w, self.ours(watch, w.id)) {
+        if !allow(
+            p,
+            self.share,
+            &w,
+            self.ours(watch, w.id),
+            watch.essential_part(),
+        ) {
             return Verdict::Spent(w.ends_in);
         }
         watch.sent(Some(w.id));
+        watch.mixed(p);
         *self
             .mine
             .lock()
@@ -275,7 +344,7 @@ impl Spend {
     /// The shared count at the start, if it was for `window`.
     pub fn at_start_in(&self, window: i64) -> u32 {
         match self.at_start {
-            Some((id, n)) if id == window => n,
+            Some((id, n)) if same_window(id, window) => n,
             _ => 0,
         }
     }
@@ -340,29 +409,60 @@ mod tests {
     #[test]
     fn essential_calls_spend_up_to_the_share_less_a_margin() {
         let s = Share::default();
-        assert!(allow(Priority::Essential, s, &window(150, 29), 0));
-        assert!(allow(Priority::Essential, s, &window(80, 10), 66));
+        assert!(allow(Priority::Essential, s, &window(150, 29), 0, 0.7));
+        assert!(allow(Priority::Essential, s, &window(80, 10), 70, 0.7));
         assert!(
-            !allow(Priority::Essential, s, &window(80, 10), 68),
-            "75 less 7 in flight"
+            !allow(Priority::Essential, s, &window(80, 10), 72, 0.7),
+            "75 less 3 in flight"
         );
         assert!(
-            !allow(Priority::Essential, s, &window(7, 10), 0),
+            !allow(Priority::Essential, s, &window(7, 10), 0, 0.7),
             "the store's last calls are left to the others"
         );
     }
 
     #[test]
-    fn optional_calls_leave_room_for_the_rest_of_the_window() {
+    fn optional_calls_give_way_when_the_window_is_busy() {
         let s = Share::default();
-        // 68 calls in all; early in the window half of them wait for essential calls.
-        assert!(allow(Priority::Optional, s, &window(150, 30), 30));
-        assert!(!allow(Priority::Optional, s, &window(150, 30), 40));
-        assert!(
-            allow(Priority::Optional, s, &window(150, 1), 64),
-            "late, the reserve is small"
-        );
-        assert!(allow(Priority::Essential, s, &window(150, 30), 40));
+        // 15 s in, 30 calls so far (2 a second, 70 % essential): 31.5 more essential expected.
+        assert!(allow(Priority::Optional, s, &window(150, 15), 30, 0.7));
+        // A busy window: 40 calls in 15 s would want 50 more essential ones.
+        assert!(!allow(Priority::Optional, s, &window(150, 15), 40, 0.7));
+        assert!(allow(Priority::Essential, s, &window(150, 15), 40, 0.7));
+        // Late in a quiet window, tracking goes.
+        assert!(allow(Priority::Optional, s, &window(150, 1), 60, 0.7));
+        // Early, with few calls, the rate is judged over 5 s, not over a few milliseconds.
+        assert!(allow(Priority::Optional, s, &window(150, 30), 3, 0.7));
+        // A mix that says nothing sane is taken as the default.
+        assert!(allow(Priority::Optional, s, &window(150, 15), 30, f64::NAN));
+    }
+
+    #[test]
+    fn answers_out_of_order_never_raise_the_count_left() {
+        let watch = Watch::default();
+        let now = Instant::now();
+        let r = |left, reset_ms| Reading {
+            left,
+            quota: 150,
+            reset_ms,
+            window_ms: 30_000,
+        };
+        watch.observe(r(100, 20_000), now, 1_000_000);
+        // A slower answer of the same window, sent earlier, says more was left: ignored.
+        watch.observe(r(110, 20_050), now, 1_000_000);
+        assert_eq!(watch.window(now).map(|w| w.left), Some(100));
+        // An answer of the window before, arriving late: ignored.
+        watch.observe(r(3, 40), now, 999_000);
+        assert_eq!(watch.window(now).map(|w| w.left), Some(100));
+        // Calls in flight are not in the store's count yet.
+        let spend = Spend::new(Share::default(), None);
+        assert_eq!(spend.ask(&watch, Priority::Essential, now), Verdict::Go);
+        assert_eq!(watch.window(now).map(|w| w.left), Some(99));
+        watch.answered();
+        watch.observe(r(99, 19_000), now, 1_001_000);
+        assert_eq!(watch.window(now).map(|w| w.left), Some(99));
+        // The windows each container names a second apart are one.
+        assert!(same_window(1_000, 1_001) && !same_window(1_000, 1_030));
     }
 
     #[test]
@@ -387,9 +487,9 @@ mod tests {
             went += 1;
             assert!(went < 100, "never stops");
         }
-        assert_eq!(went, 8, "68 in all less the 60 spent");
-        assert_eq!(spend.mine(Some(id)), vec![(id, 8)]);
-        assert_eq!(watch.window(now).map(|w| w.left), Some(92));
+        assert_eq!(went, 12, "72 in all less the 60 spent");
+        assert_eq!(spend.mine(Some(id)), vec![(id, 12)]);
+        assert_eq!(watch.window(now).map(|w| w.left), Some(88));
         // A new window (the one seen has ended): calls go, and its first answer tells.
         let later = now + Duration::from_secs(21);
         assert_eq!(watch.window(later), None);

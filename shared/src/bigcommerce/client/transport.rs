@@ -66,9 +66,10 @@ pub struct Client {
     cache: Option<Arc<crate::cache::Session>>,
 }
 
-/// A wait for the next window shorter than this is waited for; a longer one leaves the call
-/// unsent (a lookup answers within Gladly's 5 s, and a card without tracking is still true).
-const MAX_WINDOW_WAIT: Duration = Duration::from_millis(1200);
+/// An essential call (an auto-link, a customer's orders) waits this long at most for the next
+/// window when the share is spent, if the request's deadline allows: a late answer beats a 503.
+/// An optional one never waits: a card without tracking is still true, and says so.
+const MAX_WINDOW_WAIT: Duration = Duration::from_secs(3);
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -169,7 +170,8 @@ impl Client {
                 Verdict::Go => return Ok(()),
                 Verdict::Spent(ends_in) => {
                     let wake = Instant::now() + ends_in + Duration::from_millis(20);
-                    if ends_in > MAX_WINDOW_WAIT
+                    if self.priority == Priority::Optional
+                        || ends_in > MAX_WINDOW_WAIT
                         || wake + Duration::from_millis(500) > self.deadline
                     {
                         break;
@@ -180,6 +182,13 @@ impl Client {
         }
         crate::telemetry::held_back(self.priority);
         Err(BcError::OverShare)
+    }
+
+    /// A counted call came back (answered or not): no longer in flight.
+    fn answered(&self) {
+        if let Some((watch, _)) = &self.quota {
+            watch.answered();
+        }
     }
 
     fn observe(&self, h: &reqwest::header::HeaderMap) {
@@ -237,11 +246,19 @@ impl Client {
             self.admit().await?;
             let left = self.deadline.saturating_duration_since(Instant::now());
             let timeout = match kind {
-                _ if left.is_zero() => return Err(BcError::Timeout),
-                Kind::Read => left.min(REQUEST_TIMEOUT),
+                _ if left.is_zero() => Err(BcError::Timeout),
+                Kind::Read => Ok(left.min(REQUEST_TIMEOUT)),
                 // Never start a write that the deadline would cut short.
-                Kind::Write if left < self.writes.min_left => return Err(BcError::NotSent),
-                Kind::Write => left.min(self.writes.timeout),
+                Kind::Write if left < self.writes.min_left => Err(BcError::NotSent),
+                Kind::Write => Ok(left.min(self.writes.timeout)),
+            };
+            let timeout = match timeout {
+                Ok(t) => t,
+                Err(e) => {
+                    // Counted by the share, never sent: not in flight.
+                    self.answered();
+                    return Err(e);
+                }
             };
             let mut req = self
                 .http
@@ -270,6 +287,7 @@ impl Client {
                     Attempt::Retry(BcError::Network(without_url(&e)), None)
                 }
             };
+            self.answered();
             if matches!(outcome, Attempt::Done(Err(BcError::Unauthorized))) {
                 self.token_refused.store(true, Ordering::Relaxed);
             } else if kind == Kind::Write {
