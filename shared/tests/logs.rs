@@ -134,3 +134,44 @@ async fn log_lines_carry_the_correlation_id_and_no_unmasked_email() {
         assert_emf(line);
     }
 }
+
+#[test]
+fn a_quota_share_out_of_range_is_refused_by_name_and_the_default_used() {
+    use shared::config::StoreConfig;
+    let buf = common::gladly::Captured::default();
+    let sub =
+        shared::telemetry::subscriber(tracing_subscriber::filter::LevelFilter::INFO, buf.clone());
+    tracing::subscriber::with_default(sub, || {
+        let with = |v: serde_json::Value| {
+            let secret =
+                serde_json::json!({"store_hash": "abc", "access_token": "t", "quota_share": v});
+            StoreConfig::from_secret(&secret.to_string()).map(|c| c.quota_share.value())
+        };
+        assert_eq!(with(serde_json::json!("0.25")), Ok(0.25));
+        assert_eq!(with(serde_json::json!(0.8)), Ok(0.8));
+        for bad in [
+            serde_json::json!("0"),
+            serde_json::json!("-1"),
+            serde_json::json!("1.5"),
+            serde_json::json!("half"),
+            serde_json::json!(true),
+            serde_json::json!("NaN"),
+        ] {
+            assert_eq!(
+                with(bad.clone()),
+                Ok(0.5),
+                "{bad}: the default, and the secret still works"
+            );
+        }
+    });
+    let text =
+        String::from_utf8_lossy(&buf.0.lock().unwrap_or_else(|e| e.into_inner())).to_string();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("quota_share")).collect();
+    assert!(!lines.is_empty(), "logged: {text}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("\"level\":\"ERROR\"") && l.contains("\"key\":\"quota_share\"")),
+        "{lines:?}"
+    );
+}

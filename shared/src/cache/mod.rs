@@ -80,7 +80,8 @@ struct Timed {
     at: i64,
 }
 
-/// A shopper's shipments and product answers, in one item: known only once their orders are.
+/// A shopper's shipments, in one item: known only once their orders are. (Product answers go
+/// in one item for the whole store, `keys::products`: every shopper's cards show the same ones.)
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Extras {
     #[serde(default)]
@@ -88,6 +89,9 @@ struct Extras {
     #[serde(default)]
     prod: BTreeMap<u64, Timed>,
 }
+
+/// The most products kept in the store's one item (DynamoDB items are at most 400 KB).
+const MAX_PRODUCTS: usize = 300;
 
 fn hash(text: &str) -> String {
     let d = Sha256::digest(text.as_bytes());
@@ -118,6 +122,9 @@ pub mod keys {
     }
     pub fn extras(store: &str, s: &ShopperId) -> String {
         format!("{store}#extras#{}", shopper(s))
+    }
+    pub fn products(store: &str) -> String {
+        format!("{store}#products")
     }
     pub fn store_part(store: &str, p: StorePart) -> String {
         format!("{store}#store#{}", p.name())
@@ -166,6 +173,7 @@ struct Inner {
     puts: BTreeMap<String, Put>,
     extras: Extras,
     extras_dirty: bool,
+    products_dirty: bool,
     stale: Vec<StaleNote>,
     /// Orders whose every item shipped: their shipments no longer change.
     settled: HashSet<u64>,
@@ -187,6 +195,7 @@ impl Session {
     ) -> Session {
         let mut wanted = vec![
             keys::changed(store),
+            keys::products(store),
             keys::store_part(store, StorePart::Info),
             keys::store_part(store, StorePart::Channels),
             keys::store_part(store, StorePart::Sites),
@@ -231,10 +240,14 @@ impl Session {
                 .sum::<u32>();
             (w, n)
         });
-        let extras = extras_key
+        let mut extras = extras_key
             .as_ref()
             .and_then(|k| got.get(k))
             .and_then(|e| serde_json::from_str::<Extras>(&e.value).ok())
+            .unwrap_or_default();
+        extras.prod = got
+            .get(&keys::products(store))
+            .and_then(|e| serde_json::from_str::<BTreeMap<u64, Timed>>(&e.value).ok())
             .unwrap_or_default();
         Session {
             table,
@@ -425,9 +438,6 @@ impl Session {
     }
 
     pub fn keep_products(&self, list: &[Value]) {
-        if self.extras_key.is_none() {
-            return;
-        }
         let mut inner = lock(&self.inner);
         for p in list {
             if let Some(id) = p["id"].as_u64() {
@@ -438,7 +448,7 @@ impl Session {
                         at: self.started_ms,
                     },
                 );
-                inner.extras_dirty = true;
+                inner.products_dirty = true;
             }
         }
     }
@@ -468,12 +478,40 @@ impl Session {
         let puts: Vec<Put> = {
             let mut inner = lock(&self.inner);
             let mut puts: Vec<Put> = std::mem::take(&mut inner.puts).into_values().collect();
-            if let (Some(k), true) = (&self.extras_key, inner.extras_dirty) {
-                // Entries past any use are dropped so the item stays small.
-                let oldest = self.started_ms - secs(SETTLED_SHIPMENTS_MAX_AGE + KEPT_STALE);
-                inner.extras.ship.retain(|_, t| t.at >= oldest);
+            // Entries past any use are dropped so the items stay small.
+            let oldest = self.started_ms - secs(SETTLED_SHIPMENTS_MAX_AGE + KEPT_STALE);
+            if inner.products_dirty {
                 inner.extras.prod.retain(|_, t| t.at >= oldest);
-                if let Ok(text) = serde_json::to_string(&inner.extras) {
+                while inner.extras.prod.len() > MAX_PRODUCTS {
+                    let stalest = inner
+                        .extras
+                        .prod
+                        .iter()
+                        .min_by_key(|(_, t)| t.at)
+                        .map(|(id, _)| *id);
+                    match stalest {
+                        Some(id) => inner.extras.prod.remove(&id),
+                        None => break,
+                    };
+                }
+                if let Ok(text) = serde_json::to_string(&inner.extras.prod) {
+                    puts.push(Put {
+                        key: keys::products(&self.store),
+                        entry: Entry {
+                            value: text,
+                            at_ms: self.started_ms,
+                        },
+                        expires_at: (self.started_ms + secs(IMAGES_MAX_AGE + KEPT_STALE)) / 1000,
+                    });
+                }
+            }
+            if let (Some(k), true) = (&self.extras_key, inner.extras_dirty) {
+                inner.extras.ship.retain(|_, t| t.at >= oldest);
+                let ship_only = Extras {
+                    ship: std::mem::take(&mut inner.extras.ship),
+                    prod: BTreeMap::new(),
+                };
+                if let Ok(text) = serde_json::to_string(&ship_only) {
                     puts.push(Put {
                         key: k.clone(),
                         entry: Entry {
@@ -529,5 +567,87 @@ pub async fn mark_changed(table: &Table, store: &str, now_ms: i64) {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, "cache: the change was not recorded"),
         Err(_) => tracing::warn!("cache: the change was not recorded in time"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::CustomerId;
+    use serde_json::json;
+
+    fn jane() -> Value {
+        json!({"id": 1, "email": "jane@example.com"})
+    }
+
+    #[tokio::test]
+    async fn another_store_never_sees_what_one_store_kept() {
+        let (table, memory) = Table::memory();
+        let who = Prefetch::Shopper(ShopperId::Registered(CustomerId(1)), 10);
+        let now = 1_000_000_000;
+        let a = Session::open(table.clone(), "storeA", &who, Some(7), now).await;
+        a.keep_customers(&[jane()], Some(&["jane@example.com".to_string()]));
+        a.close(&[(7, 4)]).await;
+        assert!(memory.keys().iter().all(|k| k.starts_with("storeA#")));
+        let again = Session::open(table.clone(), "storeA", &who, Some(7), now + 1000).await;
+        assert_eq!(again.customers(&[1]), Some(vec![jane()]));
+        assert_eq!(again.spend_at_start(), Some((7, 4)));
+        // The secret now names another store: nothing of the first is found.
+        let b = Session::open(table, "storeB", &who, Some(7), now + 1000).await;
+        assert_eq!(b.customers(&[1]), None);
+        assert_eq!(
+            b.customers_by_email(&["jane@example.com".to_string()]),
+            None
+        );
+        assert_eq!(b.spend_at_start(), Some((7, 0)));
+    }
+
+    #[tokio::test]
+    async fn a_change_retires_what_was_fetched_before_it_and_age_is_told() {
+        let (table, _) = Table::memory();
+        let who = Prefetch::Shopper(ShopperId::Registered(CustomerId(1)), 10);
+        let q = OrderQuery {
+            customer_id: Some(1),
+            limit: 10,
+            with_line_items: true,
+            ..OrderQuery::default()
+        };
+        let orders =
+            json!([{"id": 101, "status": "Shipped", "items_shipped": 1, "items_total": 1}]);
+        let t0 = 1_000_000_000;
+        let s = Session::open(table.clone(), "s", &who, None, t0).await;
+        s.keep_orders(&q, &orders);
+        s.keep_shipments(101, &json!([{"id": 1}]));
+        s.close(&[]).await;
+        // 30 s later: fresh. Two minutes later: kept, but stale. Two hours later: gone.
+        let fresh = Session::open(table.clone(), "s", &who, None, t0 + 30_000).await;
+        assert_eq!(fresh.orders(&q), Found::Fresh(orders.clone()));
+        assert!(
+            matches!(fresh.shipments(101), Found::Fresh(_)),
+            "settled: kept a day"
+        );
+        let later = Session::open(table.clone(), "s", &who, None, t0 + 120_000).await;
+        assert_eq!(later.orders(&q), Found::Stale(orders.clone(), t0));
+        let gone = Session::open(table.clone(), "s", &who, None, t0 + 2 * 3600 * 1000).await;
+        assert_eq!(gone.orders(&q), Found::Missing);
+        // An action changed the store: nothing fetched before is served, not even as stale.
+        mark_changed(&table, "s", t0 + 40_000).await;
+        let after = Session::open(table, "s", &who, None, t0 + 50_000).await;
+        assert_eq!(after.orders(&q), Found::Missing);
+        assert_eq!(after.shipments(101), Found::Missing);
+    }
+
+    #[tokio::test]
+    async fn a_table_that_fails_is_an_empty_cache() {
+        let (table, memory) = Table::memory();
+        memory
+            .down
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let who = Prefetch::Emails(vec!["jane@example.com".into()]);
+        let s = Session::open(table, "s", &who, Some(1), 0).await;
+        assert_eq!(s.customers_by_email(&["jane@example.com".into()]), None);
+        assert_eq!(s.spend_at_start(), Some((1, 0)));
+        s.keep_customers(&[jane()], None);
+        s.close(&[(1, 2)]).await;
     }
 }
