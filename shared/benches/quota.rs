@@ -758,8 +758,14 @@ fn report(
         println!("verdict: FAIL: {}", misses.join("; "));
     }
     println!(
-        "repeat with: make bench-quota RATE={} CONTAINERS={} OTHER={} DURATION={} SEED={}",
-        k.rate, k.containers, k.other, k.duration, k.seed
+        "repeat with: make bench-quota RATE={} CONTAINERS={} OTHER={} DURATION={} SEED={} SHARE={} CACHE={}",
+        k.rate,
+        k.containers,
+        k.other,
+        k.duration,
+        k.seed,
+        k.share,
+        u8::from(k.cache)
     );
 }
 
