@@ -26,7 +26,7 @@ SEED       ?=
 CACHE      ?= 1
 SHARE      ?= 0.5
 
-.PHONY: help setup browser build test lint fmt sandbox bench bench-quota demo console watch events invoke sam-local smoke deploy sizes
+.PHONY: help setup browser build test lint fmt sandbox bench bench-quota demo console watch events invoke sam-local smoke deploy deploy-check sizes
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,10 +58,11 @@ lint: setup ## rustfmt, clippy (warnings are errors), cfn-lint and sam validate 
 fmt: ## format the code
 	$(CARGO) fmt --all
 
-test: setup browser lint ## everything CI runs: lint, unit and integration tests, every event through cargo lambda watch and sam local invoke, the console in Chromium
+test: setup browser lint ## everything CI runs: lint, unit and integration tests, every event through cargo lambda watch and sam local invoke, the console in Chromium, the deploy against fakecloud
 	scripts/with-moto $(CARGO) test --workspace --locked
 	scripts/local-stack bash -c 'scripts/invoke-events && scripts/console-test'
 	$(if $(SKIP_SAM_LOCAL),@echo "sam local invoke: skipped as SKIP_SAM_LOCAL asked (CI never sets it)",scripts/sam-local)
+	scripts/deploy-check
 
 demo: setup ## the whole flow on the sandbox store, then (in a terminal) the agent console until Ctrl-C
 	scripts/local-stack bash -c 'target/debug/gladly-client demo --local && \
@@ -107,6 +108,9 @@ deploy: setup ## sam build (cargo lambda, no Docker) and sam deploy (--guided th
 	rustup target add aarch64-unknown-linux-gnu
 	sam build --beta-features
 	sam deploy $(if $(GUIDED),--guided,)
+
+deploy-check: setup ## sam build, sam deploy (samconfig.toml) and sam delete against fakecloud on 127.0.0.1, reading every resource back
+	scripts/deploy-check
 
 sizes: build ## each function's arm64 binary size
 	@for f in lookup-customer lookup-orders cancel-order refund-order create-discount update-address create-gift-certificate; do \
