@@ -246,8 +246,8 @@ pub fn allow(p: Priority, share: Share, w: &Window, ours: u32, essential_part: f
         // Optional calls leave room for the essential calls the rest of the window will want
         // at the rate calls have come so far (and a tenth more, for bursts): in a busy window
         // tracking gives way, never an auto-link or a customer's orders.
-        // Below half the share nothing is short: a burst early in a window is no rate.
-        Priority::Optional if ours < cap / 2 => true,
+        // Below a third of the share nothing is short: a burst early in a window is no rate.
+        Priority::Optional if ours < cap / 3 => true,
         Priority::Optional => {
             let elapsed = w.length.saturating_sub(w.ends_in).max(MIN_ELAPSED);
             let rate = f64::from(ours) / elapsed.as_secs_f64();
@@ -435,8 +435,8 @@ mod tests {
         assert!(allow(Priority::Optional, s, &window(150, 1), 60, 0.7));
         // Early, with few calls, the rate is judged over 5 s, not over a few milliseconds.
         assert!(allow(Priority::Optional, s, &window(150, 30), 3, 0.7));
-        // A burst early in the window (30 calls in 8 s) is no reason to drop tracking yet.
-        assert!(allow(Priority::Optional, s, &window(150, 22), 30, 0.7));
+        // A burst early in the window (20 calls in 3 s) is no reason to drop tracking yet.
+        assert!(allow(Priority::Optional, s, &window(150, 27), 20, 0.7));
         assert!(!allow(Priority::Optional, s, &window(150, 22), 40, 0.7));
         // A mix that says nothing sane is taken as the default.
         assert!(allow(Priority::Optional, s, &window(150, 15), 30, f64::NAN));
