@@ -217,9 +217,9 @@ impl Watch {
 /// Which calls give way first when the share runs low.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Priority {
-    /// Auto-link, the customer, their orders, and every action's calls.
+    /// Auto-link, the customer, their orders, the store's settings (its currency and country).
     Essential,
-    /// Shipments, product images, the store's settings: a card is still true without them.
+    /// Shipments, product images: a card is still true without them, and says so.
     Optional,
 }
 

@@ -84,15 +84,17 @@ impl Client {
     }
 
     async fn store_part(&self, part: StorePart) -> Result<Option<Value>, BcError> {
-        let optional = self.optional();
+        // Essential, unlike shipments and images: without them a card would show another
+        // currency and another country's phones. They are read about once an hour per store.
+        let essential = self;
         let fetch = async {
             match part {
-                StorePart::Info => optional.get_value("v2/store", &[]).await,
-                StorePart::Channels => optional
+                StorePart::Info => essential.get_value("v2/store", &[]).await,
+                StorePart::Channels => essential
                     .every_page_raw("v3/channels")
                     .await
                     .map(|l| Some(Value::Array(l))),
-                StorePart::Sites => optional
+                StorePart::Sites => essential
                     .every_page_raw("v3/sites")
                     .await
                     .map(|l| Some(Value::Array(l))),
@@ -192,7 +194,7 @@ impl Store for Client {
         Ok(order)
     }
 
-    // Shipments, images and the store's settings give way first when the share runs low: a card
+    // Shipments and images give way first when the share runs low: a card
     // without them is still true, and says what it lacks.
     async fn shipments(&self, id: OrderId) -> Result<Vec<Shipment>, BcError> {
         let optional = self.optional();
