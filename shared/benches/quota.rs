@@ -620,6 +620,29 @@ fn report(
         lookups.len(),
         basic.len()
     );
+    // Why each 5xx: an essential call held back for the share, or BigCommerce itself.
+    let why_5xx: Vec<String> = lookups
+        .iter()
+        .filter(|l| l.status >= 500)
+        .map(|l| {
+            format!(
+                "{} held back {} (essential {}), {} calls, {} errors, {} ms",
+                if l.level == Level::Basic {
+                    "BASIC"
+                } else {
+                    "DETAILED"
+                },
+                l.stats.held_back,
+                l.stats.held_back_essential,
+                l.stats.bc_calls,
+                l.stats.bc_errors,
+                l.wall.as_millis()
+            )
+        })
+        .collect();
+    if !why_5xx.is_empty() {
+        println!("  the 5xx: {}", why_5xx.join("; "));
+    }
     println!(
         "DETAILED answered: 200: {d_ok}, 5xx: {d_5xx} ({:.1} %); every status: {}",
         pct(d_5xx, d_total),

@@ -266,3 +266,41 @@ async fn the_adaptor_spends_at_most_its_share_and_says_what_it_left_out() {
         "{notes:?}"
     );
 }
+
+#[tokio::test]
+async fn a_call_abandoned_at_a_deadline_is_no_longer_counted_in_flight() {
+    use shared::bigcommerce::{Client, Store};
+    use shared::quota::{Share, Spend, Watch};
+    let sb = sandbox().await;
+    let watch = Arc::new(Watch::default());
+    let client = Client::new(
+        reqwest::Client::new(),
+        &url::Url::parse(&sb.base_url()).expect("url"),
+        &sb.store_hash,
+        secrecy::SecretString::from(sb.token.clone()),
+        tokio::time::Instant::now() + Duration::from_secs(10),
+    )
+    .expect("client")
+    .with_quota(watch.clone(), Arc::new(Spend::new(Share::default(), None)));
+    client
+        .store_information()
+        .await
+        .expect("a first answer tells the window");
+    let left = watch.window(tokio::time::Instant::now()).map(|w| w.left);
+    assert!(left.is_some());
+    // A slow store, and a lookup that gives up on the call (its future dropped at a deadline).
+    control(
+        &sb,
+        "POST",
+        "/__sandbox/settings",
+        Some(json!({"latency_ms": 500})),
+    )
+    .await;
+    let gave_up = tokio::time::timeout(Duration::from_millis(50), client.store_information()).await;
+    assert!(gave_up.is_err(), "premise: the call was abandoned");
+    assert_eq!(
+        watch.window(tokio::time::Instant::now()).map(|w| w.left),
+        left,
+        "an abandoned call no longer lowers what the store has left"
+    );
+}

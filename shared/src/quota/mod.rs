@@ -248,6 +248,8 @@ pub fn allow(p: Priority, share: Share, w: &Window, ours: u32, essential_part: f
         // tracking gives way, never an auto-link or a customer's orders.
         // Below a third of the share nothing is short: a burst early in a window is no rate.
         Priority::Optional if ours < cap / 3 => true,
+        // The last tenth is the essential calls' alone, for a burst late in the window.
+        Priority::Optional if ours + cap / 10 >= cap => false,
         Priority::Optional => {
             let elapsed = w.length.saturating_sub(w.ends_in).max(MIN_ELAPSED);
             let rate = f64::from(ours) / elapsed.as_secs_f64();
@@ -431,8 +433,10 @@ mod tests {
         // A busy window: 42 calls in 15 s would want 32 more essential ones (72 in all).
         assert!(!allow(Priority::Optional, s, &window(150, 15), 42, 0.7));
         assert!(allow(Priority::Essential, s, &window(150, 15), 42, 0.7));
-        // Late in a quiet window, tracking goes.
+        // Late in a quiet window, tracking goes, but never into the essential calls' last tenth.
         assert!(allow(Priority::Optional, s, &window(150, 1), 60, 0.7));
+        assert!(!allow(Priority::Optional, s, &window(150, 1), 65, 0.7));
+        assert!(allow(Priority::Essential, s, &window(150, 1), 71, 0.7));
         // Early, with few calls, the rate is judged over 5 s, not over a few milliseconds.
         assert!(allow(Priority::Optional, s, &window(150, 30), 3, 0.7));
         // A burst early in the window (20 calls in 3 s) is no reason to drop tracking yet.

@@ -66,6 +66,15 @@ pub struct Client {
     cache: Option<Arc<crate::cache::Session>>,
 }
 
+/// A call counted against the share and not yet back.
+struct InFlight(Arc<Watch>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.answered();
+    }
+}
+
 /// An essential call (an auto-link, a customer's orders) waits this long at most for the next
 /// window when the share is spent, if the request's deadline allows: a late answer beats a 503.
 /// An optional one never waits: a card without tracking is still true, and says so.
@@ -161,13 +170,15 @@ impl Client {
     }
 
     /// Asks the share before a call: go, wait for a window that ends soon, or leave it unsent.
-    async fn admit(&self) -> Result<(), BcError> {
+    /// The guard it returns marks the call in flight until dropped: when the call is answered,
+    /// fails, or is abandoned at a deadline (its future dropped), never later.
+    async fn admit(&self) -> Result<Option<InFlight>, BcError> {
         let Some((watch, spend)) = &self.quota else {
-            return Ok(());
+            return Ok(None);
         };
         for _ in 0..2 {
             match spend.ask(watch, self.priority, Instant::now()) {
-                Verdict::Go => return Ok(()),
+                Verdict::Go => return Ok(Some(InFlight(watch.clone()))),
                 Verdict::Spent(ends_in) => {
                     let wake = Instant::now() + ends_in + Duration::from_millis(20);
                     if self.priority == Priority::Optional
@@ -182,13 +193,6 @@ impl Client {
         }
         crate::telemetry::held_back(self.priority);
         Err(BcError::OverShare)
-    }
-
-    /// A counted call came back (answered or not): no longer in flight.
-    fn answered(&self) {
-        if let Some((watch, _)) = &self.quota {
-            watch.answered();
-        }
     }
 
     fn observe(&self, h: &reqwest::header::HeaderMap) {
@@ -243,7 +247,7 @@ impl Client {
         loop {
             attempt += 1;
             // Every attempt, a retry after a 429 too, is spent from the adaptor's share.
-            self.admit().await?;
+            let in_flight = self.admit().await?;
             let left = self.deadline.saturating_duration_since(Instant::now());
             let timeout = match kind {
                 _ if left.is_zero() => Err(BcError::Timeout),
@@ -254,11 +258,7 @@ impl Client {
             };
             let timeout = match timeout {
                 Ok(t) => t,
-                Err(e) => {
-                    // Counted by the share, never sent: not in flight.
-                    self.answered();
-                    return Err(e);
-                }
+                Err(e) => return Err(e),
             };
             let mut req = self
                 .http
@@ -287,7 +287,7 @@ impl Client {
                     Attempt::Retry(BcError::Network(without_url(&e)), None)
                 }
             };
-            self.answered();
+            drop(in_flight);
             if matches!(outcome, Attempt::Done(Err(BcError::Unauthorized))) {
                 self.token_refused.store(true, Ordering::Relaxed);
             } else if kind == Kind::Write {
