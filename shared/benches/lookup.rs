@@ -1,44 +1,18 @@
 //! Wall time and BigCommerce request counts of real lookups against the sandbox with 50 ms of
 //! latency per BigCommerce request (customer #2: 10 orders, 3 of them shipped): `make bench`.
 
+mod common;
+
 use bigcommerce_sandbox::{parse_seed, start, Settings as SandboxSettings, DEFAULT_SEED};
-use lambda_http::{Body, Request};
+use common::{signed_lookup, KEY};
 use serde_json::{json, Value};
 use shared::app::App;
-use shared::auth::{sign, SignatureInput};
 use shared::config::{SecretSource, Settings};
 use shared::handlers::lookup_customer;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-const KEY: &str = "bench-key";
 const RUNS: usize = 20;
-
-fn request(body: &str) -> Request {
-    let time = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-    let headers = [
-        ("content-type", "application/json"),
-        ("gladly-time", time.as_str()),
-    ];
-    let auth = sign(
-        KEY,
-        &SignatureInput {
-            method: "POST",
-            path: "/lookup",
-            query: "",
-            headers: &headers,
-            body: body.as_bytes(),
-        },
-    );
-    http::Request::builder()
-        .method("POST")
-        .uri("https://bench/lookup")
-        .header("content-type", "application/json")
-        .header("gladly-time", time)
-        .header("gladly-authorization", auth)
-        .body(Body::from(body.to_string()))
-        .unwrap_or_default()
-}
 
 async fn count(base: &str) -> u64 {
     let v: Value = match reqwest::get(format!("{base}/__sandbox/requests")).await {
@@ -98,7 +72,7 @@ async fn main() {
         ("auto-link by email, guest fallback", json!({"lookupLevel": "BASIC", "query": {"emails": ["riley.guest@example.com"], "id": "g"}}).to_string(), false),
     ];
     let warm = fresh_app();
-    let _ = lookup_customer::handle(&warm, request(&cases[1].1)).await;
+    let _ = lookup_customer::handle(&warm, signed_lookup(&cases[1].1)).await;
     // The shared cache: a DynamoDB table in moto, when `make bench` runs under scripts/with-moto.
     let table = match std::env::var("MOTO_ENDPOINT") {
         Ok(endpoint) => cache_table(&endpoint).await,
@@ -117,7 +91,7 @@ async fn main() {
             };
             clear(&base).await;
             let t = Instant::now();
-            let resp = lookup_customer::handle(app, request(body)).await;
+            let resp = lookup_customer::handle(app, signed_lookup(body)).await;
             times.push(t.elapsed());
             if resp.status() != 200 {
                 eprintln!("{name}: status {}", resp.status());
@@ -148,13 +122,13 @@ async fn main() {
         let a = fresh_app().with_cache(empty.clone());
         clear(&base).await;
         let t = Instant::now();
-        let _ = lookup_customer::handle(&a, request(body)).await;
+        let _ = lookup_customer::handle(&a, signed_lookup(body)).await;
         cold.push(t.elapsed());
         cold_calls = count(&base).await;
         let b = fresh_app().with_cache(empty);
         clear(&base).await;
         let t = Instant::now();
-        let _ = lookup_customer::handle(&b, request(body)).await;
+        let _ = lookup_customer::handle(&b, signed_lookup(body)).await;
         hit.push(t.elapsed());
         hit_calls = count(&base).await;
     }

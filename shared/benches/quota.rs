@@ -18,15 +18,16 @@
 //! targets, and exits 0 either way: it is a measurement. It exits 2 for bad input, 1 if it could
 //! not run.
 
+mod common;
+
 use bigcommerce_sandbox::crowd::{with_crowd, Shopper};
 use bigcommerce_sandbox::state::{AppState, LoggedRequest};
 use bigcommerce_sandbox::{start, Settings as SandboxSettings, DEFAULT_SEED};
-use lambda_http::{Body, Request};
+use common::{signed_lookup, KEY};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use shared::app::App;
-use shared::auth::{sign, SignatureInput};
 use shared::cache::Table;
 use shared::config::{SecretSource, Settings};
 use shared::handlers::lookup_customer;
@@ -40,7 +41,6 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-const KEY: &str = "bench-key";
 const SHOPPERS: usize = 400;
 const QUOTA: u32 = 150;
 const WINDOW: Duration = Duration::from_secs(30);
@@ -302,7 +302,7 @@ impl Containers {
                 body: Value::Null,
             };
         };
-        let handler = lookup_customer::handle(&self.apps[i], signed(&body.to_string()));
+        let handler = lookup_customer::handle(&self.apps[i], signed_lookup(&body.to_string()));
         let (resp, stats) = telemetry::gather(handler).await;
         let _ = self.free_tx.send(i);
         let status = resp.status().as_u16();
@@ -316,33 +316,6 @@ impl Containers {
             body,
         }
     }
-}
-
-/// A lookup request signed as Gladly signs.
-fn signed(body: &str) -> Request {
-    let time = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-    let headers = [
-        ("content-type", "application/json"),
-        ("gladly-time", time.as_str()),
-    ];
-    let auth = sign(
-        KEY,
-        &SignatureInput {
-            method: "POST",
-            path: "/lookup",
-            query: "",
-            headers: &headers,
-            body: body.as_bytes(),
-        },
-    );
-    http::Request::builder()
-        .method("POST")
-        .uri("https://bench/lookup")
-        .header("content-type", "application/json")
-        .header("gladly-time", time)
-        .header("gladly-authorization", auth)
-        .body(Body::from(body.to_string()))
-        .unwrap_or_default()
 }
 
 // ---------------- the conversations ----------------
