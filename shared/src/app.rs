@@ -181,89 +181,44 @@ impl App {
         Fut: std::future::Future<Output = Result<T, E>>,
         E: Into<ApiError> + IsUnauthorized,
     {
-        use crate::quota::Spend;
         use std::sync::Arc;
-        let window = self.quota.window(Instant::now()).map(|w| w.id);
-        let open = |cfg: &StoreConfig| {
-            let table = self.cache.clone();
-            let (store, what) = (cfg.store_hash.clone(), what.clone());
-            async move {
-                match table {
-                    Some(t) => Some(Arc::new(
-                        crate::cache::Session::open(
-                            t,
-                            &store,
-                            &what,
-                            window,
-                            chrono::Utc::now().timestamp_millis(),
-                        )
-                        .await,
-                    )),
-                    None => None,
-                }
-            }
-        };
-        let counted = |cfg: &StoreConfig, session: &Option<Arc<crate::cache::Session>>| {
-            let spend = Arc::new(Spend::new(
+        let (what, op) = (&what, &op);
+        // Each attempt opens the cache for its own config: a secret fetched again after a 401
+        // may name another store, whose cache is another.
+        self.with_store(cfg, deadline, move |client, cfg| async move {
+            let session = match &self.cache {
+                Some(t) => Some(Arc::new(
+                    crate::cache::Session::open(
+                        t.clone(),
+                        &cfg.store_hash,
+                        what,
+                        self.quota.window(Instant::now()).map(|w| w.id),
+                        chrono::Utc::now().timestamp_millis(),
+                    )
+                    .await,
+                )),
+                None => None,
+            };
+            let spend = Arc::new(crate::quota::Spend::new(
                 cfg.quota_share,
                 session.as_ref().and_then(|s| s.spend_at_start()),
             ));
-            let client = self
-                .client(cfg, deadline)?
-                .with_quota(self.quota.clone(), spend.clone());
-            let client = match session {
+            let client = client.with_quota(self.quota.clone(), spend.clone());
+            let client = match &session {
                 Some(s) => client.with_cache(s.clone()),
                 None => client,
             };
-            Ok::<_, ApiError>((client, spend))
-        };
-        let session = open(&cfg).await;
-        let (client, spend) = counted(&cfg, &session)?;
-        let first = op(client, cfg.clone()).await;
-        let result = match first {
-            Err(e) if e.is_unauthorized() => {
-                tracing::warn!("BigCommerce refused the token; refetching the store secret");
-                self.close_lookup(&session, &spend).await;
-                let fresh = self.store_config(true, deadline).await?;
-                // A changed store hash is another store: nothing read for the old one is used.
-                let session = if fresh.store_hash == cfg.store_hash {
-                    session
-                } else {
-                    open(&fresh).await
-                };
-                let (client, spend) = counted(&fresh, &session)?;
-                let again = op(client, fresh).await;
-                self.close_lookup(&session, &spend).await;
-                again
+            let out = op(client, cfg).await;
+            let window = self.quota.window(Instant::now());
+            if let Some(used) = window.map(|w| spend.share_used(&self.quota, &w)) {
+                crate::telemetry::share_used(used);
             }
-            other => {
-                self.close_lookup(&session, &spend).await;
-                other
+            if let Some(s) = &session {
+                s.close(&spend.mine(window.map(|w| w.id))).await;
             }
-        };
-        result.map_err(Into::into)
-    }
-
-    async fn close_lookup(
-        &self,
-        session: &Option<std::sync::Arc<crate::cache::Session>>,
-        spend: &crate::quota::Spend,
-    ) {
-        let window = self.quota.window(Instant::now());
-        let mine = spend.mine(window.map(|w| w.id));
-        if let Some(w) = window {
-            let share = spend.share().calls(w.quota).max(1);
-            let ours = mine
-                .iter()
-                .filter(|(id, _)| *id == w.id)
-                .map(|(_, n)| *n)
-                .sum::<u32>()
-                + spend.at_start_in(w.id);
-            crate::telemetry::share_used(f64::from(ours) / f64::from(share));
-        }
-        if let Some(s) = session {
-            s.close(&mine).await;
-        }
+            out
+        })
+        .await
     }
 
     /// Runs `op` against BigCommerce; if BigCommerce refuses the token, refetches the secret

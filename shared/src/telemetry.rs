@@ -79,7 +79,7 @@ tokio::task_local! {
 }
 
 /// Runs `fut` with a fresh `RequestStats`, returning what it gathered. Nested inside another
-/// `gather` (a bench or test around a handler), the outer one sees the counts too.
+/// `gather` (a bench or test around a handler), the outer one is handed the same stats.
 pub async fn gather<F: std::future::Future>(fut: F) -> (F::Output, RequestStats) {
     let (out, stats) = STATS
         .scope(RefCell::new(RequestStats::default()), async move {
@@ -88,39 +88,9 @@ pub async fn gather<F: std::future::Future>(fut: F) -> (F::Output, RequestStats)
             (out, stats)
         })
         .await;
-    note(|outer| outer.absorb(&stats));
+    // The handler's own stats are what an enclosing gather (a bench, a test) wants to see.
+    note(|outer| *outer = stats.clone());
     (out, stats)
-}
-
-impl RequestStats {
-    fn absorb(&mut self, inner: &RequestStats) {
-        if self.route.is_empty() {
-            self.route = inner.route.clone();
-        }
-        self.level = self.level.or(inner.level);
-        self.bc_calls += inner.bc_calls;
-        self.bc_throttled += inner.bc_throttled;
-        self.bc_errors += inner.bc_errors;
-        self.bc_unauthorized += inner.bc_unauthorized;
-        self.quota_left = match (self.quota_left, inner.quota_left) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        for p in &inner.left_out {
-            if !self.left_out.contains(p) {
-                self.left_out.push(p);
-            }
-        }
-        self.action = self.action.or(inner.action);
-        self.held_back += inner.held_back;
-        self.held_back_essential += inner.held_back_essential;
-        self.cache_hits += inner.cache_hits;
-        self.cache_misses += inner.cache_misses;
-        self.share_used = match (self.share_used, inner.share_used) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-    }
 }
 
 /// Changes the current request's stats; outside a request (tools, benches) it does nothing.

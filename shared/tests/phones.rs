@@ -185,8 +185,8 @@ mod linking {
         }
     }
 
-    /// Gladly's own rule (`../shared/reference/gladly-lookup-protocol.md`, "What makes
-    /// auto-linking succeed"): exactly one result, one of whose MOBILE phones is the number.
+    /// Gladly's own auto-link rule, as the console plays it (`tools/gladly-client/src/console/
+    /// reader.rs`, `autolink`): exactly one result, one of whose MOBILE phones is the number.
     fn gladly_links(results: &[Profile], number: &str) -> bool {
         let key = |p: &str| -> String {
             p.chars()

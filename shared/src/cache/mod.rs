@@ -66,11 +66,21 @@ pub enum Found {
     Missing,
 }
 
-/// A part shown older than it is fresh, or left out: for the card's note.
+/// A part that can be shown older than fresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StalePart {
+    /// A shopper's order list: every card of it.
+    Orders,
+    /// One order's shipments: its card.
+    Shipments(u64),
+    /// The store's settings: no card says it.
+    StoreSettings,
+}
+
+/// A part shown older than fresh, for the card's note.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaleNote {
-    pub part: &'static str,
-    pub order: Option<u64>,
+    pub part: StalePart,
     pub at_ms: i64,
 }
 
@@ -80,15 +90,9 @@ struct Timed {
     at: i64,
 }
 
-/// A shopper's shipments, in one item: known only once their orders are. (Product answers go
-/// in one item for the whole store, `keys::products`: every shopper's cards show the same ones.)
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct Extras {
-    #[serde(default)]
-    ship: BTreeMap<u64, Timed>,
-    #[serde(default)]
-    prod: BTreeMap<u64, Timed>,
-}
+/// Answers kept by id in one item, each with when it was fetched: a shopper's shipments by
+/// order (known only once their orders are), or the store's products (every card shows the same).
+type Kept = BTreeMap<u64, Timed>;
 
 /// The most products kept in the store's one item (DynamoDB items are at most 400 KB).
 const MAX_PRODUCTS: usize = 300;
@@ -120,8 +124,8 @@ pub mod keys {
     pub fn orders(store: &str, s: &ShopperId, limit: u32) -> String {
         format!("{store}#orders#{}#{limit}", shopper(s))
     }
-    pub fn extras(store: &str, s: &ShopperId) -> String {
-        format!("{store}#extras#{}", shopper(s))
+    pub fn shipments(store: &str, s: &ShopperId) -> String {
+        format!("{store}#shipments#{}", shopper(s))
     }
     pub fn products(store: &str) -> String {
         format!("{store}#products")
@@ -163,7 +167,8 @@ pub struct Session {
     got: HashMap<String, Entry>,
     /// When an action last changed the store: nothing fetched before counts.
     changed_at: i64,
-    extras_key: Option<String>,
+    /// The shopper's shipments item, when the request is about a shopper.
+    shipments_key: Option<String>,
     spend_at_start: Option<(i64, u32)>,
     inner: Mutex<Inner>,
 }
@@ -171,8 +176,9 @@ pub struct Session {
 #[derive(Debug, Default)]
 struct Inner {
     puts: BTreeMap<String, Put>,
-    extras: Extras,
-    extras_dirty: bool,
+    shipments: Kept,
+    products: Kept,
+    shipments_dirty: bool,
     products_dirty: bool,
     stale: Vec<StaleNote>,
     /// Orders whose every item shipped: their shipments no longer change.
@@ -200,7 +206,7 @@ impl Session {
             keys::store_part(store, StorePart::Channels),
             keys::store_part(store, StorePart::Sites),
         ];
-        let mut extras_key = None;
+        let mut shipments_key = None;
         match what {
             Prefetch::Emails(e) if !e.is_empty() => wanted.push(keys::emails(store, e)),
             Prefetch::Shopper(s, limit) => {
@@ -208,9 +214,9 @@ impl Session {
                     wanted.push(keys::customer(store, c.0));
                 }
                 wanted.push(keys::orders(store, s, *limit));
-                let k = keys::extras(store, s);
+                let k = keys::shipments(store, s);
                 wanted.push(k.clone());
-                extras_key = Some(k);
+                shipments_key = Some(k);
             }
             _ => {}
         }
@@ -229,10 +235,7 @@ impl Session {
                 HashMap::new()
             }
         };
-        let changed_at = got
-            .get(&keys::changed(store))
-            .and_then(|e| e.value.trim().parse::<i64>().ok().or(Some(e.at_ms)))
-            .unwrap_or(0);
+        let changed_at = got.get(&keys::changed(store)).map_or(0, |e| e.at_ms);
         let spend_at_start = window.map(|w| {
             let n = (w - 1..=w + 1)
                 .filter_map(|id| got.get(&keys::spend(store, id)))
@@ -240,25 +243,26 @@ impl Session {
                 .sum::<u32>();
             (w, n)
         });
-        let mut extras = extras_key
-            .as_ref()
-            .and_then(|k| got.get(k))
-            .and_then(|e| serde_json::from_str::<Extras>(&e.value).ok())
-            .unwrap_or_default();
-        extras.prod = got
-            .get(&keys::products(store))
-            .and_then(|e| serde_json::from_str::<BTreeMap<u64, Timed>>(&e.value).ok())
-            .unwrap_or_default();
+        let kept = |key: Option<&String>| {
+            key.and_then(|k| got.get(k))
+                .and_then(|e| serde_json::from_str::<Kept>(&e.value).ok())
+                .unwrap_or_default()
+        };
+        let (shipments, products) = (
+            kept(shipments_key.as_ref()),
+            kept(Some(&keys::products(store))),
+        );
         Session {
             table,
             store: store.to_string(),
             started_ms: now_ms,
             got,
             changed_at,
-            extras_key,
+            shipments_key,
             spend_at_start,
             inner: Mutex::new(Inner {
-                extras,
+                shipments,
+                products,
                 ..Inner::default()
             }),
         }
@@ -296,22 +300,31 @@ impl Session {
         found
     }
 
-    fn keep(&self, key: String, v: &Value, max_age: Duration) {
-        let Ok(text) = serde_json::to_string(v) else {
-            return;
-        };
-        let expires_at = (self.started_ms + secs(max_age + KEPT_STALE)) / 1000;
-        lock(&self.inner).puts.insert(
-            key.clone(),
-            Put {
-                key,
-                entry: Entry {
-                    value: text,
-                    at_ms: self.started_ms,
-                },
-                expires_at,
+    /// The write of `v` under `key`, fetched at this request's start, kept past `max_age` for
+    /// `KEPT_STALE`.
+    fn put_of(&self, key: String, v: &impl Serialize, max_age: Duration) -> Option<Put> {
+        let value = serde_json::to_string(v).ok()?;
+        Some(Put {
+            key,
+            entry: Entry {
+                value,
+                at_ms: self.started_ms,
             },
-        );
+            expires_at: (self.started_ms + secs(max_age + KEPT_STALE)) / 1000,
+        })
+    }
+
+    fn keep(&self, key: String, v: &Value, max_age: Duration) {
+        if let Some(put) = self.put_of(key.clone(), v, max_age) {
+            lock(&self.inner).puts.insert(key, put);
+        }
+    }
+
+    fn stamp(&self, v: &Value) -> Timed {
+        Timed {
+            v: v.clone(),
+            at: self.started_ms,
+        }
     }
 
     /// Customers by id (each kept as BigCommerce's v3 element): all fresh, or `None`.
@@ -391,31 +404,22 @@ impl Session {
         }
     }
 
-    /// An order's shipments, from the shopper's kept extras.
+    /// An order's shipments, from the shopper's kept ones.
     pub fn shipments(&self, order: u64) -> Found {
         let max_age = self.shipments_max_age(order);
-        let timed = lock(&self.inner).extras.ship.get(&order).cloned();
-        let found = match timed {
-            Some(t) if self.extras_key.is_some() => self.judge(t.v, t.at, max_age),
-            _ => Found::Missing,
-        };
+        let timed = lock(&self.inner).shipments.get(&order).cloned();
+        let found = timed.map_or(Found::Missing, |t| self.judge(t.v, t.at, max_age));
         crate::telemetry::cache(matches!(found, Found::Fresh(_)));
         found
     }
 
     pub fn keep_shipments(&self, order: u64, v: &Value) {
-        if self.extras_key.is_none() {
+        if self.shipments_key.is_none() {
             return;
         }
         let mut inner = lock(&self.inner);
-        inner.extras.ship.insert(
-            order,
-            Timed {
-                v: v.clone(),
-                at: self.started_ms,
-            },
-        );
-        inner.extras_dirty = true;
+        inner.shipments.insert(order, self.stamp(v));
+        inner.shipments_dirty = true;
     }
 
     /// Catalog products by id (v3 elements): those kept fresh, and the ids still to ask for.
@@ -424,8 +428,7 @@ impl Session {
         let (mut found, mut missing) = (Vec::new(), Vec::new());
         for id in ids {
             match inner
-                .extras
-                .prod
+                .products
                 .get(id)
                 .map(|t| self.judge(t.v.clone(), t.at, IMAGES_MAX_AGE))
             {
@@ -441,13 +444,7 @@ impl Session {
         let mut inner = lock(&self.inner);
         for p in list {
             if let Some(id) = p["id"].as_u64() {
-                inner.extras.prod.insert(
-                    id,
-                    Timed {
-                        v: p.clone(),
-                        at: self.started_ms,
-                    },
-                );
+                inner.products.insert(id, self.stamp(p));
                 inner.products_dirty = true;
             }
         }
@@ -462,10 +459,8 @@ impl Session {
     }
 
     /// A part shown older than fresh (because the quota left no other way), for the card.
-    pub fn served_stale(&self, part: &'static str, order: Option<u64>, at_ms: i64) {
-        lock(&self.inner)
-            .stale
-            .push(StaleNote { part, order, at_ms });
+    pub fn served_stale(&self, part: StalePart, at_ms: i64) {
+        lock(&self.inner).stale.push(StaleNote { part, at_ms });
     }
 
     pub fn stale_notes(&self) -> Vec<StaleNote> {
@@ -481,48 +476,27 @@ impl Session {
             // Entries past any use are dropped so the items stay small.
             let oldest = self.started_ms - secs(SETTLED_SHIPMENTS_MAX_AGE + KEPT_STALE);
             if inner.products_dirty {
-                inner.extras.prod.retain(|_, t| t.at >= oldest);
-                while inner.extras.prod.len() > MAX_PRODUCTS {
+                inner.products.retain(|_, t| t.at >= oldest);
+                while inner.products.len() > MAX_PRODUCTS {
                     let stalest = inner
-                        .extras
-                        .prod
+                        .products
                         .iter()
                         .min_by_key(|(_, t)| t.at)
                         .map(|(id, _)| *id);
                     match stalest {
-                        Some(id) => inner.extras.prod.remove(&id),
+                        Some(id) => inner.products.remove(&id),
                         None => break,
                     };
                 }
-                if let Ok(text) = serde_json::to_string(&inner.extras.prod) {
-                    puts.push(Put {
-                        key: keys::products(&self.store),
-                        entry: Entry {
-                            value: text,
-                            at_ms: self.started_ms,
-                        },
-                        expires_at: (self.started_ms + secs(IMAGES_MAX_AGE + KEPT_STALE)) / 1000,
-                    });
-                }
+                puts.extend(self.put_of(
+                    keys::products(&self.store),
+                    &inner.products,
+                    IMAGES_MAX_AGE,
+                ));
             }
-            if let (Some(k), true) = (&self.extras_key, inner.extras_dirty) {
-                inner.extras.ship.retain(|_, t| t.at >= oldest);
-                let ship_only = Extras {
-                    ship: std::mem::take(&mut inner.extras.ship),
-                    prod: BTreeMap::new(),
-                };
-                if let Ok(text) = serde_json::to_string(&ship_only) {
-                    puts.push(Put {
-                        key: k.clone(),
-                        entry: Entry {
-                            value: text,
-                            at_ms: self.started_ms,
-                        },
-                        expires_at: (self.started_ms
-                            + secs(SETTLED_SHIPMENTS_MAX_AGE + KEPT_STALE))
-                            / 1000,
-                    });
-                }
+            if let (Some(k), true) = (&self.shipments_key, inner.shipments_dirty) {
+                inner.shipments.retain(|_, t| t.at >= oldest);
+                puts.extend(self.put_of(k.clone(), &inner.shipments, SETTLED_SHIPMENTS_MAX_AGE));
             }
             puts
         };

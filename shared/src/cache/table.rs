@@ -68,10 +68,6 @@ impl MemoryTable {
         k
     }
 
-    pub fn counter(&self, key: &str) -> i64 {
-        lock(&self.counters).get(key).copied().unwrap_or(0)
-    }
-
     fn check(&self) -> Result<(), CacheError> {
         if self.down.load(std::sync::atomic::Ordering::Relaxed) {
             Err(CacheError("down (test)".into()))

@@ -41,17 +41,7 @@ async fn run(app: &App, inc: &Incoming, actions: &dyn Actions) -> Result<Respons
     let results = match req.level {
         LookupLevel::Basic => {
             let q = &req.query;
-            let emails: Vec<String> = q
-                .emails
-                .iter()
-                .map(|e| e.trim().to_lowercase())
-                .filter(|e| crate::ids::looks_like_email(e))
-                .collect();
-            let what = if emails.is_empty() || q.order_number.is_some() {
-                Prefetch::StoreOnly
-            } else {
-                Prefetch::Emails(emails)
-            };
+            let what = lookup::basic_prefetch(q);
             app.with_lookup_store(cfg, until, what, move |client, cfg| async move {
                 let ctx = app.lookup_context(&cfg, until).with_asked_phones(&q.phones);
                 lookup::basic(&client, q, &ctx).await

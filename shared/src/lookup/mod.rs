@@ -5,6 +5,7 @@ pub mod images;
 
 use crate::bigcommerce::models::{Customer, Order, Shipment};
 use crate::bigcommerce::{BcError, CustomerQuery, OrderQuery, Store};
+use crate::cache::StalePart;
 use crate::gladly::{Action, OrderCard, Profile, Query};
 use crate::guardrails::Guardrails;
 use crate::ids::{looks_like_email, CustomerId, OrderId, ShopperId};
@@ -116,12 +117,7 @@ pub async fn basic<S: Store>(
             None => Ok(Vec::new()),
         };
     }
-    let emails: Vec<String> = q
-        .emails
-        .iter()
-        .map(|e| e.trim().to_lowercase())
-        .filter(|e| looks_like_email(e))
-        .collect();
+    let emails = query_emails(q);
     if !emails.is_empty() {
         let found = by_deadline(
             deadline,
@@ -190,6 +186,26 @@ pub async fn basic<S: Store>(
                 .collect())
         }
         _ => Ok(Vec::new()),
+    }
+}
+
+/// The emails of a BASIC query that can name a shopper, trimmed and lower-cased.
+fn query_emails(q: &Query) -> Vec<String> {
+    q.emails
+        .iter()
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| looks_like_email(e))
+        .collect()
+}
+
+/// What a BASIC lookup will ask, for the shared cache's one read before it: the email search
+/// (an order number goes first, and needs no shopper's parts).
+pub fn basic_prefetch(q: &Query) -> crate::cache::Prefetch {
+    let emails = query_emails(q);
+    if emails.is_empty() || q.order_number.is_some() {
+        crate::cache::Prefetch::StoreOnly
+    } else {
+        crate::cache::Prefetch::Emails(emails)
     }
 }
 
@@ -437,24 +453,21 @@ async fn cards<S: Store>(
         let when = chrono::DateTime::from_timestamp_millis(n.at_ms)
             .map(|t| facts.local_text(t))
             .unwrap_or_default();
-        let text = match n.part {
-            "shipments" => {
-                format!("Tracking as of {when}: the store is busy; look again in a minute.")
-            }
-            _ => {
-                format!("Status and items as of {when}: the store is busy; look again in a minute.")
-            }
-        };
-        crate::telemetry::left_out("fresh data");
-        match n.order {
-            Some(id) => notes.entry(id).or_default().push(text),
-            None if n.part == "orders" => {
+        match n.part {
+            StalePart::Shipments(id) => notes.entry(id).or_default().push(format!(
+                "Tracking as of {when}: the store is busy; look again in a minute."
+            )),
+            StalePart::Orders => {
+                let text = format!(
+                    "Status and items as of {when}: the store is busy; look again in a minute."
+                );
                 for o in orders {
                     notes.entry(o.id.0).or_default().push(text.clone());
                 }
             }
-            None => {}
+            StalePart::StoreSettings => continue,
         }
+        crate::telemetry::left_out("fresh data");
     }
     let images = ctx.images.urls(&product_ids);
     let map_ctx = MapContext {

@@ -301,6 +301,11 @@ impl Spend {
         (self.at_start_in(window) + this + unplaced).max(watch.own(window))
     }
 
+    /// The adaptor's calls in window `w` as a fraction of its share (1.0: spent).
+    pub fn share_used(&self, watch: &Watch, w: &Window) -> f64 {
+        f64::from(self.ours(watch, w.id)) / f64::from(self.share.calls(w.quota))
+    }
+
     /// Asks before a call; counts it when it may go.
     pub fn ask(&self, watch: &Watch, p: Priority, now: Instant) -> Verdict {
         let Some(w) = watch.window(now) else {

@@ -1,7 +1,7 @@
 //! The resources: which path, query and typed body each read and write of `Store` and
 //! `StoreActions` uses, over the transport.
 
-use super::transport::{body_of, data, Client, Kind};
+use super::transport::{body_of, data, decode, Client, Kind};
 use crate::bigcommerce::error::BcError;
 use crate::bigcommerce::models::{
     CatalogProduct, Channel, CouponCode, Customer, DataList, GiftCertificate, Location, Order,
@@ -12,15 +12,9 @@ use crate::bigcommerce::requests::{
     RefundPost, RefundQuotePost, StockAdjustment,
 };
 use crate::bigcommerce::{CustomerQuery, OrderQuery, Store, StoreActions};
-use crate::cache::{Found, Session, StorePart};
+use crate::cache::{Found, Session, StalePart, StorePart};
 use crate::ids::{OrderId, PromotionId};
-use serde::de::DeserializeOwned;
 use serde_json::Value;
-
-/// Reads BigCommerce's answer to a call as `T`; an answer of the wrong shape is an error.
-fn decode<T: DeserializeOwned>(v: Value) -> Result<T, BcError> {
-    serde_json::from_value(v).map_err(|e| BcError::Decode(e.to_string()))
-}
 
 /// Calls the quota may hold back, or the store may not answer in time: a part kept past its
 /// freshness is shown instead, and the card says how old it is.
@@ -33,8 +27,7 @@ impl Client {
     /// not be made, the kept part however old, noted for the card.
     async fn through_cache(
         &self,
-        part: &'static str,
-        order: Option<u64>,
+        part: StalePart,
         look: impl Fn(&Session) -> Found,
         keep: impl Fn(&Session, &Value),
         fetch: impl std::future::Future<Output = Result<Option<Value>, BcError>>,
@@ -54,8 +47,8 @@ impl Client {
             }
             Err(e) if may_use_stale(&e) => match (stale, self.cache()) {
                 (Some((v, at)), Some(c)) => {
-                    tracing::info!(part, error = %e, "showing a kept part older than fresh");
-                    c.served_stale(part, order, at);
+                    tracing::info!(part = ?part, error = %e, "showing a kept part older than fresh");
+                    c.served_stale(part, at);
                     Ok(Some(v))
                 }
                 _ => Err(e),
@@ -101,8 +94,7 @@ impl Client {
             }
         };
         self.through_cache(
-            "store settings",
-            None,
+            StalePart::StoreSettings,
             |c| c.store_part(part),
             |c, v| c.keep_store_part(part, v),
             fetch,
@@ -168,8 +160,7 @@ impl Store for Client {
         }
         let v = self
             .through_cache(
-                "orders",
-                None,
+                StalePart::Orders,
                 |c| c.orders(q),
                 |c, v| c.keep_orders(q, v),
                 self.get_value("v2/orders", &query),
@@ -201,8 +192,7 @@ impl Store for Client {
         let path = format!("v2/orders/{id}/shipments");
         let v = self
             .through_cache(
-                "shipments",
-                Some(id.0),
+                StalePart::Shipments(id.0),
                 |c| c.shipments(id.0),
                 |c, v| c.keep_shipments(id.0, v),
                 optional.get_value(&path, &[]),
@@ -353,7 +343,7 @@ impl StoreActions for Client {
                 status: 404,
                 message: format!("order {id} has no shipping address {address_id}"),
             })?;
-        serde_json::from_value(answer).map_err(|e| BcError::Decode(e.to_string()))
+        decode(answer)
     }
 
     async fn create_gift_certificate(
@@ -365,7 +355,7 @@ impl StoreActions for Client {
             .post("v2/gift_certificates", &body, Kind::Write)
             .await?
             .unwrap_or_default();
-        serde_json::from_value(answer).map_err(|e| BcError::Decode(e.to_string()))
+        decode(answer)
     }
 
     async fn default_location(&self) -> Result<Option<u64>, BcError> {

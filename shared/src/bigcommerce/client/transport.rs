@@ -164,11 +164,6 @@ impl Client {
         }
     }
 
-    /// This request's spend, when counted.
-    pub fn spend(&self) -> Option<&Arc<Spend>> {
-        self.quota.as_ref().map(|(_, s)| s)
-    }
-
     /// Asks the share before a call: go, wait for a window that ends soon, or leave it unsent.
     /// The guard it returns marks the call in flight until dropped: when the call is answered,
     /// fails, or is abandoned at a deadline (its future dropped), never later.
@@ -250,15 +245,11 @@ impl Client {
             let in_flight = self.admit().await?;
             let left = self.deadline.saturating_duration_since(Instant::now());
             let timeout = match kind {
-                _ if left.is_zero() => Err(BcError::Timeout),
-                Kind::Read => Ok(left.min(REQUEST_TIMEOUT)),
+                _ if left.is_zero() => return Err(BcError::Timeout),
+                Kind::Read => left.min(REQUEST_TIMEOUT),
                 // Never start a write that the deadline would cut short.
-                Kind::Write if left < self.writes.min_left => Err(BcError::NotSent),
-                Kind::Write => Ok(left.min(self.writes.timeout)),
-            };
-            let timeout = match timeout {
-                Ok(t) => t,
-                Err(e) => return Err(e),
+                Kind::Write if left < self.writes.min_left => return Err(BcError::NotSent),
+                Kind::Write => left.min(self.writes.timeout),
             };
             let mut req = self
                 .http
@@ -320,9 +311,7 @@ impl Client {
         match self.send(Method::GET, url, None, Kind::Read).await? {
             None => Ok(None),
             Some(Value::Null) => Ok(Some(T::default())),
-            Some(v) => serde_json::from_value(v)
-                .map(Some)
-                .map_err(|e| BcError::Decode(e.to_string())),
+            Some(v) => decode(v).map(Some),
         }
     }
 
@@ -510,14 +499,18 @@ pub(super) fn body_of<T: serde::Serialize>(body: &T) -> Result<Value, BcError> {
     })
 }
 
+/// Reads BigCommerce's answer to a call as `T`; an answer of the wrong shape is an error.
+pub(super) fn decode<T: DeserializeOwned>(v: Value) -> Result<T, BcError> {
+    serde_json::from_value(v).map_err(|e| BcError::Decode(e.to_string()))
+}
+
 /// The `data` of a v3 answer; a missing record is BigCommerce's 404 in words.
 pub(super) fn data<T: DeserializeOwned>(answer: Option<Value>) -> Result<T, BcError> {
     let v = answer.ok_or_else(|| BcError::Rejected {
         status: 404,
         message: "BigCommerce has no such record".into(),
     })?;
-    serde_json::from_value(v.get("data").cloned().unwrap_or(Value::Null))
-        .map_err(|e| BcError::Decode(e.to_string()))
+    decode(v.get("data").cloned().unwrap_or(Value::Null))
 }
 
 #[cfg(test)]
