@@ -30,6 +30,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v2/orders/{id}/products", get(order_products))
         .route("/v2/orders/{id}/shipments", get(shipments))
         .route("/v2/order_statuses", get(order_statuses))
+        .route("/v2/customer_groups", get(customer_groups))
         .route(
             "/v3/orders/{id}/payment_actions/refund_quotes",
             post(refund_quote),
@@ -342,6 +343,22 @@ async fn subscribers(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
     let total = found.len();
     let items = page(&found, page_no, limit);
     Ok(listed(items, total, limit, page_no))
+}
+
+/// `GET /v2/customer_groups`: lowest id first, `page` and `limit` (at most 250) as every v2
+/// list pages; a page past the end is 204.
+async fn customer_groups(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
+    let f = Family::V2;
+    let p = Params::parse(q, f)?;
+    let (page_no, limit) = p.page_limit(f, 50, 250)?;
+    let mut all = st.store.customer_groups.clone();
+    all.sort_by_key(|g| g.id);
+    Ok(v2_list(
+        page(&all, page_no, limit)
+            .iter()
+            .map(views::customer_group)
+            .collect(),
+    ))
 }
 
 // ---------- orders ----------

@@ -28,6 +28,17 @@ pub struct StoreInfo {
     /// Multi-Storefront channels, each with its site; one storefront when absent.
     #[serde(default)]
     pub channels: Vec<ChannelInfo>,
+    /// `GET /v2/customer_groups`; a customer's `customer_group_id` names one (0: no group).
+    #[serde(default)]
+    pub customer_groups: Vec<CustomerGroup>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CustomerGroup {
+    pub id: u64,
+    pub name: String,
+    #[serde(default)]
+    pub is_default: bool,
 }
 
 fn default_country() -> String {

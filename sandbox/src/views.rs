@@ -425,6 +425,18 @@ pub fn catalog_product(p: &Product, with_image: bool) -> Value {
 
 /// Page metadata of v3 collections.
 /// `GET /v2/store`, field for field as `store_information.v2.yml` documents it.
+/// `customerGroup_Full`: the fields a store without group discounts has.
+pub fn customer_group(g: &crate::model::CustomerGroup) -> Value {
+    json!({
+        "id": g.id,
+        "name": g.name,
+        "is_default": g.is_default,
+        "category_access": {"type": "all"},
+        "discount_rules": [],
+        "is_group_for_guests": false,
+    })
+}
+
 pub fn store(s: &StoreInfo) -> Value {
     let fronts = s.storefronts();
     let primary = fronts.first().map(|c| c.url.clone()).unwrap_or_default();

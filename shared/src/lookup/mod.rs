@@ -156,16 +156,16 @@ pub async fn basic<S: Store>(
         }
         let found =
             by_deadline(deadline, store.customers(&CustomerQuery::Phones(spellings))).await?;
-        // Exactly the customers one of whose stored numbers is a number asked for, read in the
-        // country `phone::Reading` picks; each answers that number as its MOBILE, in E.164, so
-        // Gladly's exactly-one rule can link it.
+        // Exactly the customers whose own number is a number asked for, read in the country
+        // `phone::Reading` picks; each answers that number as its MOBILE, in E.164, so Gladly's
+        // exactly-one rule can link it. A number saved only on an address (a gift recipient's)
+        // never links its owner's conversations to the shopper.
         return Ok(found
             .iter()
             .filter(|c| {
-                let reading = mapping::profile::reading(c, &asked, facts);
-                std::iter::once(&c.phone)
-                    .chain(c.addresses.iter().map(|a| &a.phone))
-                    .any(|t| reading.names_asked(t).is_some())
+                mapping::profile::reading(c, &asked, facts)
+                    .names_asked(&c.phone)
+                    .is_some()
             })
             .take(MAX_RESULTS)
             .map(|c| mapping::profile::registered(c, None, facts, &asked))

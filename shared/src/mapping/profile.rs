@@ -120,8 +120,12 @@ pub fn registered(
             a.country.as_str(),
         ])
     });
-    let phone_list =
-        std::iter::once(c.phone.clone()).chain(c.addresses.iter().map(|a| a.phone.clone()));
+    // Only the customer record's own number is the shopper's. The numbers saved on the
+    // addresses of their address book are left out, not sent as HOME or OFFICE: they are often
+    // someone else's (a gift recipient, an office front desk), Gladly keeps every number it is
+    // sent on the profile whatever its type, and Gladly's own BigCommerce integration does not
+    // sync them either. Each one still shows on the order card whose address it belongs to.
+    let phone_list = [c.phone.clone()];
     Profile {
         external_customer_id: ShopperId::Registered(c.id).to_string(),
         name: full_name(&c.first_name, &c.last_name),
