@@ -196,6 +196,10 @@ pub struct Order {
     /// Display units per transactional unit.
     #[serde(default)]
     pub display_exchange_rate: Option<Decimal>,
+    /// Transactional units per unit of the store's default currency
+    /// (`store_default_to_transactional_exchange_rate`); 1 when absent.
+    #[serde(default)]
+    pub store_to_order_rate: Option<Decimal>,
     #[serde(default = "default_channel")]
     pub channel_id: u64,
     pub payment_method: String,

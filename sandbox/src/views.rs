@@ -160,7 +160,7 @@ pub fn order(ctx: &Ctx<'_>, o: &Order, consignments: bool) -> Value {
         "default_currency_id": currency_id(&o.currency_code),
         "default_currency_code": o.currency_code,
         "store_default_currency_code": "USD",
-        "store_default_to_transactional_exchange_rate": "1.0000000000",
+        "store_default_to_transactional_exchange_rate": format!("{:.10}", o.store_to_order_rate.unwrap_or(Decimal::ONE)),
         "staff_notes": o.staff_notes,
         "customer_message": o.customer_message,
         "discount_amount": money_v2(o.discount_amount),

@@ -45,7 +45,13 @@ async fn guest_orders_filter_by_customer_zero_and_the_whole_billing_email() {
     assert_eq!(ids(&a.json()), vec![156, 157, 158, 159, 167]);
 
     // The whole address must match: a part of it finds nothing (204, no body).
-    let a = call(&sb, "GET", "/v2/orders?customer_id=0&email=doe@example.com", None).await;
+    let a = call(
+        &sb,
+        "GET",
+        "/v2/orders?customer_id=0&email=doe@example.com",
+        None,
+    )
+    .await;
     assert_eq!(a.status, 204);
     // A registered customer's id with a guest's email: nothing.
     let a = call(

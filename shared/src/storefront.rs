@@ -7,6 +7,7 @@ use crate::bigcommerce::{BcError, Store};
 use crate::mapping::phone::Region;
 use crate::money::Currency;
 use chrono::{DateTime, FixedOffset, Offset, Utc};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use url::Url;
@@ -170,10 +171,15 @@ fn site_url(raw: &str) -> Option<Url> {
     Some(u)
 }
 
-/// The store's facts, kept per container.
+/// The store's customer group names by id.
+pub type GroupNames = HashMap<u64, String>;
+
+/// The store's facts, kept per container; and its customer group names, read only by DETAILED
+/// lookups (`None`: the list could not be read).
 #[derive(Debug, Default)]
 pub struct StoreFactsCache {
     entry: Mutex<Option<(Arc<StoreFacts>, Instant, Duration)>>,
+    groups: Mutex<Option<(Option<Arc<GroupNames>>, Instant, Duration)>>,
 }
 
 impl StoreFactsCache {
@@ -231,6 +237,47 @@ impl StoreFactsCache {
         ));
         self.keep(facts.clone(), if failed { RETRY_AFTER } else { TTL });
         with_region(facts, region_override)
+    }
+}
+
+impl StoreFactsCache {
+    /// The store's customer group names (`GET /v2/customer_groups`, every page), kept an hour;
+    /// after a failed read, `None` for a minute before BigCommerce is asked again.
+    pub async fn group_names<S: Store>(
+        &self,
+        store: &S,
+        deadline: tokio::time::Instant,
+    ) -> Option<Arc<GroupNames>> {
+        {
+            let kept = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((names, at, ttl)) = kept.as_ref() {
+                if at.elapsed() < *ttl {
+                    return names.clone();
+                }
+            }
+        }
+        let until = deadline.min(tokio::time::Instant::now() + READ_BUDGET);
+        let read = tokio::time::timeout_at(until, store.customer_groups())
+            .await
+            .unwrap_or(Err(BcError::Timeout));
+        let (names, ttl) = match read {
+            Ok(list) => (
+                Some(Arc::new(
+                    list.into_iter()
+                        .map(|g| (g.id, g.name))
+                        .collect::<GroupNames>(),
+                )),
+                TTL,
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "customer groups unavailable; customerGroup left out for now");
+                crate::telemetry::left_out("customer groups");
+                (None, RETRY_AFTER)
+            }
+        };
+        let mut kept = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+        *kept = Some((names.clone(), Instant::now(), ttl));
+        names
     }
 }
 

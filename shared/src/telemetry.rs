@@ -72,6 +72,8 @@ pub struct RequestStats {
     pub cache_misses: u32,
     /// The adaptor's calls in the window as a fraction of its share (1.0: the share is spent).
     pub share_used: Option<f64>,
+    /// Orders left out of `lifetimeValue`: their currency or exchange rate could not be read.
+    pub left_out_of_value: u32,
 }
 
 tokio::task_local! {
@@ -159,6 +161,10 @@ pub fn left_out(part: &'static str) {
     });
 }
 
+pub fn left_out_of_value(orders: u32) {
+    note(|s| s.left_out_of_value += orders);
+}
+
 pub fn action(kind: &'static str, outcome: &'static str) {
     note(|s| s.action = Some((kind, outcome)));
 }
@@ -217,6 +223,13 @@ pub fn emf_line(function: &str, status: u16, ms: u64, s: &RequestStats, now_ms: 
     if let Some(f) = s.share_used {
         metrics.push(json!({"Name": "QuotaShareUsed", "Unit": "Percent"}));
         root.insert("QuotaShareUsed".into(), json!((f * 100.0).round()));
+    }
+    if s.left_out_of_value > 0 {
+        metrics.push(json!({"Name": "OrdersLeftOutOfLifetimeValue", "Unit": "Count"}));
+        root.insert(
+            "OrdersLeftOutOfLifetimeValue".into(),
+            json!(s.left_out_of_value),
+        );
     }
     if let Some(q) = s.quota_left {
         metrics.push(json!({"Name": "QuotaLeft", "Unit": "Count"}));

@@ -172,14 +172,14 @@ async fn detailed_profile_with_orders_tracking_and_images_within_budget() {
     assert_eq!(by_route["GET /v3/catalog/products"], 1);
     assert_eq!(
         cold,
-        6 + STORE_FACTS_CALLS,
-        "customer + orders + 3 shipments + 1 catalog, and the store's settings: {by_route}"
+        8 + STORE_FACTS_CALLS,
+        "customer + orders + guest orders + 3 shipments + 1 catalog + customer groups, and the store's settings: {by_route}"
     );
 
-    // A warm function already knows the images.
+    // A warm function already knows the images (and the group names).
     clear_log(&sb).await;
     lookup_customer::handle(&app, signed("POST", "/lookup", &detailed("2"), SIGNING_KEY)).await;
-    assert_eq!(calls(&sb).await.0, 5);
+    assert_eq!(calls(&sb).await.0, 6);
 }
 
 #[tokio::test]

@@ -12,8 +12,8 @@ pub use error::BcError;
 
 use crate::ids::{OrderId, PromotionId};
 use models::{
-    CatalogProduct, Channel, CouponCode, Customer, GiftCertificate, Order, Promotion, Refund,
-    RefundQuote, Shipment, ShippingAddress, Site, StoreInformation,
+    CatalogProduct, Channel, CouponCode, Customer, CustomerGroup, GiftCertificate, Order,
+    Promotion, Refund, RefundQuote, Shipment, ShippingAddress, Site, StoreInformation,
 };
 use requests::{
     AddressPut, GiftCertificatePost, OrderPut, PromotionPost, RefundItem, RefundPost,
@@ -33,10 +33,13 @@ pub enum CustomerQuery {
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OrderQuery {
+    /// `Some(0)`: guest orders only.
     pub customer_id: Option<u64>,
     /// Billing email (guest orders).
     pub email: Option<String>,
     pub limit: u32,
+    /// 1-based; 0 is the first page too.
+    pub page: u32,
     /// Embed line items (`include=consignments.line_items`), saving a call per order.
     pub with_line_items: bool,
 }
@@ -61,6 +64,10 @@ pub trait Store: Send + Sync {
     }
     /// `GET /v3/channels`, every page.
     fn channels(&self) -> impl Future<Output = Result<Vec<Channel>, BcError>> + Send {
+        async { Ok(Vec::new()) }
+    }
+    /// `GET /v2/customer_groups`, every page. A store that cannot tell names no group.
+    fn customer_groups(&self) -> impl Future<Output = Result<Vec<CustomerGroup>, BcError>> + Send {
         async { Ok(Vec::new()) }
     }
     /// `GET /v3/sites`, every page: each channel's storefront URL.

@@ -370,6 +370,15 @@ pub struct CouponCode {
     pub promotion_id: PromotionId,
 }
 
+/// `GET /v2/customer_groups` (`customerGroup_Full`): the name a customer's group id stands for.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
+pub struct CustomerGroup {
+    #[serde(deserialize_with = "de::count")]
+    pub id: u64,
+    #[serde(default, deserialize_with = "de::text")]
+    pub name: String,
+}
+
 /// `GET /v2/store`: the store's own settings, as far as we read them.
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct StoreInformation {

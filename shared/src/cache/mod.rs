@@ -124,6 +124,11 @@ pub mod keys {
     pub fn orders(store: &str, s: &ShopperId, limit: u32) -> String {
         format!("{store}#orders#{}#{limit}", shopper(s))
     }
+    /// A registered customer's guest orders, under their id (their email is known only once
+    /// their record is, after the one read); the item says which email it was for.
+    pub fn guest_orders(store: &str, customer: u64, limit: u32) -> String {
+        format!("{store}#guestorders#c{customer}#{limit}")
+    }
     pub fn shipments(store: &str, s: &ShopperId) -> String {
         format!("{store}#shipments#{}", shopper(s))
     }
@@ -141,14 +146,29 @@ pub mod keys {
     }
 }
 
-/// The shopper an order query is about, when it is one the cache keeps (with line items).
-fn shopper_of(q: &OrderQuery) -> Option<ShopperId> {
-    if !q.with_line_items {
+/// Where the answer to an order query is kept, when it is one the cache keeps (a first page with
+/// line items): a customer's orders, a guest's, or (in a registered customer's session) the
+/// guest orders placed with their email, with that email's hash, which the item must match.
+fn orders_key(store: &str, owner: Option<u64>, q: &OrderQuery) -> Option<(String, Option<String>)> {
+    if !q.with_line_items || q.page > 1 {
         return None;
     }
     match (q.customer_id, &q.email) {
-        (Some(id), None) => Some(ShopperId::Registered(crate::ids::CustomerId(id))),
-        (None, Some(e)) => Some(ShopperId::Guest(e.trim().to_lowercase())),
+        (Some(id), None) if id > 0 => Some((
+            keys::orders(
+                store,
+                &ShopperId::Registered(crate::ids::CustomerId(id)),
+                q.limit,
+            ),
+            None,
+        )),
+        (Some(0) | None, Some(e)) => {
+            let e = e.trim().to_lowercase();
+            Some(match owner {
+                Some(c) => (keys::guest_orders(store, c, q.limit), Some(hash(&e))),
+                None => (keys::orders(store, &ShopperId::Guest(e), q.limit), None),
+            })
+        }
         _ => None,
     }
 }
@@ -169,6 +189,8 @@ pub struct Session {
     changed_at: i64,
     /// The shopper's shipments item, when the request is about a shopper.
     shipments_key: Option<String>,
+    /// The registered customer the request is about: their guest orders are kept under their id.
+    owner: Option<u64>,
     spend_at_start: Option<(i64, u32)>,
     inner: Mutex<Inner>,
 }
@@ -206,12 +228,14 @@ impl Session {
             keys::store_part(store, StorePart::Channels),
             keys::store_part(store, StorePart::Sites),
         ];
-        let mut shipments_key = None;
+        let (mut shipments_key, mut owner) = (None, None);
         match what {
             Prefetch::Emails(e) if !e.is_empty() => wanted.push(keys::emails(store, e)),
             Prefetch::Shopper(s, limit) => {
                 if let ShopperId::Registered(c) = s {
                     wanted.push(keys::customer(store, c.0));
+                    wanted.push(keys::guest_orders(store, c.0, *limit));
+                    owner = Some(c.0);
                 }
                 wanted.push(keys::orders(store, s, *limit));
                 let k = keys::shipments(store, s);
@@ -259,6 +283,7 @@ impl Session {
             got,
             changed_at,
             shipments_key,
+            owner,
             spend_at_start,
             inner: Mutex::new(Inner {
                 shipments,
@@ -365,10 +390,19 @@ impl Session {
 
     /// A shopper's orders (v2's list, with line items).
     pub fn orders(&self, q: &OrderQuery) -> Found {
-        let Some(s) = shopper_of(q) else {
+        let Some((key, for_email)) = orders_key(&self.store, self.owner, q) else {
             return Found::Missing;
         };
-        let found = self.entry(&keys::orders(&self.store, &s, q.limit), LIST_MAX_AGE);
+        // Kept under the account: only for the email the account has now.
+        let unwrap = |v: Value| match &for_email {
+            None => Some(v),
+            Some(h) => (v["for"].as_str() == Some(h.as_str())).then(|| v["orders"].clone()),
+        };
+        let found = match self.entry(&key, LIST_MAX_AGE) {
+            Found::Fresh(v) => unwrap(v).map_or(Found::Missing, Found::Fresh),
+            Found::Stale(v, at) => unwrap(v).map_or(Found::Missing, |v| Found::Stale(v, at)),
+            Found::Missing => Found::Missing,
+        };
         if let Found::Fresh(v) | Found::Stale(v, _) = &found {
             self.note_settled(v);
         }
@@ -376,9 +410,16 @@ impl Session {
     }
 
     pub fn keep_orders(&self, q: &OrderQuery, v: &Value) {
-        if let Some(s) = shopper_of(q) {
+        if let Some((key, for_email)) = orders_key(&self.store, self.owner, q) {
             self.note_settled(v);
-            self.keep(keys::orders(&self.store, &s, q.limit), v, LIST_MAX_AGE);
+            match for_email {
+                None => self.keep(key, v, LIST_MAX_AGE),
+                Some(h) => self.keep(
+                    key,
+                    &serde_json::json!({"for": h, "orders": v}),
+                    LIST_MAX_AGE,
+                ),
+            }
         }
     }
 

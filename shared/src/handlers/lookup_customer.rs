@@ -60,7 +60,8 @@ async fn run(app: &App, inc: &Incoming, actions: &dyn Actions) -> Result<Respons
                 return Ok(json_response(200, &LookupResponse::default()));
             };
             let (shopper, phones) = (&shopper, &req.query.phones);
-            let what = Prefetch::Shopper(shopper.clone(), app.settings.order_limit);
+            // DETAILED reads a whole page of history (the card's orders and the counts).
+            let what = Prefetch::Shopper(shopper.clone(), lookup::HISTORY_PAGE);
             app.with_lookup_store(cfg, until, what, move |client, cfg| async move {
                 let ctx = app.lookup_context(&cfg, until).with_asked_phones(phones);
                 lookup::detailed(&client, shopper, &ctx, actions).await

@@ -13,13 +13,20 @@ use crate::mapping::{self, mask, phone, MapContext};
 use crate::storefront::{StoreFacts, StoreFactsCache};
 use futures::future::join_all;
 use images::ImageCache;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::time::{timeout_at, Instant};
 use url::Url;
 
 /// Gladly shows at most this many search results.
 pub const MAX_RESULTS: usize = 25;
+
+/// One page of a shopper's order history: the most one call returns. A DETAILED card shows the
+/// newest `order_limit` of it; the routing attributes count all of it (and further pages).
+pub const HISTORY_PAGE: u32 = 250;
+
+/// Past this many pages (25,000 orders) the routing attributes are left out rather than read on.
+const MAX_HISTORY_PAGES: u32 = 100;
 
 /// Store facts the mapping needs, and the knobs of one lookup.
 #[derive(Debug, Clone)]
@@ -238,26 +245,78 @@ async fn by_order_number<S: Store>(
         .collect())
 }
 
+/// The guest orders placed with `email`: `customer_id=0&email=…`, and of what BigCommerce
+/// answers only orders with no customer whose billing email is `email`, trimmed, in any case
+/// (an order of a registered customer with that email never counts as a guest's). With the
+/// query, to read further pages by, and whether its page came back full.
 async fn guest_orders<S: Store>(
     store: &S,
     email: &str,
     limit: u32,
     with_line_items: bool,
     deadline: Instant,
-) -> Result<Vec<Order>, BcError> {
+) -> Result<(Vec<Order>, OrderQuery, bool), BcError> {
     let q = OrderQuery {
+        customer_id: Some(0),
         email: Some(email.to_string()),
         limit,
         with_line_items,
         ..OrderQuery::default()
     };
     let orders = by_deadline(deadline, store.orders(&q)).await?;
-    Ok(orders
+    let full = orders.len() >= limit as usize;
+    Ok((guests_of(orders, email), q, full))
+}
+
+fn guests_of(orders: Vec<Order>, email: &str) -> Vec<Order> {
+    orders
         .into_iter()
         .filter(|o| {
-            o.customer_id.is_none() && o.billing_address.email.trim().eq_ignore_ascii_case(email)
+            o.customer_id.is_none()
+                && o.billing_address
+                    .email
+                    .trim()
+                    .eq_ignore_ascii_case(email.trim())
         })
-        .collect())
+        .collect()
+}
+
+/// The pages of a history after a full first one (without line items: only the counts read
+/// them); `None` when one fails or there are too many to read.
+async fn rest_of_history<S: Store>(
+    store: &S,
+    first: &OrderQuery,
+    mut full: bool,
+    deadline: Instant,
+) -> Option<Vec<Order>> {
+    let mut rest = Vec::new();
+    let mut page = 1;
+    while full {
+        page += 1;
+        if page > MAX_HISTORY_PAGES {
+            tracing::warn!(
+                pages = MAX_HISTORY_PAGES,
+                "order history too long to count; routing attributes left out"
+            );
+            return None;
+        }
+        let q = OrderQuery {
+            page,
+            with_line_items: false,
+            ..first.clone()
+        };
+        match by_deadline(deadline, store.orders(&q)).await {
+            Ok(list) => {
+                full = list.len() >= first.limit as usize;
+                rest.extend(list);
+            }
+            Err(e) => {
+                tracing::warn!(page, error = %e, "order history unavailable past its first page; routing attributes left out");
+                return None;
+            }
+        }
+    }
+    Some(rest)
 }
 
 async fn guest_profile<S: Store>(
@@ -267,7 +326,7 @@ async fn guest_profile<S: Store>(
     facts: &StoreFacts,
     asked: &[phone::Asked],
 ) -> Result<Option<Profile>, BcError> {
-    let orders = guest_orders(store, email, 5, false, deadline).await?;
+    let (orders, _, _) = guest_orders(store, email, 5, false, deadline).await?;
     Ok(orders
         .first()
         .map(|o| mapping::profile::guest(email, o, facts, asked)))
@@ -275,29 +334,37 @@ async fn guest_profile<S: Store>(
 
 // ---------------- DETAILED ----------------
 
-/// The profile with its recent orders and actions. Only `externalCustomerId` identifies the
-/// shopper. The customer and the orders are fetched together; then shipments (only for orders
-/// with shipped items) and product images (one catalog call, cached) together. What is not back
-/// by the deadline is left out and logged.
+/// The profile with its recent orders, actions and routing attributes. Only
+/// `externalCustomerId` identifies the shopper.
+///
+/// A registered shopper: the customer, the first page of their orders, the store's facts and
+/// (once per container) its customer group names together; then, together again, their guest
+/// orders (the query needs the account's email), the shipments and images of their newest
+/// orders, and any further pages of their history; then the shipments and images of guest orders
+/// that made the card, if any. A guest: their orders and the store's facts, then shipments and
+/// images. What is not back by the deadline is left out and logged.
 pub async fn detailed<S: Store>(
     store: &S,
     shopper: &ShopperId,
     ctx: &LookupContext<'_>,
     actions: &dyn Actions,
 ) -> Result<Vec<Profile>, LookupError> {
-    let (mut profile, orders, facts) = match shopper {
+    let limit = ctx.order_limit as usize;
+    let mut parts = Parts::default();
+    let (mut profile, shown, facts, history) = match shopper {
         ShopperId::Registered(id) => {
             let oq = OrderQuery {
                 customer_id: Some(id.0),
-                limit: ctx.order_limit,
+                limit: HISTORY_PAGE,
                 with_line_items: true,
                 ..OrderQuery::default()
             };
             let cq = CustomerQuery::Ids(vec![id.0]);
-            let (customer, orders, facts) = tokio::join!(
+            let (customer, orders, facts, groups) = tokio::join!(
                 by_deadline(ctx.deadline, store.customers(&cq)),
                 by_deadline(ctx.deadline, store.orders(&oq)),
                 ctx.store_facts(store),
+                ctx.facts.group_names(store, ctx.deadline),
             );
             let customer = customer.map_err(LookupError::Unavailable)?;
             let Some(c) = customer.iter().find(|c| c.id == *id) else {
@@ -309,36 +376,111 @@ pub async fn detailed<S: Store>(
                     tracing::warn!(customer = id.0, error = %e, "orders unavailable; answering the profile without them")
                 })
                 .ok();
-            (
-                mapping::profile::registered(
-                    c,
-                    orders.as_ref().and_then(|o| o.first()),
-                    &facts,
-                    &ctx.asked(&facts),
-                ),
-                orders,
-                facts,
-            )
+            let mut profile = mapping::profile::registered(
+                c,
+                orders.as_ref().and_then(|o| o.first()),
+                &facts,
+                &ctx.asked(&facts),
+            );
+            if let Some(g) =
+                mapping::routing::customer_group(&c.customer_group_id, groups.as_deref())
+            {
+                profile
+                    .custom_attributes
+                    .insert("customerGroup".to_string(), g);
+            }
+            let Some(own) = orders else {
+                profile.actions = Some(actions.profile_actions(shopper, ctx.guardrails));
+                return Ok(vec![profile]);
+            };
+            let email = c.email.trim().to_lowercase();
+            let own_newest: Vec<&Order> = own.iter().take(limit).collect();
+            let own_full = own.len() >= HISTORY_PAGE as usize;
+            let (guests, own_rest, ()) = tokio::join!(
+                async {
+                    if looks_like_email(&email) {
+                        Some(guest_orders(store, &email, HISTORY_PAGE, true, ctx.deadline).await)
+                    } else {
+                        None
+                    }
+                },
+                rest_of_history(store, &oq, own_full, ctx.deadline),
+                parts.fetch(store, &own_newest, ctx),
+            );
+            // The guest orders (for the card), and the rest of them past a full page (for the
+            // counts; `None`: unknown, so the counts are left out).
+            let (guests, guests_rest) = match guests {
+                None => (Vec::new(), Some(Vec::new())),
+                Some(Ok((list, gq, full))) => {
+                    let rest = rest_of_history(store, &gq, full, ctx.deadline).await;
+                    (list, rest.map(|r| guests_of(r, &email)))
+                }
+                Some(Err(e)) => {
+                    crate::telemetry::left_out("guest orders");
+                    tracing::warn!(customer = id.0, error = %e, "guest orders unavailable; the card shows the account's orders only, guest orders left out");
+                    (Vec::new(), None)
+                }
+            };
+            let mut shown: Vec<Order> = own.iter().take(limit).cloned().collect();
+            shown.extend(guests.iter().take(limit).cloned());
+            shown.sort_by(|a, b| {
+                b.date_created
+                    .cmp(&a.date_created)
+                    .then(b.id.0.cmp(&a.id.0))
+            });
+            shown.truncate(limit);
+            let history = match (own_rest, guests_rest) {
+                (Some(rest), Some(guests_rest)) => {
+                    let mut all = own;
+                    all.extend(rest);
+                    all.extend(guests);
+                    all.extend(guests_rest);
+                    Some(all)
+                }
+                _ => None,
+            };
+            (profile, shown, facts, history)
         }
         ShopperId::Guest(email) => {
             let (orders, facts) = tokio::join!(
-                guest_orders(store, email, ctx.order_limit, true, ctx.deadline),
+                guest_orders(store, email, HISTORY_PAGE, true, ctx.deadline),
                 ctx.store_facts(store),
             );
-            let orders = orders.map_err(LookupError::Unavailable)?;
+            let (orders, _, full) = orders.map_err(LookupError::Unavailable)?;
             let Some(newest) = orders.first() else {
                 return Ok(Vec::new());
             };
-            (
-                mapping::profile::guest(email, newest, &facts, &ctx.asked(&facts)),
-                Some(orders),
-                facts,
-            )
+            let profile = mapping::profile::guest(email, newest, &facts, &ctx.asked(&facts));
+            let shown: Vec<Order> = orders.iter().take(limit).cloned().collect();
+            // The keys a registered card has, where the one page read is the whole history.
+            let history = (!full).then_some(orders);
+            (profile, shown, facts, history)
         }
     };
-    if let Some(orders) = orders {
-        profile.transactions = Some(cards(store, &orders, ctx, actions, &facts).await);
+    match history {
+        Some(all) => {
+            let refs: Vec<&Order> = all.iter().collect();
+            let got = mapping::routing::order_attributes(&refs, &facts.currency);
+            if got.left_out_of_value > 0 {
+                crate::telemetry::left_out_of_value(got.left_out_of_value);
+                tracing::warn!(
+                    orders = got.left_out_of_value,
+                    "orders whose currency or exchange rate cannot be read are left out of lifetimeValue"
+                );
+            }
+            profile.custom_attributes.extend(got.attributes);
+        }
+        None => tracing::warn!("order history incomplete; routing attributes left out"),
     }
+    let shown_refs: Vec<&Order> = shown.iter().collect();
+    parts.fetch(store, &shown_refs, ctx).await;
+    let mut cards = parts.cards(store, &shown, ctx, actions, &facts);
+    for card in cards.iter_mut() {
+        if card.external_customer_id != profile.external_customer_id {
+            mapping::order::on_account_card(card, &profile.external_customer_id);
+        }
+    }
+    profile.transactions = Some(cards);
     profile.actions = Some(actions.profile_actions(shopper, ctx.guardrails));
     Ok(vec![profile])
 }
@@ -360,9 +502,9 @@ pub async fn shopper_orders<S: Store>(
             };
             by_deadline(ctx.deadline, store.orders(&q)).await
         }
-        ShopperId::Guest(email) => {
-            guest_orders(store, email, ctx.order_limit, true, ctx.deadline).await
-        }
+        ShopperId::Guest(email) => guest_orders(store, email, ctx.order_limit, true, ctx.deadline)
+            .await
+            .map(|(orders, _, _)| orders),
     }
     .map_err(LookupError::Unavailable)?;
     let facts = ctx.store_facts(store).await;
@@ -398,102 +540,149 @@ async fn cards<S: Store>(
     actions: &dyn Actions,
     facts: &StoreFacts,
 ) -> Vec<OrderCard> {
-    let shipped: Vec<u64> = orders
-        .iter()
-        .filter(|o| o.items_shipped > 0)
-        .map(|o| o.id.0)
-        .collect();
-    let product_ids: Vec<u64> = orders
-        .iter()
-        .flat_map(|o| o.line_items())
-        .map(|p| p.product_id.0)
-        .filter(|id| *id > 0)
-        .collect();
-    let missing = ctx.images.missing(&product_ids);
+    let mut parts = Parts::default();
+    parts
+        .fetch(store, &orders.iter().collect::<Vec<_>>(), ctx)
+        .await;
+    parts.cards(store, orders, ctx, actions, facts)
+}
 
-    let shipments_f = join_all(
-        shipped
+/// The shipments and images of the orders a card shows, fetched in rounds: each order's and each
+/// product's asked for once per lookup, whatever the answer.
+#[derive(Debug, Default)]
+struct Parts {
+    shipments: HashMap<u64, Vec<Shipment>>,
+    notes: HashMap<u64, Vec<String>>,
+    asked_orders: HashSet<u64>,
+    asked_products: HashSet<u64>,
+}
+
+impl Parts {
+    /// Shipments (only of orders with shipped items) and images (one catalog call, cached) of
+    /// `orders` not asked for yet, side by side; no call when there is nothing new to ask.
+    async fn fetch<S: Store>(&mut self, store: &S, orders: &[&Order], ctx: &LookupContext<'_>) {
+        let shipped: Vec<u64> = orders
             .iter()
-            .map(|id| by_deadline(ctx.deadline, store.shipments(OrderId(*id)))),
-    );
-    let images_f = async {
-        if missing.is_empty() {
-            Ok(Vec::new())
-        } else {
-            by_deadline(ctx.deadline, store.catalog_products(&missing)).await
-        }
-    };
-    let (shipments, found) = tokio::join!(shipments_f, images_f);
-
-    match found {
-        Ok(products) => ctx
+            .filter(|o| o.items_shipped > 0)
+            .map(|o| o.id.0)
+            .filter(|id| self.asked_orders.insert(*id))
+            .collect();
+        let product_ids: Vec<u64> = orders
+            .iter()
+            .flat_map(|o| o.line_items())
+            .map(|p| p.product_id.0)
+            .filter(|id| *id > 0)
+            .collect();
+        let missing: Vec<u64> = ctx
             .images
-            .record(&missing, products.iter().map(|p| (p.id, p.thumbnail()))),
-        Err(e) => {
-            crate::telemetry::left_out("images");
-            tracing::warn!(error = %e, products = missing.len(), "product images unavailable; cards go without them")
-        }
-    }
-    let mut by_order: HashMap<u64, Vec<Shipment>> = HashMap::new();
-    let mut notes: HashMap<u64, Vec<String>> = HashMap::new();
-    for (id, result) in shipped.iter().zip(shipments) {
-        match result {
-            Ok(list) => {
-                by_order.insert(*id, list);
+            .missing(&product_ids)
+            .into_iter()
+            .filter(|id| self.asked_products.insert(*id))
+            .collect();
+
+        let shipments_f = join_all(
+            shipped
+                .iter()
+                .map(|id| by_deadline(ctx.deadline, store.shipments(OrderId(*id)))),
+        );
+        let images_f = async {
+            if missing.is_empty() {
+                Ok(Vec::new())
+            } else {
+                by_deadline(ctx.deadline, store.catalog_products(&missing)).await
             }
+        };
+        let (shipments, found) = tokio::join!(shipments_f, images_f);
+
+        match found {
+            Ok(products) => ctx
+                .images
+                .record(&missing, products.iter().map(|p| (p.id, p.thumbnail()))),
             Err(e) => {
-                crate::telemetry::left_out("shipments");
-                tracing::warn!(order = id, error = %e, "shipments unavailable; the card goes without tracking");
-                notes.entry(*id).or_default().push(left_out_note(&e));
+                crate::telemetry::left_out("images");
+                tracing::warn!(error = %e, products = missing.len(), "product images unavailable; cards go without them")
             }
         }
-    }
-    // A part shown older than fresh says how old, on its card (orders: on every card).
-    for n in store.stale_notes() {
-        let when = chrono::DateTime::from_timestamp_millis(n.at_ms)
-            .map(|t| facts.local_text(t))
-            .unwrap_or_default();
-        match n.part {
-            StalePart::Shipments(id) => notes.entry(id).or_default().push(format!(
-                "Tracking as of {when}: the store is busy; look again in a minute."
-            )),
-            StalePart::Orders => {
-                let text = format!(
-                    "Status and items as of {when}: the store is busy; look again in a minute."
-                );
-                for o in orders {
-                    notes.entry(o.id.0).or_default().push(text.clone());
+        for (id, result) in shipped.iter().zip(shipments) {
+            match result {
+                Ok(list) => {
+                    self.shipments.insert(*id, list);
+                }
+                Err(e) => {
+                    crate::telemetry::left_out("shipments");
+                    tracing::warn!(order = id, error = %e, "shipments unavailable; the card goes without tracking");
+                    self.notes.entry(*id).or_default().push(left_out_note(&e));
                 }
             }
-            StalePart::StoreSettings => continue,
         }
-        crate::telemetry::left_out("fresh data");
     }
-    let images = ctx.images.urls(&product_ids);
-    let map_ctx = MapContext {
-        store_hash: ctx.store_hash,
-        storefront_url: ctx.storefront_url,
-        images: &images,
-        facts,
-    };
-    orders
-        .iter()
-        .map(|o| {
-            let mut card = mapping::order::card(
-                o,
-                by_order.get(&o.id.0).map(Vec::as_slice),
-                &map_ctx,
-                actions.order_actions(o, ctx.guardrails),
-            );
-            if let Some(extra) = notes.get(&o.id.0) {
-                let mut all: Vec<&str> = vec![card.note.as_str()];
-                all.extend(extra.iter().map(String::as_str));
-                all.retain(|s| !s.is_empty());
-                card.note = all.join("\n");
+
+    /// The cards of `orders`, with what was fetched, and a note on each part shown older than
+    /// fresh.
+    fn cards<S: Store>(
+        mut self,
+        store: &S,
+        orders: &[Order],
+        ctx: &LookupContext<'_>,
+        actions: &dyn Actions,
+        facts: &StoreFacts,
+    ) -> Vec<OrderCard> {
+        let notes = &mut self.notes;
+        // A part shown older than fresh says how old, on its card (orders: on every card).
+        for n in store.stale_notes() {
+            let when = chrono::DateTime::from_timestamp_millis(n.at_ms)
+                .map(|t| facts.local_text(t))
+                .unwrap_or_default();
+            match n.part {
+                StalePart::Shipments(id) => notes.entry(id).or_default().push(format!(
+                    "Tracking as of {when}: the store is busy; look again in a minute."
+                )),
+                StalePart::Orders => {
+                    let text = format!(
+                        "Status and items as of {when}: the store is busy; look again in a minute."
+                    );
+                    for o in orders {
+                        let on_card = notes.entry(o.id.0).or_default();
+                        if !on_card.contains(&text) {
+                            on_card.push(text.clone());
+                        }
+                    }
+                }
+                StalePart::StoreSettings => continue,
             }
-            card
-        })
-        .collect()
+            crate::telemetry::left_out("fresh data");
+        }
+        let product_ids: Vec<u64> = orders
+            .iter()
+            .flat_map(|o| o.line_items())
+            .map(|p| p.product_id.0)
+            .collect();
+        let images = ctx.images.urls(&product_ids);
+        let map_ctx = MapContext {
+            store_hash: ctx.store_hash,
+            storefront_url: ctx.storefront_url,
+            images: &images,
+            facts,
+        };
+        orders
+            .iter()
+            .map(|o| {
+                let mut card = mapping::order::card(
+                    o,
+                    self.shipments.get(&o.id.0).map(Vec::as_slice),
+                    &map_ctx,
+                    actions.order_actions(o, ctx.guardrails),
+                );
+                if let Some(extra) = notes.get(&o.id.0) {
+                    let mut all: Vec<&str> = vec![card.note.as_str()];
+                    all.extend(extra.iter().map(String::as_str));
+                    all.retain(|s| !s.is_empty());
+                    card.note = all.join("\n");
+                }
+                card
+            })
+            .collect()
+    }
 }
 
 /// What a card says of tracking it could not load.

@@ -4,6 +4,7 @@ pub mod mask;
 pub mod order;
 pub mod phone;
 pub mod profile;
+pub mod routing;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;

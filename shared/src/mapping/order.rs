@@ -79,6 +79,21 @@ fn fulfillment(s: &Shipment) -> Fulfillment {
     }
 }
 
+/// What a guest order's card says on a registered shopper's profile.
+pub const GUEST_CHECKOUT_NOTE: &str =
+    "Guest checkout: placed without signing in, with this account's email.";
+
+/// A guest order's card shown on a registered shopper's profile: it belongs to that profile,
+/// and says it was a guest checkout.
+pub fn on_account_card(card: &mut OrderCard, profile_id: &str) {
+    card.external_customer_id = profile_id.to_string();
+    card.note = if card.note.is_empty() {
+        GUEST_CHECKOUT_NOTE.to_string()
+    } else {
+        format!("{GUEST_CHECKOUT_NOTE}\n{}", card.note)
+    };
+}
+
 /// One ORDER card. `shipments` is `None` when they were not fetched (nothing shipped, or the
 /// call failed); the card then has no fulfillments.
 pub fn card(
