@@ -174,12 +174,15 @@ fn site_url(raw: &str) -> Option<Url> {
 /// The store's customer group names by id.
 pub type GroupNames = HashMap<u64, String>;
 
+/// Group names as last read (`None`: the read failed), when, and for how long they serve.
+type KeptGroups = (Option<Arc<GroupNames>>, Instant, Duration);
+
 /// The store's facts, kept per container; and its customer group names, read only by DETAILED
 /// lookups (`None`: the list could not be read).
 #[derive(Debug, Default)]
 pub struct StoreFactsCache {
     entry: Mutex<Option<(Arc<StoreFacts>, Instant, Duration)>>,
-    groups: Mutex<Option<(Option<Arc<GroupNames>>, Instant, Duration)>>,
+    groups: Mutex<Option<KeptGroups>>,
 }
 
 impl StoreFactsCache {

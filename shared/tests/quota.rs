@@ -171,7 +171,7 @@ async fn a_kept_part_that_does_not_parse_is_never_served_and_is_overwritten() {
     let key = keys::orders(
         &store,
         &shared::ids::ShopperId::Registered(shared::ids::CustomerId(1)),
-        10,
+        shared::lookup::HISTORY_PAGE,
     );
     let now_ms = chrono::Utc::now().timestamp_millis();
     memory.put_raw(

@@ -35,6 +35,8 @@ pub enum StorePart {
     Info,
     Channels,
     Sites,
+    /// `GET /v2/customer_groups`: read only by DETAILED lookups.
+    CustomerGroups,
 }
 
 impl StorePart {
@@ -43,6 +45,7 @@ impl StorePart {
             StorePart::Info => "info",
             StorePart::Channels => "channels",
             StorePart::Sites => "sites",
+            StorePart::CustomerGroups => "groups",
         }
     }
 }
@@ -227,6 +230,7 @@ impl Session {
             keys::store_part(store, StorePart::Info),
             keys::store_part(store, StorePart::Channels),
             keys::store_part(store, StorePart::Sites),
+            keys::store_part(store, StorePart::CustomerGroups),
         ];
         let (mut shipments_key, mut owner) = (None, None);
         match what {

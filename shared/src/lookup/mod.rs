@@ -360,11 +360,13 @@ pub async fn detailed<S: Store>(
                 ..OrderQuery::default()
             };
             let cq = CustomerQuery::Ids(vec![id.0]);
+            // Boxed, here and below: side by side, the calls' futures would otherwise all sit
+            // on the caller's stack at once.
             let (customer, orders, facts, groups) = tokio::join!(
-                by_deadline(ctx.deadline, store.customers(&cq)),
-                by_deadline(ctx.deadline, store.orders(&oq)),
-                ctx.store_facts(store),
-                ctx.facts.group_names(store, ctx.deadline),
+                Box::pin(by_deadline(ctx.deadline, store.customers(&cq))),
+                Box::pin(by_deadline(ctx.deadline, store.orders(&oq))),
+                Box::pin(ctx.store_facts(store)),
+                Box::pin(ctx.facts.group_names(store, ctx.deadline)),
             );
             let customer = customer.map_err(LookupError::Unavailable)?;
             let Some(c) = customer.iter().find(|c| c.id == *id) else {
@@ -397,22 +399,22 @@ pub async fn detailed<S: Store>(
             let own_newest: Vec<&Order> = own.iter().take(limit).collect();
             let own_full = own.len() >= HISTORY_PAGE as usize;
             let (guests, own_rest, ()) = tokio::join!(
-                async {
+                Box::pin(async {
                     if looks_like_email(&email) {
                         Some(guest_orders(store, &email, HISTORY_PAGE, true, ctx.deadline).await)
                     } else {
                         None
                     }
-                },
-                rest_of_history(store, &oq, own_full, ctx.deadline),
-                parts.fetch(store, &own_newest, ctx),
+                }),
+                Box::pin(rest_of_history(store, &oq, own_full, ctx.deadline)),
+                Box::pin(parts.fetch(store, &own_newest, ctx)),
             );
             // The guest orders (for the card), and the rest of them past a full page (for the
             // counts; `None`: unknown, so the counts are left out).
             let (guests, guests_rest) = match guests {
                 None => (Vec::new(), Some(Vec::new())),
                 Some(Ok((list, gq, full))) => {
-                    let rest = rest_of_history(store, &gq, full, ctx.deadline).await;
+                    let rest = Box::pin(rest_of_history(store, &gq, full, ctx.deadline)).await;
                     (list, rest.map(|r| guests_of(r, &email)))
                 }
                 Some(Err(e)) => {
@@ -473,7 +475,7 @@ pub async fn detailed<S: Store>(
         None => tracing::warn!("order history incomplete; routing attributes left out"),
     }
     let shown_refs: Vec<&Order> = shown.iter().collect();
-    parts.fetch(store, &shown_refs, ctx).await;
+    Box::pin(parts.fetch(store, &shown_refs, ctx)).await;
     let mut cards = parts.cards(store, &shown, ctx, actions, &facts);
     for card in cards.iter_mut() {
         if card.external_customer_id != profile.external_customer_id {

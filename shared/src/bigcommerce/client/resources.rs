@@ -77,6 +77,25 @@ impl Client {
         Ok(all)
     }
 
+    /// Every page of a small v2 list (a page shorter than 250 is the last; 204 past the end), at
+    /// most 20 pages.
+    async fn every_v2_page(&self, path: &str) -> Result<Vec<Value>, BcError> {
+        let mut all = Vec::new();
+        for page in 1..=20u32 {
+            let query = [("limit", "250".to_string()), ("page", page.to_string())];
+            let Some(v) = self.get_value(path, &query).await? else {
+                break;
+            };
+            let list = v.as_array().cloned().unwrap_or_default();
+            let full = list.len() == 250;
+            all.extend(list);
+            if !full {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
     async fn store_part(&self, part: StorePart) -> Result<Option<Value>, BcError> {
         // Essential, unlike shipments and images: without them a card would show another
         // currency and another country's phones. They are read about once an hour per store.
@@ -90,6 +109,13 @@ impl Client {
                     .map(|l| Some(Value::Array(l))),
                 StorePart::Sites => essential
                     .every_page_raw("v3/sites")
+                    .await
+                    .map(|l| Some(Value::Array(l))),
+                // Optional: a name for a number. Held back, the card leaves `customerGroup`
+                // out (Gladly keeps the name it had) and a later lookup asks again.
+                StorePart::CustomerGroups => essential
+                    .optional()
+                    .every_v2_page("v2/customer_groups")
                     .await
                     .map(|l| Some(Value::Array(l))),
             }
@@ -253,28 +279,9 @@ impl Store for Client {
         decode(list)
     }
 
-    // Optional: a name for a number, read about once an hour per container. Held back, the
-    // card leaves `customerGroup` out (Gladly keeps the name it had) and the next lookup asks
-    // again; a group missing from the list shows its id.
     async fn customer_groups(&self) -> Result<Vec<CustomerGroup>, BcError> {
-        let optional = self.optional();
-        let mut all = Vec::new();
-        for page in 1..=20u32 {
-            let query = [("limit", "250".to_string()), ("page", page.to_string())];
-            let Some(v) = optional.get_value("v2/customer_groups", &query).await? else {
-                break;
-            };
-            let list: Vec<CustomerGroup> = match v {
-                Value::Null => Vec::new(),
-                v => decode(v)?,
-            };
-            let full = list.len() == 250;
-            all.extend(list);
-            if !full {
-                break;
-            }
-        }
-        Ok(all)
+        let list = self.store_part(StorePart::CustomerGroups).await?;
+        decode(list.unwrap_or_else(|| Value::Array(Vec::new())))
     }
 
     fn stale_notes(&self) -> Vec<crate::cache::StaleNote> {
