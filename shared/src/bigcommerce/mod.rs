@@ -42,6 +42,8 @@ pub struct OrderQuery {
     pub page: u32,
     /// Embed line items (`include=consignments.line_items`), saving a call per order.
     pub with_line_items: bool,
+    /// May give way when the quota share runs low, as shipments and images do.
+    pub optional: bool,
 }
 
 /// What the lookups read from a store. Newest orders first.

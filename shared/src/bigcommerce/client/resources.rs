@@ -193,7 +193,13 @@ impl Store for Client {
                 StalePart::Orders,
                 |c| c.orders(q),
                 |c, v| c.keep_orders(q, v),
-                self.get_value("v2/orders", &query),
+                async {
+                    if q.optional {
+                        self.optional().get_value("v2/orders", &query).await
+                    } else {
+                        self.get_value("v2/orders", &query).await
+                    }
+                },
             )
             .await?;
         match v {
