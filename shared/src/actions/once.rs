@@ -14,7 +14,7 @@
 //! Outcomes are plain data; `http.rs` alone turns them into status codes and Gladly's shapes.
 
 use super::fields::FieldError;
-use super::ledger::{Claim, Lease, Ledger, LedgerError, Record, State};
+use super::ledger::{Claim, Entry, Lease, Ledger, LedgerError, Record, State};
 use crate::ids::{OrderId, RequestId, ShopperId};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -31,6 +31,13 @@ pub enum Scope {
     GiftCertificate(ShopperId),
     /// The return-to-stock step of a refund or cancel: its own record, under the parent's lease.
     Restock(OrderId),
+}
+
+/// Stored as its key.
+impl Serialize for Scope {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.key())
+    }
 }
 
 impl Scope {
@@ -323,7 +330,7 @@ where
             Ok(Claim::Won) => break (false, now),
             Ok(Claim::Lost(r)) => r,
         };
-        if lost.scope != scope.key() {
+        if lost.scope.as_ref() != Some(scope) {
             return wrong_scope();
         }
         match &lost.state {
@@ -381,7 +388,12 @@ where
                     {
                         let why = give_back(why.for_submit()).await;
                         // A claim taken over went back to uncertain: it stays on the list.
-                        unlease(ledger, order, id, !settle).await;
+                        let entry = if settle {
+                            Entry::StaysOpen
+                        } else {
+                            Entry::Settled
+                        };
+                        unlease(ledger, order, id, entry).await;
                         return why;
                     }
                 }
@@ -394,12 +406,12 @@ where
     let outcome = act(Turn { settle, deadline }).await;
 
     // 5: keep it.
-    let settled = match &outcome {
+    let entry = match &outcome {
         Outcome::Done { .. } => match ledger.complete(id, claimed_at, &outcome).await {
-            Ok(()) => true,
+            Ok(()) => Entry::Settled,
             Err(e) => {
                 tracing::error!(error = %e, request = id.short(), "idempotency table: the action is done but its answer was not kept; a repeat finds its marker");
-                false
+                Entry::StaysOpen
             }
         },
         // Settleable at once: the money is known to have moved, the step left is its own record.
@@ -407,27 +419,27 @@ where
             if let Err(e) = ledger.mark_uncertain(id, claimed_at, now_ms()).await {
                 tracing::error!(error = %e, request = id.short(), "idempotency table: partial outcome not kept; the claim settles later");
             }
-            false
+            Entry::StaysOpen
         }
         Outcome::Uncertain { .. } => {
             let at = timing.settle_at_for_uncertain(now_ms());
             if let Err(e) = ledger.mark_uncertain(id, claimed_at, at).await {
                 tracing::error!(error = %e, request = id.short(), "idempotency table: uncertain outcome not kept; the claim settles later");
             }
-            false
+            Entry::StaysOpen
         }
         // Changed nothing. Even when settling, the action looked for the marker first (a failed
         // look answers uncertain), so the earlier attempt is explained too: release.
         _ => match ledger.release(id, claimed_at).await {
-            Ok(()) => true,
+            Ok(()) => Entry::Settled,
             Err(e) => {
                 tracing::error!(error = %e, request = id.short(), "idempotency table: claim not released; it settles later");
-                false
+                Entry::StaysOpen
             }
         },
     };
     if let Some(order) = scope.order() {
-        unlease(ledger, order, id, settled).await;
+        unlease(ledger, order, id, entry).await;
     }
     outcome
 }
@@ -462,8 +474,8 @@ async fn take_lease<L: Ledger>(
     }
 }
 
-async fn unlease<L: Ledger>(ledger: &L, order: OrderId, id: &RequestId, settled: bool) {
-    if let Err(e) = ledger.unlease(order, id, settled).await {
+async fn unlease<L: Ledger>(ledger: &L, order: OrderId, id: &RequestId, entry: Entry) {
+    if let Err(e) = ledger.unlease(order, id, entry).await {
         tracing::error!(error = %e, order = order.0, "idempotency table: lease not returned; it expires on its own");
     }
 }
@@ -549,7 +561,7 @@ async fn settle_other<L: Ledger, K: Look>(
         let _ = ledger.forget_open(order, other).await;
         return Ok(None);
     };
-    let Some(scope) = Scope::parse(&rec.scope) else {
+    let Some(scope) = rec.scope.clone() else {
         let _ = ledger.forget_open(order, other).await;
         return Ok(None);
     };
@@ -675,7 +687,7 @@ mod tests {
     async fn earlier<L: Ledger>(ledger: &L, id: &RequestId, scope: &Scope) -> Option<Outcome> {
         match ledger.read(id).await {
             Err(e) => Some(ledger_down(&e)),
-            Ok(Some(r)) if r.scope != scope.key() => Some(wrong_scope()),
+            Ok(Some(r)) if r.scope.as_ref() != Some(scope) => Some(wrong_scope()),
             Ok(Some(Record {
                 state: State::Done(o),
                 ..

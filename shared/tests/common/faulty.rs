@@ -2,7 +2,7 @@
 //! BigCommerce acted, before the answer is kept). Each injected failure is counted, so a test
 //! can assert that its fault actually fired.
 
-use shared::actions::ledger::{Claim, DynamoLedger, Lease, Ledger, LedgerError, Record};
+use shared::actions::ledger::{Claim, DynamoLedger, Entry, Lease, Ledger, LedgerError, Record};
 use shared::actions::once::{Outcome, Scope};
 use shared::ids::{OrderId, RequestId};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -105,9 +105,9 @@ impl Ledger for FaultyLedger {
     ) -> Result<Lease, LedgerError> {
         self.inner.lease(o, id, now, until).await
     }
-    async fn unlease(&self, o: OrderId, id: &RequestId, settled: bool) -> Result<(), LedgerError> {
+    async fn unlease(&self, o: OrderId, id: &RequestId, entry: Entry) -> Result<(), LedgerError> {
         self.faults.take(&self.faults.unlease)?;
-        self.inner.unlease(o, id, settled).await
+        self.inner.unlease(o, id, entry).await
     }
     async fn forget_open(&self, o: OrderId, id: &RequestId) -> Result<(), LedgerError> {
         self.inner.forget_open(o, id).await
