@@ -7,7 +7,7 @@
 //! while the raw path and query as sent stay with the request (`RawHttpPath`, `RawQuery`),
 //! because the signature covers them.
 
-use crate::http::{json_response, RawQuery};
+use crate::http::{ApiError, RawQuery};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Context, Request, RequestExt, Response};
 use serde_json::{json, Map, Value};
@@ -58,10 +58,9 @@ where
         Err(e) => {
             // Not something API Gateway sends; nothing to authenticate, so nothing is served.
             tracing::warn!(error = %e, "event is not an API Gateway HTTP API request; refused");
-            return v2_response(json_response(
-                401,
-                &json!({"errors": [{"message": "unauthorized: unreadable request"}]}),
-            ));
+            return v2_response(
+                ApiError::Unauthorized("unreadable request".into()).into_response(),
+            );
         }
     };
     let mut req: Request = lambda_req.into();
@@ -111,14 +110,16 @@ mod tests {
     fn the_answer_reads_as_api_gateway_reads_it() {
         // The same shape `cargo lambda watch` and Lambda function URLs read: `cookies` required.
         use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
-        let v = v2_response(json_response(401, &json!({"errors": []})));
+        let v = v2_response(ApiError::Unauthorized("x".into()).into_response());
         let gw: ApiGatewayV2httpResponse = serde_json::from_value(v).expect("API Gateway");
         assert_eq!(gw.status_code, 401);
         assert_eq!(
             gw.headers.get("content-type").and_then(|h| h.to_str().ok()),
             Some("application/json")
         );
-        assert!(matches!(gw.body, Some(Body::Text(t)) if t == r#"{"errors":[]}"#));
+        assert!(
+            matches!(gw.body, Some(Body::Text(t)) if t == r#"{"errors":[{"message":"unauthorized: x"}]}"#)
+        );
     }
 
     #[test]

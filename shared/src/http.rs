@@ -1,7 +1,7 @@
 //! The lambda_http edge: a request becomes plain data, and every error becomes exactly one
 //! status and body, from the contract's table. Nothing else decides status codes.
 
-use crate::actions::once::Outcome;
+use crate::actions::engine::Outcome;
 use crate::auth::AuthError;
 use crate::bigcommerce::BcError;
 use crate::config::ConfigError;
@@ -276,7 +276,42 @@ pub fn outcome_response(o: &Outcome) -> Response<Body> {
     }
 }
 
-pub fn json_response(status: u16, body: &impl Serialize) -> Response<Body> {
+/// 200 with a body: a lookup's answer, or an action's form.
+pub fn ok(body: &impl Serialize) -> Response<Body> {
+    json_response(200, body)
+}
+
+/// How an answer reads in the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answered {
+    Ok,
+    Unauthorized,
+    /// Any other 4xx: the request or the action was refused.
+    Refused,
+    Failed,
+}
+
+impl Answered {
+    pub fn of(status: u16) -> Self {
+        match status {
+            200..=299 => Answered::Ok,
+            401 => Answered::Unauthorized,
+            400..=499 => Answered::Refused,
+            _ => Answered::Failed,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Answered::Ok => "ok",
+            Answered::Unauthorized => "unauthorized",
+            Answered::Refused => "refused",
+            Answered::Failed => "failed",
+        }
+    }
+}
+
+fn json_response(status: u16, body: &impl Serialize) -> Response<Body> {
     let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_string());
     let mut resp = Response::new(Body::Text(text));
     *resp.status_mut() =

@@ -16,7 +16,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use shared::actions::once::Timing;
+use shared::actions::engine::Timing;
 use shared::app::ActionApp;
 use shared::handlers::refund_order;
 use std::collections::{BTreeMap, HashMap};

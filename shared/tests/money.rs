@@ -7,8 +7,8 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
+use shared::actions::engine::Timing;
 use shared::actions::ledger::Ledger;
-use shared::actions::once::Timing;
 use shared::app::ActionApp;
 use shared::handlers::{cancel_order, create_discount, refund_order};
 use std::sync::atomic::Ordering;

@@ -261,13 +261,13 @@ pub async fn cache_table() -> shared::cache::Table {
 
 /// Production timing, but BigCommerce is local: an uncertain attempt is settleable after
 /// 600 ms instead of 30 s, and a write times out after 2 s instead of 8.
-pub fn test_timing() -> shared::actions::once::Timing {
+pub fn test_timing() -> shared::actions::engine::Timing {
     use std::time::Duration;
-    shared::actions::once::Timing {
+    shared::actions::engine::Timing {
         settle_after: Duration::from_millis(600),
         write_timeout: Duration::from_secs(2),
         min_write_budget: Duration::from_secs(1),
-        ..shared::actions::once::Timing::default()
+        ..shared::actions::engine::Timing::default()
     }
 }
 
@@ -315,7 +315,7 @@ pub async fn bc_refunds(sb: &Running, id: u64) -> Value {
 /// An action app whose ledger fails on command, with the given timing.
 pub async fn faulty_app(
     sb: &Running,
-    timing: shared::actions::once::Timing,
+    timing: shared::actions::engine::Timing,
 ) -> shared::app::ActionApp<faulty::FaultyLedger> {
     shared::app::ActionApp {
         app: app(sb).await,

@@ -3,7 +3,7 @@
 //! with the attribute names and state strings every earlier version wrote, so their items read.
 
 use super::{Claim, Entry, Lease, Ledger, LedgerError, Record, State, KEEP_SECS};
-use crate::actions::once::{Outcome, Scope};
+use crate::actions::engine::{Outcome, Scope};
 use crate::ids::{OrderId, RequestId};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -423,7 +423,10 @@ mod tests {
 
     #[test]
     fn records_read_and_write_the_stored_format_of_earlier_versions() {
-        let scope = Scope::Refund(OrderId(101));
+        let scope = Scope::Action(
+            crate::actions::kind::ActionKind::Refund,
+            crate::actions::engine::Target::Order(OrderId(101)),
+        );
         let written = to_item(StoredRecord {
             request_id: "request-0001".into(),
             scope: Some(scope.clone()),

@@ -1,7 +1,7 @@
 //! The in-memory ledger: the same rules as the DynamoDB one, for unit tests of the engine.
 
 use super::{Claim, Entry, Lease, Ledger, LedgerError, Record, State};
-use crate::actions::once::{Outcome, Scope};
+use crate::actions::engine::{Outcome, Scope};
 use crate::ids::{OrderId, RequestId};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;

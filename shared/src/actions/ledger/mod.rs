@@ -9,7 +9,7 @@ mod memory;
 pub use dynamo::DynamoLedger;
 pub use memory::MemoryLedger;
 
-use super::once::{Outcome, Scope};
+use super::engine::{Outcome, Scope};
 use crate::ids::{OrderId, RequestId};
 use std::future::Future;
 
