@@ -164,6 +164,7 @@ impl ActionKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn each_kind_meets_its_own_definition() {
@@ -177,7 +178,56 @@ mod tests {
         for kind in ActionKind::ALL {
             assert_eq!(kind.with(KindOf), kind);
         }
-        let keys: std::collections::BTreeSet<_> = ActionKind::ALL.iter().map(|k| k.key()).collect();
+        let keys: BTreeSet<_> = ActionKind::ALL.iter().map(|k| k.key()).collect();
         assert_eq!(keys.len(), ActionKind::ALL.len(), "keys are unique");
+    }
+
+    /// (function, method, path) of every HttpApi event of the SAM template's functions.
+    fn template_routes() -> BTreeSet<(String, String, String)> {
+        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"));
+        let t: serde_yaml::Value = serde_yaml::from_str(text).unwrap_or_default();
+        let mut out = BTreeSet::new();
+        let resources = t["Resources"].as_mapping().cloned().unwrap_or_default();
+        for (_, r) in resources {
+            let Some(function) = r["Metadata"]["BuildProperties"]["Binary"].as_str() else {
+                continue;
+            };
+            let events = r["Properties"]["Events"]
+                .as_mapping()
+                .cloned()
+                .unwrap_or_default();
+            for (_, e) in events {
+                let p = &e["Properties"];
+                if let (Some("HttpApi"), Some(m), Some(path)) =
+                    (e["Type"].as_str(), p["Method"].as_str(), p["Path"].as_str())
+                {
+                    out.insert((function.to_string(), m.to_string(), path.to_string()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_template_routes_exactly_the_paths_the_actions_define() {
+        let all = template_routes();
+        assert!(
+            all.iter().any(|(f, _, _)| f == "lookup-customer"),
+            "the template was read: {all:?}"
+        );
+        let functions: BTreeSet<&str> = ActionKind::ALL.iter().map(|k| k.spec().function).collect();
+        let routed: BTreeSet<(String, String, String)> = all
+            .into_iter()
+            .filter(|(f, _, _)| functions.contains(f.as_str()))
+            .collect();
+        let mut defined = BTreeSet::new();
+        for kind in ActionKind::ALL {
+            let (f, r) = (kind.spec().function.to_string(), kind.routes());
+            for prefix in ["", "/lookup"] {
+                defined.insert((f.clone(), "GET".to_string(), r.form(prefix)));
+                defined.insert((f.clone(), "POST".to_string(), r.submit(prefix)));
+            }
+        }
+        assert_eq!(routed, defined);
     }
 }
