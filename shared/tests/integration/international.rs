@@ -2,9 +2,7 @@
 //! whose phones are saved as they are written there, orders in six currencies (one of them
 //! shown in another), and a second storefront with its own site.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use shared::handlers::{create_discount, lookup_customer, refund_order};
 
@@ -336,7 +334,7 @@ async fn a_slow_store_profile_leaves_the_lookup_its_time() {
     assert!(c.get("storefront").is_none());
     assert_eq!(profile["phones"][0]["original"], "+819012345678");
     // The premise: read in time, the same card names its storefront.
-    let fresh = common::app(&sb).await;
+    let fresh = crate::harness::app(&sb).await;
     let (_, cards) = cards_of(&fresh, "30").await;
     assert_eq!(card(&cards, 162)["storefront"], "Sandbox Kitchen Co.");
 }

@@ -8,10 +8,8 @@
 //! The draws are seeded (`CHAOS_SEED=<n>` repeats them; the seed is printed). Six workers run
 //! at once, so the interleavings differ between runs; the invariants must hold for all of them.
 
-mod common;
-
-use common::faulty::Faults;
-use common::*;
+use crate::harness::faulty::Faults;
+use crate::harness::*;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
@@ -81,7 +79,7 @@ struct Form {
 }
 
 struct Run {
-    app: ActionApp<common::faulty::FaultyLedger>,
+    app: ActionApp<crate::harness::faulty::FaultyLedger>,
     sb: bigcommerce_sandbox::Running,
     forms: Mutex<Vec<Form>>,
     /// (sequence, rid, what was seen)

@@ -2,6 +2,7 @@
 //! `scripts/with-moto`, which `make test` uses), and signed Gladly requests to the real handlers.
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod faulty;
 pub mod gladly;
 

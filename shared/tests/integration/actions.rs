@@ -1,9 +1,7 @@
 //! The action functions end to end: forms, submits, refusals, validation, BigCommerce failures
 //! mid-action, repeats and concurrent duplicates, against the sandbox and moto's DynamoDB.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use shared::handlers::{cancel_order, create_discount, lookup_customer, refund_order};
 

@@ -1,9 +1,7 @@
 //! The real lookup handlers against the sandbox store and moto's Secrets Manager: what Gladly
 //! (and so the agent) sees, including every failure path the contract names.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use shared::handlers::{lookup_customer, lookup_orders};
 use std::time::{Duration, Instant};

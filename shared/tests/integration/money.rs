@@ -3,9 +3,7 @@
 //! second agent on the same order, a deadline eaten by a slow store), asserts that the fault
 //! fired, then asserts what the agent saw and what BigCommerce holds.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use shared::actions::ledger::Ledger;
 use shared::actions::once::Timing;

@@ -1,9 +1,7 @@
 //! The address change, the goodwill gift certificate, the managers' guardrails and the audit
 //! trail, end to end against the sandbox and moto.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use shared::app::ActionApp;
 use shared::handlers::{

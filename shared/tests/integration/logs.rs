@@ -1,11 +1,8 @@
-//! The logs of a request, captured: alone in its own test binary, because tracing caches
-//! whether a log line is wanted per call site, process-wide, and other tests running at the
-//! same time without a subscriber would make that cache flaky.
+//! The logs of a request, captured (`harness::capture`: per test thread, beside every other
+//! test in the process).
 
-mod common;
-
-use common::gladly::*;
-use common::*;
+use crate::harness::gladly::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use shared::handlers::{create_discount, lookup_customer, lookup_orders};
 
@@ -14,11 +11,7 @@ async fn log_lines_carry_the_correlation_id_and_no_unmasked_email() {
     let sb = sandbox().await;
     let lookups = app(&sb).await;
     let actions = action_app(&sb).await;
-    let logs = Captured::default();
-    let _guard = tracing::subscriber::set_default(shared::telemetry::subscriber(
-        tracing_subscriber::filter::LevelFilter::INFO,
-        logs.clone(),
-    ));
+    let (_guard, logs) = crate::harness::capture::logs();
     shared::telemetry::capture_emf();
     // Shipments fail, so the answer is partial and a warning is logged inside the request.
     fault(
@@ -62,8 +55,7 @@ async fn log_lines_carry_the_correlation_id_and_no_unmasked_email() {
         "the shipments fault must have fired"
     );
 
-    let text =
-        String::from_utf8_lossy(&logs.0.lock().unwrap_or_else(|e| e.into_inner())).to_string();
+    let text = logs.text();
     let lines: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
@@ -138,10 +130,8 @@ async fn log_lines_carry_the_correlation_id_and_no_unmasked_email() {
 #[test]
 fn a_quota_share_out_of_range_is_refused_by_name_and_the_default_used() {
     use shared::config::StoreConfig;
-    let buf = common::gladly::Captured::default();
-    let sub =
-        shared::telemetry::subscriber(tracing_subscriber::filter::LevelFilter::INFO, buf.clone());
-    tracing::subscriber::with_default(sub, || {
+    let (guard, buf) = crate::harness::capture::logs();
+    {
         let with = |v: serde_json::Value| {
             let secret =
                 serde_json::json!({"store_hash": "abc", "access_token": "t", "quota_share": v});
@@ -163,9 +153,9 @@ fn a_quota_share_out_of_range_is_refused_by_name_and_the_default_used() {
                 "{bad}: the default, and the secret still works"
             );
         }
-    });
-    let text =
-        String::from_utf8_lossy(&buf.0.lock().unwrap_or_else(|e| e.into_inner())).to_string();
+    }
+    drop(guard);
+    let text = buf.text();
     let lines: Vec<&str> = text.lines().filter(|l| l.contains("quota_share")).collect();
     assert!(!lines.is_empty(), "logged: {text}");
     assert!(

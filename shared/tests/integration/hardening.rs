@@ -1,10 +1,8 @@
 //! Ready for a real Gladly: both URL prefixes, both signing flavours, default deny, outbound
 //! hardening, token rotation in the actions, generic 5xx bodies, logs and metrics.
 
-mod common;
-
-use common::gladly::*;
-use common::*;
+use crate::harness::gladly::*;
+use crate::harness::*;
 use lambda_http::Request;
 use serde_json::{json, Value};
 use shared::edge::answer_event;

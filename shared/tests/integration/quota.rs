@@ -1,9 +1,7 @@
 //! Sharing the store's API quota: the real lookup handlers against the sandbox (its rate limit
 //! on) and the shared cache in moto's DynamoDB.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use shared::app::App;
 use shared::cache::{keys, Entry, Table};
