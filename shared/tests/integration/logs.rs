@@ -4,13 +4,12 @@
 use crate::harness::gladly::*;
 use crate::harness::*;
 use serde_json::{json, Value};
-use shared::handlers::{create_discount, lookup_customer, lookup_orders};
 
 #[tokio::test]
 async fn log_lines_carry_the_correlation_id_and_no_unmasked_email() {
     let sb = sandbox().await;
-    let lookups = app(&sb).await;
-    let actions = action_app(&sb).await;
+    let lookups = TestApp::new(&sb).await;
+    let actions = TestApp::new(&sb).await;
     let (_guard, logs) = crate::harness::capture::logs();
     shared::telemetry::capture_emf();
     // Shipments fail, so the answer is partial and a warning is logged inside the request.
@@ -20,25 +19,52 @@ async fn log_lines_carry_the_correlation_id_and_no_unmasked_email() {
     )
     .await;
     let guest_orders = "/customers/guest%3Ariley.guest%40example.com/orders";
-    let r = lookup_customer::handle(
-        &lookups,
-        gladly("POST", "/lookup", &basic(json!({"emails": [GUEST]}))),
-    )
-    .await;
-    assert_eq!(status(&r), 200);
-    let r = lookup_orders::handle(&lookups, gladly("GET", guest_orders, "")).await;
-    assert_eq!(status(&r), 200);
-    let r = lookup_customer::handle(
-        &lookups,
-        gladly("POST", "/lookup", &detailed(&format!("guest:{GUEST}"))),
-    )
-    .await;
-    assert_eq!(status(&r), 200);
-    let r = create_discount::handle(&actions, gladly("GET", GUEST_PATH, "")).await;
-    assert_eq!(status(&r), 200);
+    let r = lookups
+        .call(
+            Function::LookupCustomer,
+            signed(
+                "POST",
+                "/lookup",
+                &basic(json!({"emails": [GUEST]})),
+                SIGNING_KEY,
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = lookups
+        .call(
+            Function::LookupOrders,
+            signed("GET", guest_orders, "", SIGNING_KEY),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = lookups
+        .call(
+            Function::LookupCustomer,
+            signed(
+                "POST",
+                "/lookup",
+                &detailed(&format!("guest:{GUEST}")),
+                SIGNING_KEY,
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = actions
+        .call(
+            Function::CreateDiscount,
+            signed("GET", GUEST_PATH, "", SIGNING_KEY),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
     let url = action_url(&json_of(&r));
     let body = json!({"type": "percent", "value": "10"}).to_string();
-    let _ = create_discount::handle(&actions, gladly("POST", &url, &body)).await;
+    let _ = actions
+        .call(
+            Function::CreateDiscount,
+            signed("POST", &url, &body, SIGNING_KEY),
+        )
+        .await;
     let mut req = unsigned("GET", guest_orders, "");
     req.headers_mut().insert(
         "gladly-correlation-id",
@@ -48,8 +74,8 @@ async fn log_lines_carry_the_correlation_id_and_no_unmasked_email() {
         "x-b3-traceid",
         http::HeaderValue::from_static("b3trace0001"),
     );
-    let r = lookup_orders::handle(&lookups, req).await;
-    assert_eq!(status(&r), 401);
+    let r = lookups.call(Function::LookupOrders, req).await;
+    assert_eq!(r.status(), 401);
     assert!(
         faulted(&sb).await >= 1,
         "the shipments fault must have fired"

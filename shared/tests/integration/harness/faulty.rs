@@ -2,8 +2,7 @@
 //! BigCommerce acted, before the answer is kept). Each injected failure is counted, so a test
 //! can assert that its fault actually fired.
 
-use shared::actions::ledger::{Claim, DynamoLedger, Lease, Ledger, LedgerError, Record};
-use shared::actions::once::{Outcome, Scope};
+use super::engine::{Claim, DynamoLedger, Lease, Ledger, LedgerError, Outcome, Record, Scope};
 use shared::ids::{OrderId, RequestId};
 use std::sync::atomic::{AtomicU32, Ordering};
 
