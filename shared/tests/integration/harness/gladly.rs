@@ -1,7 +1,7 @@
 //! Requests as Gladly and API Gateway send them (signed, with Gladly's ids), and a few fakes.
 
 use super::{gladly_time, SIGNING_KEY};
-use lambda_http::{Body, Context, Request, Response};
+use lambda_http::Context;
 use serde_json::{json, Value};
 use shared::auth::{sign, SignatureInput};
 use std::sync::{Arc, Mutex};
@@ -21,17 +21,20 @@ pub fn gladly_headers(time: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// The signature Gladly would send for `(signed_path, signed_query)`.
+/// Gladly's headers at `time` and the signature with `key` over them, for
+/// `(signed_path, signed_query)`: what the signer canonicalised.
 pub fn authorization(
+    key: &str,
+    time: &str,
     method: &str,
     signed_path: &str,
     signed_query: &str,
     body: &str,
 ) -> (Vec<(&'static str, String)>, String) {
-    let headers = gladly_headers(&gladly_time(0));
+    let headers = gladly_headers(time);
     let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
     let auth = sign(
-        SIGNING_KEY,
+        key,
         &SignatureInput {
             method,
             path: signed_path,
@@ -82,7 +85,14 @@ pub fn signed_event(
     signed_query: &str,
     body: &str,
 ) -> Value {
-    let (mut headers, auth) = authorization(method, signed_path, signed_query, body);
+    let (mut headers, auth) = authorization(
+        SIGNING_KEY,
+        &gladly_time(0),
+        method,
+        signed_path,
+        signed_query,
+        body,
+    );
     headers.push(("gladly-authorization", auth));
     event(method, raw_path, raw_query, &headers, body)
 }
@@ -104,24 +114,6 @@ pub fn body_of(answer: &Value) -> Value {
         .unwrap_or(Value::Null);
     super::says_why(status_of(answer) as u16, &body);
     body
-}
-
-/// A request signed as Gladly signs it, with its correlation id.
-pub fn gladly(method: &str, path: &str, body: &str) -> Request {
-    let (headers, auth) = authorization(method, path, "", body);
-    let mut b = http::Request::builder()
-        .method(method)
-        .uri(format!("https://adaptor.example.com{path}"));
-    for (n, v) in &headers {
-        b = b.header(*n, v.as_str());
-    }
-    b.header("gladly-authorization", auth)
-        .body(Body::from(body.to_string()))
-        .expect("request")
-}
-
-pub fn status(r: &Response<Body>) -> u16 {
-    r.status().as_u16()
 }
 
 /// A TCP listener (its own thread) that keeps what reaches it and answers `answer` to each.
@@ -165,30 +157,6 @@ pub fn listener(answer: String) -> (u16, Arc<Mutex<Vec<String>>>) {
         }
     });
     (port, seen)
-}
-
-/// A writer the test's log subscriber writes into.
-#[derive(Clone, Default)]
-pub struct Captured(pub Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
 }
 
 /// Checks one line against CloudWatch's Embedded Metric Format specification.

@@ -2,8 +2,9 @@
 //! BigCommerce acted, before the answer is kept). Each injected failure is counted, so a test
 //! can assert that its fault actually fired.
 
-use shared::actions::engine::{Outcome, Scope};
-use shared::actions::ledger::{Claim, DynamoLedger, Entry, Lease, Ledger, LedgerError, Record};
+use super::engine::{
+    Claim, DynamoLedger, Entry, Lease, Ledger, LedgerError, Outcome, Record, Scope,
+};
 use shared::ids::{OrderId, RequestId};
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -2,11 +2,8 @@
 //! whose phones are saved as they are written there, orders in six currencies (one of them
 //! shown in another), and a second storefront with its own site.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::{json, Value};
-use shared::handlers::{create_discount, lookup_customer, refund_order};
 
 /// The seeded shoppers: id, country, the phone as the store holds it, and the number in E.164
 /// as Gladly sends it.
@@ -32,7 +29,7 @@ async fn customer(sb: &bigcommerce_sandbox::Running, id: u64) -> Value {
 #[tokio::test]
 async fn auto_link_by_phone_finds_each_country_shopper_in_one_search() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     for (id, country, stored, e164) in SHOPPERS {
         // The premise: the store holds the local spelling, not what Gladly sends.
         let c = customer(&sb, id).await;
@@ -41,8 +38,12 @@ async fn auto_link_by_phone_finds_each_country_shopper_in_one_search() {
 
         clear_log(&sb).await;
         let body = basic(json!({"phones": [e164], "id": "gladly-phone"}));
-        let resp =
-            lookup_customer::handle(&app, signed("POST", "/lookup", &body, SIGNING_KEY)).await;
+        let resp = app
+            .call(
+                Function::LookupCustomer,
+                signed("POST", "/lookup", &body, SIGNING_KEY),
+            )
+            .await;
         assert_eq!(resp.status(), 200);
         let v = json_of(&resp);
         assert_eq!(ids(&v), vec![id.to_string()], "{country}: {e164}");
@@ -58,34 +59,17 @@ async fn auto_link_by_phone_finds_each_country_shopper_in_one_search() {
     }
 }
 
-async fn cards_of(app: &shared::app::App, customer: &str) -> (Value, Vec<Value>) {
-    let resp = lookup_customer::handle(
-        app,
-        signed("POST", "/lookup", &detailed(customer), SIGNING_KEY),
-    )
-    .await;
-    assert_eq!(resp.status(), 200);
-    let v = json_of(&resp);
-    let profile = v["results"][0].clone();
-    let cards = profile["transactions"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    (profile, cards)
-}
-
-fn card(cards: &[Value], order: u64) -> Value {
-    cards
-        .iter()
-        .find(|c| c["orderNumber"].as_str().and_then(|n| n.parse().ok()) == Some(order))
-        .cloned()
-        .unwrap_or_else(|| panic!("order {order} in {cards:?}"))
+/// The card of `order` in a DETAILED answer, which must show it.
+fn shown(answer: &Value, order: u64) -> Value {
+    let c = card(answer, order);
+    assert!(!c.is_null(), "order {order} in {answer}");
+    c
 }
 
 #[tokio::test]
 async fn each_currency_is_shown_in_its_own_minor_units() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     for (customer, order, code, total, unit) in [
         ("28", 160, "GBP", "£53.45", "£12.00"),
         ("29", 161, "EUR", "€49.30", "€29.90"),
@@ -94,8 +78,8 @@ async fn each_currency_is_shown_in_its_own_minor_units() {
         ("32", 164, "INR", "₹6045.00", "₹1149.00"),
         ("33", 165, "KWD", "KWD 25.500", "KWD 4.125"),
     ] {
-        let (_, cards) = cards_of(&app, customer).await;
-        let c = card(&cards, order);
+        let answer = app.detailed(customer).await;
+        let c = shown(&answer, order);
         assert_eq!(c["currencyCode"], code, "order {order}");
         assert_eq!(c["orderTotal"], total, "order {order}");
         assert_eq!(c["products"][0]["unitPrice"], unit, "order {order}");
@@ -109,15 +93,15 @@ async fn each_currency_is_shown_in_its_own_minor_units() {
 #[tokio::test]
 async fn a_multi_currency_order_shows_what_the_shopper_paid() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     // The premise: the storefront showed euros, the shopper paid pounds.
     let o = bc_order(&sb, 166).await;
     assert_eq!(
         (&o["currency_code"], &o["default_currency_code"]),
         (&json!("EUR"), &json!("GBP"))
     );
-    let (_, cards) = cards_of(&app, "29").await;
-    let c = card(&cards, 166);
+    let answer = app.detailed("29").await;
+    let c = shown(&answer, 166);
     assert_eq!(c["currencyCode"], "GBP");
     assert_eq!(c["orderTotal"], "£29.45");
     assert_eq!(c["displayCurrencyCode"], "EUR");
@@ -131,13 +115,14 @@ async fn a_multi_currency_order_shows_what_the_shopper_paid() {
 #[tokio::test]
 async fn a_second_storefront_order_names_its_storefront_and_links_to_its_site() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
-    let (profile, cards) = cards_of(&app, "29").await;
+    let app = TestApp::new(&sb).await;
+    let answer = app.detailed("29").await;
+    let profile = &answer["results"][0];
     assert_eq!(
         profile["customAttributes"]["storefronts"],
         "Sandbox Kitchen Co. Europe, Sandbox Kitchen Co."
     );
-    let eu = card(&cards, 161);
+    let eu = shown(&answer, 161);
     assert_eq!(eu["storefront"], "Sandbox Kitchen Co. Europe");
     assert_eq!(
         eu["customerOrderUrl"],
@@ -147,12 +132,13 @@ async fn a_second_storefront_order_names_its_storefront_and_links_to_its_site() 
         .as_str()
         .is_some_and(|n| n.contains("Storefront: Sandbox Kitchen Co. Europe")));
 
-    let (profile, cards) = cards_of(&app, "30").await;
+    let answer = app.detailed("30").await;
+    let profile = &answer["results"][0];
     assert_eq!(
         profile["customAttributes"]["storefronts"],
         "Sandbox Kitchen Co."
     );
-    let home = card(&cards, 162);
+    let home = shown(&answer, 162);
     assert_eq!(home["storefront"], "Sandbox Kitchen Co.");
     assert_eq!(
         home["customerOrderUrl"],
@@ -160,27 +146,10 @@ async fn a_second_storefront_order_names_its_storefront_and_links_to_its_site() 
     );
 }
 
-async fn refund_form(app: &shared::app::ActionApp, order: u64) -> Value {
-    let resp = refund_order::handle(
-        app,
-        signed("GET", &format!("/orders/{order}/refund"), "", SIGNING_KEY),
-    )
-    .await;
-    assert_eq!(resp.status(), 200);
-    json_of(&resp)
-}
-
-async fn submit_amount(app: &shared::app::ActionApp, form: &Value, amount: &str) -> (u16, Value) {
-    let path = form["actionUrl"].as_str().unwrap_or_default().to_string();
-    let body = json!({"mode": "partial", "amount": amount, "reason": "goodwill"}).to_string();
-    let resp = refund_order::handle(app, signed("POST", &path, &body, SIGNING_KEY)).await;
-    (resp.status().as_u16(), json_of(&resp))
-}
-
 #[tokio::test]
 async fn refunds_in_yen_and_dinar_validate_and_send_whole_minor_units() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
+    let app = TestApp::new(&sb).await;
     // (order, what is left as the form shows it, a form of it that must not appear, amounts
     // refused: one minor unit over and a decimal too many, the amount sent, BigCommerce's
     // record of it, the answer's words)
@@ -204,19 +173,30 @@ async fn refunds_in_yen_and_dinar_validate_and_send_whole_minor_units() {
             "KWD 1.250",
         ),
     ] {
-        let form = refund_form(&app, order).await;
+        let (status, form) = app.order_form(order, "refund").await;
+        assert_eq!(status, 200, "{form}");
         let text = form.to_string();
         assert!(text.contains(left), "order {order}: {text}");
         assert!(!text.contains(not_shown), "order {order}: {text}");
         for amount in refused {
-            let (status, v) = submit_amount(&app, &form, amount).await;
+            let (status, v) = app
+                .submit(
+                    &action_url(&form),
+                    json!({"mode": "partial", "amount": amount, "reason": "goodwill"}),
+                )
+                .await;
             assert_eq!(status, 400, "order {order}, {amount}: {v}");
         }
         assert!(
             bc_refunds(&sb, order).await["data"][0].is_null(),
             "refused: nothing sent"
         );
-        let (status, v) = submit_amount(&app, &form, sent).await;
+        let (status, v) = app
+            .submit(
+                &action_url(&form),
+                json!({"mode": "partial", "amount": sent, "reason": "goodwill"}),
+            )
+            .await;
         assert_eq!(status, 200, "order {order}: {v}");
         let refunds = bc_refunds(&sb, order).await;
         assert_eq!(
@@ -231,13 +211,14 @@ async fn refunds_in_yen_and_dinar_validate_and_send_whole_minor_units() {
 #[tokio::test]
 async fn a_discount_is_limited_to_the_storefronts_chosen() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
+    let app = TestApp::new(&sb).await;
     // Lena (29) has accounts on both storefronts: the form offers both together, or each.
-    let resp = create_discount::handle(
-        &app,
-        signed("GET", "/customers/29/discount", "", SIGNING_KEY),
-    )
-    .await;
+    let resp = app
+        .call(
+            Function::CreateDiscount,
+            signed("GET", "/customers/29/discount", "", SIGNING_KEY),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let form = json_of(&resp);
     let choice = form["sections"]
@@ -266,8 +247,12 @@ async fn a_discount_is_limited_to_the_storefronts_chosen() {
     let path = form["actionUrl"].as_str().unwrap_or_default().to_string();
     let before = chrono::Utc::now();
     let body = json!({"type": "percent", "value": "10", "days": "30", "storefronts": "2"});
-    let resp =
-        create_discount::handle(&app, signed("POST", &path, &body.to_string(), SIGNING_KEY)).await;
+    let resp = app
+        .call(
+            Function::CreateDiscount,
+            signed("POST", &path, &body.to_string(), SIGNING_KEY),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let v = json_of(&resp);
     let detail = v["detail"].as_str().unwrap_or_default();
@@ -299,16 +284,17 @@ async fn a_discount_is_limited_to_the_storefronts_chosen() {
     assert_eq!(made["channels"], json!([{"id": 2}]), "{promotions}");
 
     // A storefront the store does not have is refused, and nothing more is made.
-    let resp = create_discount::handle(
-        &app,
-        signed(
-            "POST",
-            "/customers/29/discount/0123456789abcdef0123456789abcdef",
-            &json!({"type": "percent", "value": "10", "storefronts": "7"}).to_string(),
-            SIGNING_KEY,
-        ),
-    )
-    .await;
+    let resp = app
+        .call(
+            Function::CreateDiscount,
+            signed(
+                "POST",
+                "/customers/29/discount/0123456789abcdef0123456789abcdef",
+                &json!({"type": "percent", "value": "10", "storefronts": "7"}).to_string(),
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     assert_eq!(resp.status(), 400);
     assert_eq!(json_of(&resp)["errors"][1]["attr"], "storefronts");
 }
@@ -316,14 +302,15 @@ async fn a_discount_is_limited_to_the_storefronts_chosen() {
 #[tokio::test]
 async fn a_slow_store_profile_leaves_the_lookup_its_time() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     fault(
         &sb,
         json!({"route": "GET /v2/store", "latency_ms": 6000, "times": 1}),
     )
     .await;
     let started = std::time::Instant::now();
-    let (profile, cards) = cards_of(&app, "30").await;
+    let answer = app.detailed("30").await;
+    let profile = &answer["results"][0];
     let took = started.elapsed();
     assert!(
         took < std::time::Duration::from_millis(3000),
@@ -331,14 +318,14 @@ async fn a_slow_store_profile_leaves_the_lookup_its_time() {
     );
     // What the order and the shopper's address say is still right without the store's settings;
     // the storefront names wait for the next read.
-    let c = card(&cards, 162);
+    let c = shown(&answer, 162);
     assert_eq!(c["orderTotal"], "¥10900");
     assert!(c.get("storefront").is_none());
     assert_eq!(profile["phones"][0]["original"], "+819012345678");
     // The premise: read in time, the same card names its storefront.
-    let fresh = common::app(&sb).await;
-    let (_, cards) = cards_of(&fresh, "30").await;
-    assert_eq!(card(&cards, 162)["storefront"], "Sandbox Kitchen Co.");
+    let fresh = TestApp::new(&sb).await;
+    let answer = fresh.detailed("30").await;
+    assert_eq!(shown(&answer, 162)["storefront"], "Sandbox Kitchen Co.");
 }
 
 #[test]

@@ -3,59 +3,12 @@
 //! second agent on the same order, a deadline eaten by a slow store), asserts that the fault
 //! fired, then asserts what the agent saw and what BigCommerce holds.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::{json, Value};
-use shared::actions::engine::Timing;
-use shared::actions::ledger::Ledger;
-use shared::app::ActionApp;
-use shared::handlers::{cancel_order, create_discount, refund_order};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 const REFUND_POST: &str = "POST /v3/orders/{id}/payment_actions/refunds";
-
-/// Production's shape on a short clock, so settling takes a second, not half a minute.
-fn fast() -> Timing {
-    Timing {
-        total: Duration::from_millis(3000),
-        finish_margin: Duration::from_millis(200),
-        wait_for_duplicate: Duration::from_millis(300),
-        lease_wait: Duration::from_millis(500),
-        lease: Duration::from_secs(5),
-        write_timeout: Duration::from_millis(500),
-        min_write_budget: Duration::from_millis(400),
-        settle_after: Duration::from_millis(900),
-    }
-}
-
-async fn form<L: Ledger>(app: &ActionApp<L>, order: u64) -> (u16, Value) {
-    let resp = refund_order::handle(
-        app,
-        signed("GET", &format!("/orders/{order}/refund"), "", SIGNING_KEY),
-    )
-    .await;
-    (resp.status().as_u16(), json_of(&resp))
-}
-
-async fn submit<L: Ledger>(app: &ActionApp<L>, path: &str, body: &Value) -> (u16, Value) {
-    let resp =
-        refund_order::handle(app, signed("POST", path, &body.to_string(), SIGNING_KEY)).await;
-    (resp.status().as_u16(), json_of(&resp))
-}
-
-fn rid_of(path: &str) -> String {
-    path.rsplit('/').next().unwrap_or_default().to_string()
-}
-
-fn message(v: &Value) -> String {
-    v["message"]
-        .as_str()
-        .or_else(|| v["errors"][0]["message"].as_str())
-        .unwrap_or_default()
-        .to_string()
-}
 
 /// Waits (bounded) until BigCommerce holds a refund with `rid`'s marker.
 async fn landed(sb: &bigcommerce_sandbox::Running, order: u64, rid: &str) -> bool {
@@ -71,8 +24,8 @@ async fn landed(sb: &bigcommerce_sandbox::Running, order: u64, rid: &str) -> boo
 #[tokio::test]
 async fn a_refund_that_lands_after_we_gave_up_is_settled_not_repeated() {
     let sb = sandbox().await;
-    let app = faulty_app(&sb, fast()).await;
-    let (_, f) = form(&app, 101).await;
+    let app = TestApp::of(&sb).timing(fast_timing()).faulty().await;
+    let (_, f) = app.order_form(101, "refund").await;
     let path = action_url(&f);
     let rid = rid_of(&path);
     // BigCommerce is still processing when our 500 ms write timeout ends; it commits at 900 ms.
@@ -82,11 +35,11 @@ async fn a_refund_that_lands_after_we_gave_up_is_settled_not_repeated() {
     )
     .await;
     let body = json!({"qty_1001": "1", "reason": "damaged"});
-    let (status, v) = submit(&app, &path, &body).await;
+    let (status, v) = app.submit(&path, &body).await;
     assert_eq!(status, 400, "uncertain keeps the form open: {v}");
     assert!(message(&v).contains("may still go through"), "{v}");
     // The very next submit does not take over: BigCommerce may not be done.
-    let (status, v) = submit(&app, &path, &body).await;
+    let (status, v) = app.submit(&path, &body).await;
     assert_eq!(status, 400, "{v}");
     assert!(message(&v).contains("not confirmed"), "{v}");
     assert!(
@@ -94,8 +47,8 @@ async fn a_refund_that_lands_after_we_gave_up_is_settled_not_repeated() {
         "premise: the late commit landed"
     );
     assert_eq!(faulted(&sb).await, 1, "premise: the fault fired once");
-    tokio::time::sleep(app.timing.settle_after).await;
-    let (status, v) = submit(&app, &path, &body).await;
+    tokio::time::sleep(app.timing().settle_after).await;
+    let (status, v) = app.submit(&path, &body).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["message"], "Refunded $14.00 on order #101");
     assert_eq!(
@@ -113,15 +66,15 @@ async fn a_refund_that_lands_after_we_gave_up_is_settled_not_repeated() {
 #[tokio::test]
 async fn a_ledger_failure_after_the_refund_still_answers_what_was_done() {
     let sb = sandbox().await;
-    let app = faulty_app(&sb, fast()).await;
-    let (_, f) = form(&app, 101).await;
+    let app = TestApp::of(&sb).timing(fast_timing()).faulty().await;
+    let (_, f) = app.order_form(101, "refund").await;
     let path = action_url(&f);
     let rid = rid_of(&path);
-    app.ledger.faults.complete.store(1, Ordering::SeqCst);
+    app.ledger().faults.complete.store(1, Ordering::SeqCst);
     let body = json!({"qty_1001": "1", "reason": "damaged"});
-    let (status, v) = submit(&app, &path, &body).await;
+    let (status, v) = app.submit(&path, &body).await;
     assert_eq!(
-        app.ledger.faults.fired(),
+        app.ledger().faults.fired(),
         1,
         "premise: the answer was not kept"
     );
@@ -131,19 +84,19 @@ async fn a_ledger_failure_after_the_refund_still_answers_what_was_done() {
         "{v}"
     );
     // A new form cannot open on a state the unkept answer leaves unexplained ...
-    let (status, v) = form(&app, 101).await;
+    let (status, v) = app.order_form(101, "refund").await;
     assert_eq!(status, 406, "{v}");
     assert!(message(&v).contains("not confirmed"), "{v}");
     // ... until it is settled by the marker, and then the form says what happened.
-    tokio::time::sleep(app.timing.total + app.timing.settle_after).await;
-    let (status, v) = form(&app, 101).await;
+    tokio::time::sleep(app.timing().total + app.timing().settle_after).await;
+    let (status, v) = app.order_form(101, "refund").await;
     assert_eq!(status, 200, "{v}");
     let first = v["sections"][0]["text"].as_str().unwrap_or_default();
     assert!(
         first.contains("did go through") && first.contains("$14.00"),
         "{first}"
     );
-    let (status, again) = submit(&app, &path, &body).await;
+    let (status, again) = app.submit(&path, &body).await;
     assert_eq!(
         (status, message(&again)),
         (200, "Refunded $14.00 on order #101".to_string())
@@ -154,8 +107,8 @@ async fn a_ledger_failure_after_the_refund_still_answers_what_was_done() {
 #[tokio::test]
 async fn uncertain_keeps_the_form_open_and_a_new_form_settles_it() {
     let sb = sandbox().await;
-    let app = faulty_app(&sb, fast()).await;
-    let (_, f) = form(&app, 105).await;
+    let app = TestApp::of(&sb).timing(fast_timing()).faulty().await;
+    let (_, f) = app.order_form(105, "refund").await;
     let path = action_url(&f);
     let rid = rid_of(&path);
     // BigCommerce refunds, then answers 502.
@@ -164,7 +117,9 @@ async fn uncertain_keeps_the_form_open_and_a_new_form_settles_it() {
         json!({"route": REFUND_POST, "status": 502, "after": true, "times": 1}),
     )
     .await;
-    let (status, v) = submit(&app, &path, &json!({"amount": "5", "reason": "goodwill"})).await;
+    let (status, v) = app
+        .submit(&path, &json!({"amount": "5", "reason": "goodwill"}))
+        .await;
     assert_eq!(status, 400, "Gladly keeps a 400 form open: {v}");
     assert!(v["errors"][0]["detail"]
         .as_str()
@@ -175,8 +130,8 @@ async fn uncertain_keeps_the_form_open_and_a_new_form_settles_it() {
         "premise: it did refund"
     );
     // The agent closes it anyway and opens a new one: the old request is settled first.
-    tokio::time::sleep(app.timing.settle_after).await;
-    let (status, v) = form(&app, 105).await;
+    tokio::time::sleep(app.timing().settle_after).await;
+    let (status, v) = app.order_form(105, "refund").await;
     assert_eq!(status, 200, "{v}");
     assert!(
         v["sections"][0]["text"]
@@ -192,7 +147,9 @@ async fn uncertain_keeps_the_form_open_and_a_new_form_settles_it() {
     );
     // The old form now answers done, asking BigCommerce nothing.
     clear_log(&sb).await;
-    let (status, v) = submit(&app, &path, &json!({"amount": "5", "reason": "goodwill"})).await;
+    let (status, v) = app
+        .submit(&path, &json!({"amount": "5", "reason": "goodwill"}))
+        .await;
     assert_eq!(
         (status, message(&v)),
         (200, "Refunded $5.00 on order #105".to_string())
@@ -203,8 +160,8 @@ async fn uncertain_keeps_the_form_open_and_a_new_form_settles_it() {
 #[tokio::test]
 async fn a_refund_is_sent_only_with_enough_time_left() {
     let sb = sandbox().await;
-    let app = faulty_app(&sb, fast()).await;
-    let (_, f) = form(&app, 101).await;
+    let app = TestApp::of(&sb).timing(fast_timing()).faulty().await;
+    let (_, f) = app.order_form(101, "refund").await;
     let path = action_url(&f);
     // The order read eats 2.5 s of the 2.8 s budget: too little is left for the refund.
     fault(
@@ -214,7 +171,7 @@ async fn a_refund_is_sent_only_with_enough_time_left() {
     .await;
     clear_log(&sb).await;
     let body = json!({"qty_1002": "1", "reason": "wrong_item"});
-    let (status, v) = submit(&app, &path, &body).await;
+    let (status, v) = app.submit(&path, &body).await;
     assert!(faulted(&sb).await >= 1, "premise: the slow read happened");
     assert_eq!(status, 400, "{v}");
     assert!(message(&v).contains("nothing was sent"), "{v}");
@@ -223,7 +180,7 @@ async fn a_refund_is_sent_only_with_enough_time_left() {
         0,
         "no refund was started on a short budget"
     );
-    let (status, v) = submit(&app, &path, &body).await;
+    let (status, v) = app.submit(&path, &body).await;
     assert_eq!(
         status, 200,
         "the same form goes through once the store is quick: {v}"
@@ -233,20 +190,17 @@ async fn a_refund_is_sent_only_with_enough_time_left() {
 #[tokio::test]
 async fn two_forms_on_one_order_never_refund_at_once() {
     let sb = sandbox().await;
-    let app = faulty_app(
-        &sb,
-        Timing {
+    let app = TestApp::of(&sb)
+        .timing(Timing {
             lease_wait: Duration::from_secs(2),
-            ..fast()
-        },
-    )
-    .await;
+            ..fast_timing()
+        })
+        .faulty()
+        .await;
     // Two agents, two refund forms, and a cancel & refund beside them, all on order 101.
-    let (_, a) = form(&app, 101).await;
-    let (_, b) = form(&app, 101).await;
-    let c = json_of(
-        &cancel_order::handle(&app, signed("GET", "/orders/101/cancel", "", SIGNING_KEY)).await,
-    );
+    let (_, a) = app.order_form(101, "refund").await;
+    let (_, b) = app.order_form(101, "refund").await;
+    let c = app.get("/orders/101/cancel").await.1;
     fault(
         &sb,
         json!({"route": REFUND_POST, "latency_ms": 300, "times": 3}),
@@ -256,13 +210,23 @@ async fn two_forms_on_one_order_never_refund_at_once() {
     let body = json!({"qty_1001": "1", "reason": "damaged"}).to_string();
     let cancel_body = json!({"reason": "customer_request"}).to_string();
     let (ra, rb, rc) = tokio::join!(
-        refund_order::handle(&app, signed("POST", &action_url(&a), &body, SIGNING_KEY)),
-        refund_order::handle(&app, signed("POST", &action_url(&b), &body, SIGNING_KEY)),
+        app.call(
+            Function::RefundOrder,
+            signed("POST", &action_url(&a), &body, SIGNING_KEY)
+        ),
+        app.call(
+            Function::RefundOrder,
+            signed("POST", &action_url(&b), &body, SIGNING_KEY)
+        ),
         // The cancel comes a moment later, so at least one refund form goes first.
         async {
             tokio::time::sleep(Duration::from_millis(100)).await;
             let path = action_url(&c);
-            cancel_order::handle(&app, signed("POST", &path, &cancel_body, SIGNING_KEY)).await
+            app.call(
+                Function::CancelOrder,
+                signed("POST", &path, &cancel_body, SIGNING_KEY),
+            )
+            .await
         },
     );
     let statuses = [
@@ -298,17 +262,16 @@ async fn two_forms_on_one_order_never_refund_at_once() {
 #[tokio::test]
 async fn the_loser_is_told_another_change_is_in_progress() {
     let sb = sandbox().await;
-    let app = faulty_app(
-        &sb,
-        Timing {
+    let app = TestApp::of(&sb)
+        .timing(Timing {
             lease_wait: Duration::from_millis(300),
             write_timeout: Duration::from_secs(2),
-            ..fast()
-        },
-    )
-    .await;
-    let (_, a) = form(&app, 101).await;
-    let (_, b) = form(&app, 101).await;
+            ..fast_timing()
+        })
+        .faulty()
+        .await;
+    let (_, a) = app.order_form(101, "refund").await;
+    let (_, b) = app.order_form(101, "refund").await;
     fault(
         &sb,
         json!({"route": REFUND_POST, "latency_ms": 1200, "times": 1}),
@@ -316,11 +279,10 @@ async fn the_loser_is_told_another_change_is_in_progress() {
     .await;
     let body = json!({"qty_1002": "1", "reason": "damaged"});
     let a_path = action_url(&a);
-    let slow = submit(&app, &a_path, &body);
+    let slow = app.submit(&a_path, &body);
     let quick = async {
         tokio::time::sleep(Duration::from_millis(400)).await;
-        submit(
-            &app,
+        app.submit(
             &action_url(&b),
             &json!({"amount": "2", "reason": "goodwill"}),
         )
@@ -336,27 +298,24 @@ async fn the_loser_is_told_another_change_is_in_progress() {
     assert!(refunds_marked(&sb, 101, &rid_of(&action_url(&b)))
         .await
         .is_empty());
-    let (status, v) = submit(
-        &app,
-        &action_url(&b),
-        &json!({"amount": "2", "reason": "goodwill"}),
-    )
-    .await;
+    let (status, v) = app
+        .submit(
+            &action_url(&b),
+            &json!({"amount": "2", "reason": "goodwill"}),
+        )
+        .await;
     assert_eq!(status, 200, "sent again, it goes through: {v}");
 }
 
 #[tokio::test]
 async fn amounts_typed_anywhere_refund_what_the_agent_meant() {
     let sb = sandbox().await;
-    let app = faulty_app(&sb, fast()).await;
-    let (_, f) = form(&app, 105).await;
+    let app = TestApp::of(&sb).timing(fast_timing()).faulty().await;
+    let (_, f) = app.order_form(105, "refund").await;
     let path = action_url(&f);
-    let (status, v) = submit(
-        &app,
-        &path,
-        &json!({"amount": "1,234", "reason": "goodwill"}),
-    )
-    .await;
+    let (status, v) = app
+        .submit(&path, &json!({"amount": "1,234", "reason": "goodwill"}))
+        .await;
     assert_eq!(status, 400);
     assert_eq!(
         (
@@ -366,23 +325,17 @@ async fn amounts_typed_anywhere_refund_what_the_agent_meant() {
         (Some("amount"), Some("ambiguous")),
         "{v}"
     );
-    let (status, v) = submit(
-        &app,
-        &path,
-        &json!({"amount": "1.234,56", "reason": "goodwill"}),
-    )
-    .await;
+    let (status, v) = app
+        .submit(&path, &json!({"amount": "1.234,56", "reason": "goodwill"}))
+        .await;
     assert_eq!(
         (status, v["errors"][1]["code"].as_str()),
         (400, Some("too_large")),
         "{v}"
     );
-    let (status, v) = submit(
-        &app,
-        &path,
-        &json!({"amount": "12,50", "reason": "goodwill"}),
-    )
-    .await;
+    let (status, v) = app
+        .submit(&path, &json!({"amount": "12,50", "reason": "goodwill"}))
+        .await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["message"], "Refunded $12.50 on order #105", "not 1,250");
     assert!(
@@ -396,10 +349,8 @@ async fn amounts_typed_anywhere_refund_what_the_agent_meant() {
 #[tokio::test]
 async fn a_cancel_whose_status_put_timed_out_is_uncertain_not_nothing() {
     let sb = sandbox().await;
-    let app = faulty_app(&sb, fast()).await;
-    let f = json_of(
-        &cancel_order::handle(&app, signed("GET", "/orders/102/cancel", "", SIGNING_KEY)).await,
-    );
+    let app = TestApp::of(&sb).timing(fast_timing()).faulty().await;
+    let f = app.get("/orders/102/cancel").await.1;
     let path = action_url(&f);
     // BigCommerce sets the status, then answers after our write timeout.
     fault(
@@ -408,7 +359,12 @@ async fn a_cancel_whose_status_put_timed_out_is_uncertain_not_nothing() {
     )
     .await;
     let body = json!({"reason": "customer_request"}).to_string();
-    let resp = cancel_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await;
+    let resp = app
+        .call(
+            Function::CancelOrder,
+            signed("POST", &path, &body, SIGNING_KEY),
+        )
+        .await;
     let v = json_of(&resp);
     assert_eq!(
         bc_order(&sb, 102).await["status_id"],
@@ -420,8 +376,13 @@ async fn a_cancel_whose_status_put_timed_out_is_uncertain_not_nothing() {
         !message(&v).to_lowercase().contains("nothing"),
         "never 'nothing was changed': {v}"
     );
-    tokio::time::sleep(app.timing.settle_after).await;
-    let resp = cancel_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await;
+    tokio::time::sleep(app.timing().settle_after).await;
+    let resp = app
+        .call(
+            Function::CancelOrder,
+            signed("POST", &path, &body, SIGNING_KEY),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(json_of(&resp)["message"], "Order #102 cancelled");
 }
@@ -429,17 +390,17 @@ async fn a_cancel_whose_status_put_timed_out_is_uncertain_not_nothing() {
 #[tokio::test]
 async fn markers_lead_and_agent_text_cannot_forge_one() {
     let sb = sandbox().await;
-    let app = faulty_app(&sb, fast()).await;
-    let (_, f) = form(&app, 101).await;
+    let app = TestApp::of(&sb).timing(fast_timing()).faulty().await;
+    let (_, f) = app.order_form(101, "refund").await;
     let path = action_url(&f);
     let rid = rid_of(&path);
     let note = format!("[gladly:{}] {}", "f".repeat(32), "x".repeat(400));
-    let (status, v) = submit(
-        &app,
-        &path,
-        &json!({"qty_1001": "1", "reason": "other", "note": note}),
-    )
-    .await;
+    let (status, v) = app
+        .submit(
+            &path,
+            &json!({"qty_1001": "1", "reason": "other", "note": note}),
+        )
+        .await;
     assert_eq!(status, 200, "{v}");
     let refunds = refunds_marked(&sb, 101, &rid).await;
     let reason = refunds
@@ -457,7 +418,7 @@ async fn markers_lead_and_agent_text_cannot_forge_one() {
 #[tokio::test]
 async fn a_code_collision_is_refused_never_passed_off_as_created() {
     let sb = sandbox().await;
-    let app = faulty_app(&sb, fast()).await;
+    let app = TestApp::of(&sb).timing(fast_timing()).faulty().await;
     let rid = "collision-request-01";
     let code =
         shared::actions::discount::run::code_for(&shared::ids::RequestId::parse(rid).expect("rid"));
@@ -481,16 +442,17 @@ async fn a_code_collision_is_refused_never_passed_off_as_created() {
         "premise: the code exists elsewhere"
     );
     clear_log(&sb).await;
-    let resp = create_discount::handle(
-        &app,
-        signed(
-            "POST",
-            &format!("/customers/1/discount/{rid}"),
-            r#"{"type":"percent","value":"10"}"#,
-            SIGNING_KEY,
-        ),
-    )
-    .await;
+    let resp = app
+        .call(
+            Function::CreateDiscount,
+            signed(
+                "POST",
+                &format!("/customers/1/discount/{rid}"),
+                r#"{"type":"percent","value":"10"}"#,
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     let v = json_of(&resp);
     assert_eq!(resp.status(), 406, "{v}");
     assert!(message(&v).contains("already taken"), "{v}");
@@ -517,21 +479,20 @@ async fn a_hung_idempotency_table_is_answered_within_the_budget() {
             open.push(conn);
         }
     });
-    let app = ActionApp {
-        app: app(&sb).await,
-        ledger: shared::actions::ledger::DynamoLedger::new(
+    let app = TestApp::of(&sb)
+        .timing(fast_timing())
+        .ledger(DynamoLedger::new(
             shared::config::dynamodb_client(Some(&endpoint)),
             "idem",
-        ),
-        timing: fast(),
-    };
+        ))
+        .await;
     let started = std::time::Instant::now();
-    let (status, v) = submit(
-        &app,
-        "/orders/101/refund/hung-table-request",
-        &json!({"qty_1001": "1", "reason": "damaged"}),
-    )
-    .await;
+    let (status, v) = app
+        .submit(
+            "/orders/101/refund/hung-table-request",
+            &json!({"qty_1001": "1", "reason": "damaged"}),
+        )
+        .await;
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
@@ -553,17 +514,14 @@ async fn a_hung_idempotency_table_is_answered_within_the_budget() {
 #[tokio::test]
 async fn a_cancel_whose_refund_went_through_but_status_was_throttled_is_never_called_nothing() {
     let sb = sandbox().await;
-    let app = faulty_app(
-        &sb,
-        Timing {
+    let app = TestApp::of(&sb)
+        .timing(Timing {
             total: Duration::from_secs(14),
-            ..fast()
-        },
-    )
-    .await;
-    let f = json_of(
-        &cancel_order::handle(&app, signed("GET", "/orders/106/cancel", "", SIGNING_KEY)).await,
-    );
+            ..fast_timing()
+        })
+        .faulty()
+        .await;
+    let f = app.get("/orders/106/cancel").await.1;
     let path = action_url(&f);
     // Every attempt at the status is throttled: the client gives up with 429.
     fault(
@@ -572,7 +530,12 @@ async fn a_cancel_whose_refund_went_through_but_status_was_throttled_is_never_ca
     )
     .await;
     let body = json!({"reason": "customer_request"}).to_string();
-    let resp = cancel_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await;
+    let resp = app
+        .call(
+            Function::CancelOrder,
+            signed("POST", &path, &body, SIGNING_KEY),
+        )
+        .await;
     let v = json_of(&resp);
     assert!(faulted(&sb).await >= 1, "premise: the status was throttled");
     assert_eq!(
@@ -587,7 +550,12 @@ async fn a_cancel_whose_refund_went_through_but_status_was_throttled_is_never_ca
         "{v}"
     );
     control(&sb, "DELETE", "/__sandbox/faults", None).await;
-    let resp = cancel_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await;
+    let resp = app
+        .call(
+            Function::CancelOrder,
+            signed("POST", &path, &body, SIGNING_KEY),
+        )
+        .await;
     assert_eq!(resp.status(), 200, "{}", json_of(&resp));
     assert_eq!(bc_order(&sb, 106).await["status_id"], 5);
     assert_eq!(

@@ -1,7 +1,7 @@
 //! Hostile input, property-tested: whatever arrives (a lookup body, an action form's fields, an
 //! amount or quantity an agent typed, a BigCommerce answer), the parsers answer Ok or a worded
 //! error and never panic. (The Gladly-Authorization parser is property-tested beside it, in
-//! `auth::signature`; the edge's query strings in `tests/hardening.rs` and below.)
+//! `auth::signature`; the edge's query strings in `hardening.rs` and below.)
 
 use proptest::prelude::*;
 use rust_decimal::Decimal;

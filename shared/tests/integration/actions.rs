@@ -1,52 +1,52 @@
 //! The action functions end to end: forms, submits, refusals, validation, BigCommerce failures
 //! mid-action, repeats and concurrent duplicates, against the sandbox and moto's DynamoDB.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::{json, Value};
-use shared::handlers::{cancel_order, create_discount, lookup_customer, refund_order};
-
-async fn get_form_refund(app: &shared::app::ActionApp, order: u64) -> (u16, Value) {
-    let resp = refund_order::handle(
-        app,
-        signed("GET", &format!("/orders/{order}/refund"), "", SIGNING_KEY),
-    )
-    .await;
-    (resp.status().as_u16(), json_of(&resp))
-}
-
-async fn submit_refund(app: &shared::app::ActionApp, path: &str, body: &Value) -> (u16, Value) {
-    let resp =
-        refund_order::handle(app, signed("POST", path, &body.to_string(), SIGNING_KEY)).await;
-    (resp.status().as_u16(), json_of(&resp))
-}
 
 #[tokio::test]
 async fn cancel_an_unpaid_order_once() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
-    let resp =
-        cancel_order::handle(&app, signed("GET", "/orders/102/cancel", "", SIGNING_KEY)).await;
+    let app = TestApp::new(&sb).await;
+    let resp = app
+        .call(
+            Function::CancelOrder,
+            signed("GET", "/orders/102/cancel", "", SIGNING_KEY),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let form = json_of(&resp);
     assert_eq!(form["submitButton"], "Cancel order");
     let path = action_url(&form);
     assert!(path.starts_with("/orders/102/cancel/"));
     let body = json!({"reason": "customer_request", "note": "asked by chat"}).to_string();
-    let first = cancel_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await;
+    let first = app
+        .call(
+            Function::CancelOrder,
+            signed("POST", &path, &body, SIGNING_KEY),
+        )
+        .await;
     assert_eq!(first.status(), 200);
     let first = json_of(&first);
     assert_eq!(first["message"], "Order #102 cancelled");
     assert_eq!(bc_order(&sb, 102).await["status_id"], 5);
     clear_log(&sb).await;
-    let again =
-        json_of(&cancel_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await);
+    let again = json_of(
+        &app.call(
+            Function::CancelOrder,
+            signed("POST", &path, &body, SIGNING_KEY),
+        )
+        .await,
+    );
     assert_eq!(again, first, "a repeat answers as the first did");
     assert_eq!(calls(&sb).await.0, 0, "and asks BigCommerce nothing");
     // Now cancelled: the form refuses, in words.
-    let resp =
-        cancel_order::handle(&app, signed("GET", "/orders/102/cancel", "", SIGNING_KEY)).await;
+    let resp = app
+        .call(
+            Function::CancelOrder,
+            signed("GET", "/orders/102/cancel", "", SIGNING_KEY),
+        )
+        .await;
     assert_eq!(resp.status(), 406);
     assert!(json_of(&resp)["errors"][0]["message"]
         .as_str()
@@ -56,24 +56,23 @@ async fn cancel_an_unpaid_order_once() {
 #[tokio::test]
 async fn cancel_and_refund_a_paid_unshipped_order() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
-    let form = json_of(
-        &cancel_order::handle(&app, signed("GET", "/orders/106/cancel", "", SIGNING_KEY)).await,
-    );
+    let app = TestApp::new(&sb).await;
+    let form = app.get("/orders/106/cancel").await.1;
     assert_eq!(form["submitButton"], "Cancel & refund");
     assert!(form["sections"][0]["text"]
         .as_str()
         .is_some_and(|t| t.contains("$41.94")));
-    let resp = cancel_order::handle(
-        &app,
-        signed(
-            "POST",
-            &action_url(&form),
-            &json!({"reason": "out_of_stock", "notify": true}).to_string(),
-            SIGNING_KEY,
-        ),
-    )
-    .await;
+    let resp = app
+        .call(
+            Function::CancelOrder,
+            signed(
+                "POST",
+                &action_url(&form),
+                &json!({"reason": "out_of_stock", "notify": true}).to_string(),
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     assert_eq!(resp.status(), 200, "{}", json_of(&resp));
     let v = json_of(&resp);
     assert!(
@@ -90,20 +89,19 @@ async fn cancel_and_refund_a_paid_unshipped_order() {
 #[tokio::test]
 async fn cancel_releases_an_authorisation() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
-    let form = json_of(
-        &cancel_order::handle(&app, signed("GET", "/orders/107/cancel", "", SIGNING_KEY)).await,
-    );
-    let resp = cancel_order::handle(
-        &app,
-        signed(
-            "POST",
-            &action_url(&form),
-            r#"{"reason":"fraud_suspected"}"#,
-            SIGNING_KEY,
-        ),
-    )
-    .await;
+    let app = TestApp::new(&sb).await;
+    let form = app.get("/orders/107/cancel").await.1;
+    let resp = app
+        .call(
+            Function::CancelOrder,
+            signed(
+                "POST",
+                &action_url(&form),
+                r#"{"reason":"fraud_suspected"}"#,
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let o = bc_order(&sb, 107).await;
     assert_eq!(
@@ -115,7 +113,7 @@ async fn cancel_releases_an_authorisation() {
 #[tokio::test]
 async fn every_action_by_order_status_allowed_or_refused() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
+    let app = TestApp::new(&sb).await;
     // (order, status, cancel allowed, refund allowed)
     let cases = [
         (101, "Awaiting Fulfillment", true, true),
@@ -131,11 +129,12 @@ async fn every_action_by_order_status_allowed_or_refused() {
         (128, "Partially Refunded", false, true),
     ];
     for (order, what, cancel_ok, refund_ok) in cases {
-        let c = cancel_order::handle(
-            &app,
-            signed("GET", &format!("/orders/{order}/cancel"), "", SIGNING_KEY),
-        )
-        .await;
+        let c = app
+            .call(
+                Function::CancelOrder,
+                signed("GET", &format!("/orders/{order}/cancel"), "", SIGNING_KEY),
+            )
+            .await;
         assert_eq!(
             c.status() == 200,
             cancel_ok,
@@ -153,23 +152,24 @@ async fn every_action_by_order_status_allowed_or_refused() {
                 "the detail says what was left as it was"
             );
         }
-        let (status, body) = get_form_refund(&app, order).await;
+        let (status, body) = app.order_form(order, "refund").await;
         assert_eq!(status == 200, refund_ok, "refund {order} {what}: {body}");
         if !refund_ok {
             assert_eq!(status, 406, "{order}");
         }
     }
     // Submitting to a refused order is refused too, and changes nothing.
-    let resp = cancel_order::handle(
-        &app,
-        signed(
-            "POST",
-            "/orders/104/cancel/0123456789abcdef",
-            r#"{"reason":"other"}"#,
-            SIGNING_KEY,
-        ),
-    )
-    .await;
+    let resp = app
+        .call(
+            Function::CancelOrder,
+            signed(
+                "POST",
+                "/orders/104/cancel/0123456789abcdef",
+                r#"{"reason":"other"}"#,
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     assert_eq!(resp.status(), 406);
     assert_eq!(bc_order(&sb, 104).await["status_id"], 2);
 }
@@ -177,8 +177,8 @@ async fn every_action_by_order_status_allowed_or_refused() {
 #[tokio::test]
 async fn partial_refund_shows_what_remains_and_happens_once() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
-    let (status, form) = get_form_refund(&app, 105).await;
+    let app = TestApp::new(&sb).await;
+    let (status, form) = app.order_form(105, "refund").await;
     assert_eq!(status, 200);
     let text = form["sections"][0]["text"]
         .as_str()
@@ -217,7 +217,7 @@ async fn partial_refund_shows_what_remains_and_happens_once() {
     let path = action_url(&form);
     let body = json!({"mode": "partial", "qty_1009": "2", "shipping": "2.00", "reason": "damaged", "note": "two cracked"});
     clear_log(&sb).await;
-    let (status, first) = submit_refund(&app, &path, &body).await;
+    let (status, first) = app.submit(&path, &body).await;
     assert_eq!(status, 200, "{first}");
     assert_eq!(first["message"], "Refunded $21.50 on order #105");
     assert!(first["detail"]
@@ -235,7 +235,7 @@ async fn partial_refund_shows_what_remains_and_happens_once() {
         "the refund carries the request id"
     );
 
-    let (status, again) = submit_refund(&app, &path, &body).await;
+    let (status, again) = app.submit(&path, &body).await;
     assert_eq!((status, &again), (200, &first));
     assert_eq!(refund_posts(&sb).await, 1, "no second refund");
     let o = bc_order(&sb, 105).await;
@@ -245,8 +245,8 @@ async fn partial_refund_shows_what_remains_and_happens_once() {
 #[tokio::test]
 async fn validation_errors_name_the_field_and_refund_nothing() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
-    let (_, form) = get_form_refund(&app, 101).await;
+    let app = TestApp::new(&sb).await;
+    let (_, form) = app.order_form(101, "refund").await;
     let path = action_url(&form);
     clear_log(&sb).await;
     let cases = [
@@ -261,7 +261,7 @@ async fn validation_errors_name_the_field_and_refund_nothing() {
         (json!({"qty_4242": "1", "reason": "damaged"}), "qty_4242"),
     ];
     for (body, attr) in cases {
-        let (status, v) = submit_refund(&app, &path, &body).await;
+        let (status, v) = app.submit(&path, &body).await;
         assert_eq!(status, 400, "{body}: {v}");
         assert!(
             v["errors"]
@@ -274,32 +274,35 @@ async fn validation_errors_name_the_field_and_refund_nothing() {
     }
     assert_eq!(refund_posts(&sb).await, 0);
     // The form stays usable: a corrected submit with the same request id goes through.
-    let (status, v) =
-        submit_refund(&app, &path, &json!({"qty_1001": "1", "reason": "damaged"})).await;
+    let (status, v) = app
+        .submit(&path, &json!({"qty_1001": "1", "reason": "damaged"}))
+        .await;
     assert_eq!(status, 200, "{v}");
     // Discounts and cancels validate too.
-    let resp = create_discount::handle(
-        &app,
-        signed(
-            "POST",
-            "/customers/1/discount/0123456789abcdef",
-            r#"{"type":"percent","value":"150"}"#,
-            SIGNING_KEY,
-        ),
-    )
-    .await;
+    let resp = app
+        .call(
+            Function::CreateDiscount,
+            signed(
+                "POST",
+                "/customers/1/discount/0123456789abcdef",
+                r#"{"type":"percent","value":"150"}"#,
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     assert_eq!(resp.status(), 400);
     assert_eq!(json_of(&resp)["errors"][1]["attr"], "value");
-    let resp = cancel_order::handle(
-        &app,
-        signed(
-            "POST",
-            "/orders/102/cancel/0123456789abcdef",
-            r#"{"reason":"bored"}"#,
-            SIGNING_KEY,
-        ),
-    )
-    .await;
+    let resp = app
+        .call(
+            Function::CancelOrder,
+            signed(
+                "POST",
+                "/orders/102/cancel/0123456789abcdef",
+                r#"{"reason":"bored"}"#,
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     assert_eq!(resp.status(), 400);
     assert_eq!(json_of(&resp)["errors"][1]["attr"], "reason");
 }
@@ -307,20 +310,22 @@ async fn validation_errors_name_the_field_and_refund_nothing() {
 #[tokio::test]
 async fn store_credit_for_accounts_and_plain_json_callers() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
+    let app = TestApp::new(&sb).await;
     let body = json!({"items": [{"id": 1002, "quantity": 1}], "reason": "goodwill", "destination": "store_credit"});
-    let (status, v) = submit_refund(&app, "/orders/101/refund/app-platform-call-1", &body).await;
+    let (status, v) = app
+        .submit("/orders/101/refund/app-platform-call-1", &body)
+        .await;
     assert_eq!(status, 200, "{v}");
     assert!(v["detail"]
         .as_str()
         .is_some_and(|d| d.contains("store credit")));
     // Guests have no account to credit.
-    let (status, v) = submit_refund(
-        &app,
-        "/orders/156/refund/app-platform-call-2",
-        &json!({"qty_1078": "1", "reason": "damaged", "destination": "store_credit"}),
-    )
-    .await;
+    let (status, v) = app
+        .submit(
+            "/orders/156/refund/app-platform-call-2",
+            &json!({"qty_1078": "1", "reason": "damaged", "destination": "store_credit"}),
+        )
+        .await;
     assert_eq!(status, 400);
     assert_eq!(v["errors"][1]["attr"], "destination");
 }
@@ -328,59 +333,33 @@ async fn store_credit_for_accounts_and_plain_json_callers() {
 #[tokio::test]
 async fn full_refund_then_nothing_left_and_the_lookup_shows_it() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
-    let (_, form) = get_form_refund(&app, 104).await;
-    let (status, v) = submit_refund(
-        &app,
-        &action_url(&form),
-        &json!({"mode": "full", "reason": "not_received"}),
-    )
-    .await;
+    let app = TestApp::new(&sb).await;
+    let (_, form) = app.order_form(104, "refund").await;
+    let (status, v) = app
+        .submit(
+            &action_url(&form),
+            &json!({"mode": "full", "reason": "not_received"}),
+        )
+        .await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(
         v["message"], "Refunded $59.25 on order #104",
         "the coupon-discounted total, not the item prices"
     );
     assert_eq!(bc_order(&sb, 104).await["status_id"], 4);
-    let (status, v) = get_form_refund(&app, 104).await;
+    let (status, v) = app.order_form(104, "refund").await;
     assert_eq!(status, 406, "{v}");
-    let detailed = json_of(
-        &lookup_customer::handle(
-            &app.app,
-            signed("POST", "/lookup", &detailed("1"), SIGNING_KEY),
-        )
-        .await,
-    );
-    let card = detailed["results"][0]["transactions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|t| t["orderNumber"] == "104")
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(card["orderStatus"], "Refunded");
+    let detailed = app.detailed("1").await;
+    let card104 = card(&detailed, 104);
+    assert_eq!(card104["orderStatus"], "Refunded");
     assert!(
-        !card["actions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|a| a["name"] == "Refund"),
-        "{card}"
+        !action_names(&card104).contains(&"Refund".to_string()),
+        "{card104}"
     );
-    let card101 = detailed["results"][0]["transactions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|t| t["orderNumber"] == "101")
-        .cloned()
-        .unwrap_or_default();
-    let names: Vec<&str> = card101["actions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|a| a["name"].as_str())
-        .collect();
-    assert_eq!(names, vec!["Cancel & refund", "Refund", "Change address"]);
+    assert_eq!(
+        app.card_actions("1", 101).await,
+        vec!["Cancel & refund", "Refund", "Change address"]
+    );
     assert_eq!(
         detailed["results"][0]["actions"][0]["formUrl"],
         "/customers/1/discount"
@@ -390,38 +369,40 @@ async fn full_refund_then_nothing_left_and_the_lookup_shows_it() {
 #[tokio::test]
 async fn bigcommerce_422_mid_refund_is_said_in_words_and_nothing_is_half_done() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
-    let (_, form) = get_form_refund(&app, 101).await;
+    let app = TestApp::new(&sb).await;
+    let (_, form) = app.order_form(101, "refund").await;
     let path = action_url(&form);
     fault(
         &sb,
         json!({"route": "POST /v3/orders/{id}/payment_actions/refunds", "status": 422, "times": 1}),
     )
     .await;
-    let (status, v) =
-        submit_refund(&app, &path, &json!({"qty_1001": "1", "reason": "damaged"})).await;
+    let (status, v) = app
+        .submit(&path, &json!({"qty_1001": "1", "reason": "damaged"}))
+        .await;
     assert_eq!(status, 406, "{v}");
     assert!(v["errors"][0]["message"].as_str().is_some_and(|m| m
         .contains("BigCommerce refused the refund")
         && m.contains("Nothing was refunded")));
     assert_eq!(bc_refunds(&sb, 101).await["data"], json!([]));
     // Nothing happened, so the same form may be sent again.
-    let (status, v) =
-        submit_refund(&app, &path, &json!({"qty_1001": "1", "reason": "damaged"})).await;
+    let (status, v) = app
+        .submit(&path, &json!({"qty_1001": "1", "reason": "damaged"}))
+        .await;
     assert_eq!(status, 200, "{v}");
 }
 
 #[tokio::test]
 async fn a_lost_answer_after_bigcommerce_refunded_never_refunds_twice() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
-    let (_, form) = get_form_refund(&app, 101).await;
+    let app = TestApp::new(&sb).await;
+    let (_, form) = app.order_form(101, "refund").await;
     let path = action_url(&form);
     // BigCommerce makes the refund but the answer is a 502.
     fault(&sb, json!({"route": "POST /v3/orders/{id}/payment_actions/refunds", "status": 502, "after": true, "times": 1})).await;
     let body = json!({"qty_1001": "2", "reason": "damaged"});
     clear_log(&sb).await;
-    let (status, v) = submit_refund(&app, &path, &body).await;
+    let (status, v) = app.submit(&path, &body).await;
     assert_eq!(
         faulted(&sb).await,
         1,
@@ -433,12 +414,12 @@ async fn a_lost_answer_after_bigcommerce_refunded_never_refunds_twice() {
         .is_some_and(|m| m.contains("may still go through")));
     // Sent again at once: not settled yet, so nothing is done and the agent is told to wait.
     clear_log(&sb).await;
-    let (status, v) = submit_refund(&app, &path, &body).await;
+    let (status, v) = app.submit(&path, &body).await;
     assert_eq!(status, 400, "{v}");
     assert_eq!(refund_posts(&sb).await, 0);
     // Once BigCommerce must have finished: the earlier refund is found, not repeated.
-    tokio::time::sleep(app.timing.settle_after).await;
-    let (status, v) = submit_refund(&app, &path, &body).await;
+    tokio::time::sleep(app.timing().settle_after).await;
+    let (status, v) = app.submit(&path, &body).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["message"], "Refunded $28.00 on order #101");
     assert_eq!(refund_posts(&sb).await, 0);
@@ -451,8 +432,8 @@ async fn a_lost_answer_after_bigcommerce_refunded_never_refunds_twice() {
 #[tokio::test]
 async fn a_5xx_before_bigcommerce_acted_is_retried_once_safely() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
-    let (_, form) = get_form_refund(&app, 101).await;
+    let app = TestApp::new(&sb).await;
+    let (_, form) = app.order_form(101, "refund").await;
     let path = action_url(&form);
     fault(
         &sb,
@@ -460,14 +441,14 @@ async fn a_5xx_before_bigcommerce_acted_is_retried_once_safely() {
     )
     .await;
     let body = json!({"qty_1002": "1", "reason": "wrong_item"});
-    assert_eq!(submit_refund(&app, &path, &body).await.0, 400);
+    assert_eq!(app.submit(&path, &body).await.0, 400);
     assert_eq!(
         bc_refunds(&sb, 101).await["data"],
         json!([]),
         "premise: nothing landed"
     );
-    tokio::time::sleep(app.timing.settle_after).await;
-    let (status, v) = submit_refund(&app, &path, &body).await;
+    tokio::time::sleep(app.timing().settle_after).await;
+    let (status, v) = app.submit(&path, &body).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(
         bc_refunds(&sb, 101).await["data"].as_array().map(Vec::len),
@@ -478,19 +459,19 @@ async fn a_5xx_before_bigcommerce_acted_is_retried_once_safely() {
 #[tokio::test]
 async fn a_429_mid_refund_is_waited_out() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
-    let (_, form) = get_form_refund(&app, 101).await;
+    let app = TestApp::new(&sb).await;
+    let (_, form) = app.order_form(101, "refund").await;
     fault(
         &sb,
         json!({"route": "POST /v3/orders/{id}/payment_actions/refunds", "status": 429, "times": 1}),
     )
     .await;
-    let (status, v) = submit_refund(
-        &app,
-        &action_url(&form),
-        &json!({"qty_1002": "1", "reason": "wrong_item"}),
-    )
-    .await;
+    let (status, v) = app
+        .submit(
+            &action_url(&form),
+            &json!({"qty_1002": "1", "reason": "wrong_item"}),
+        )
+        .await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(
         bc_refunds(&sb, 101).await["data"].as_array().map(Vec::len),
@@ -501,26 +482,19 @@ async fn a_429_mid_refund_is_waited_out() {
 #[tokio::test]
 async fn ten_concurrent_submits_of_one_form_make_exactly_one_refund() {
     let sb = sandbox().await;
-    let first = action_app(&sb).await;
-    let (_, form) = get_form_refund(&first, 101).await;
+    let first = TestApp::new(&sb).await;
+    let (_, form) = first.order_form(101, "refund").await;
     let path = action_url(&form);
     // Ten handler instances (ten warm Lambdas), one table.
-    let table_app = |ledger: shared::actions::ledger::DynamoLedger| async {
-        shared::app::ActionApp {
-            app: app(&sb).await,
-            ledger,
-            timing: test_timing(),
-        }
-    };
     let mut apps = Vec::new();
     for _ in 0..10 {
-        apps.push(table_app(first.ledger.clone()).await);
+        apps.push(TestApp::of(&sb).ledger(first.ledger().clone()).await);
     }
     clear_log(&sb).await;
     let body = json!({"qty_1001": "1", "shipping": "7.95", "reason": "damaged"}).to_string();
     let answers = futures::future::join_all(apps.iter().map(|a| {
         let req = signed("POST", &path, &body, SIGNING_KEY);
-        async move { json_of(&refund_order::handle(a, req).await) }
+        async move { json_of(&a.send(req).await) }
     }))
     .await;
     assert!(
@@ -542,19 +516,25 @@ async fn ten_concurrent_submits_of_one_form_make_exactly_one_refund() {
 #[tokio::test]
 async fn discount_code_is_made_once_per_request() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
-    let resp = create_discount::handle(
-        &app,
-        signed("GET", "/customers/1/discount", "", SIGNING_KEY),
-    )
-    .await;
+    let app = TestApp::new(&sb).await;
+    let resp = app
+        .call(
+            Function::CreateDiscount,
+            signed("GET", "/customers/1/discount", "", SIGNING_KEY),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let path = action_url(&json_of(&resp));
     let body =
         json!({"type": "percent", "value": "10", "days": "30", "min_purchase": "50", "uses": "1"})
             .to_string();
-    let first =
-        json_of(&create_discount::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await);
+    let first = json_of(
+        &app.call(
+            Function::CreateDiscount,
+            signed("POST", &path, &body, SIGNING_KEY),
+        )
+        .await,
+    );
     let message = first["message"].as_str().unwrap_or_default().to_string();
     assert!(message.starts_with("Discount code GLADLY-"), "{first}");
     assert!(first["detail"]
@@ -566,8 +546,13 @@ async fn discount_code_is_made_once_per_request() {
         .unwrap_or_default()
         .to_string();
     clear_log(&sb).await;
-    let again =
-        json_of(&create_discount::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await);
+    let again = json_of(
+        &app.call(
+            Function::CreateDiscount,
+            signed("POST", &path, &body, SIGNING_KEY),
+        )
+        .await,
+    );
     assert_eq!(again, first);
     assert_eq!(calls(&sb).await.0, 0);
     let c = reqwest::Client::new();
@@ -585,23 +570,24 @@ async fn discount_code_is_made_once_per_request() {
         .expect("json");
     assert_eq!(codes["data"].as_array().map(Vec::len), Some(1));
     // Guests get codes too; free shipping needs no value.
-    let resp = create_discount::handle(
-        &app,
-        signed(
-            "POST",
-            "/customers/guest%3Ariley.guest%40example.com/discount/guest-request-0001",
-            r#"{"type":"free_shipping","days":"7"}"#,
-            SIGNING_KEY,
-        ),
-    )
-    .await;
+    let resp = app
+        .call(
+            Function::CreateDiscount,
+            signed(
+                "POST",
+                "/customers/guest%3Ariley.guest%40example.com/discount/guest-request-0001",
+                r#"{"type":"free_shipping","days":"7"}"#,
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     assert_eq!(resp.status(), 200, "{}", json_of(&resp));
 }
 
 #[tokio::test]
 async fn a_promotion_left_without_its_code_is_finished_on_retry() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
+    let app = TestApp::new(&sb).await;
     fault(
         &sb,
         json!({"route": "POST /v3/promotions/{id}/codes", "status": 503, "times": 1}),
@@ -610,13 +596,21 @@ async fn a_promotion_left_without_its_code_is_finished_on_retry() {
     let path = "/customers/2/discount/retry-request-0001";
     let body = r#"{"type":"fixed","value":"5"}"#;
     assert_eq!(
-        create_discount::handle(&app, signed("POST", path, body, SIGNING_KEY))
-            .await
-            .status(),
+        app.call(
+            Function::CreateDiscount,
+            signed("POST", path, body, SIGNING_KEY)
+        )
+        .await
+        .status(),
         400
     );
-    tokio::time::sleep(app.timing.settle_after).await;
-    let resp = create_discount::handle(&app, signed("POST", path, body, SIGNING_KEY)).await;
+    tokio::time::sleep(app.timing().settle_after).await;
+    let resp = app
+        .call(
+            Function::CreateDiscount,
+            signed("POST", path, body, SIGNING_KEY),
+        )
+        .await;
     assert_eq!(resp.status(), 200, "{}", json_of(&resp));
     assert_eq!(
         calls(&sb).await.1["POST /v3/promotions"],
@@ -628,16 +622,19 @@ async fn a_promotion_left_without_its_code_is_finished_on_retry() {
 #[tokio::test]
 async fn action_routes_need_gladly_auth_and_survive_junk() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
+    let app = TestApp::new(&sb).await;
     assert_eq!(
-        refund_order::handle(&app, unsigned("GET", "/orders/101/refund", ""))
-            .await
-            .status(),
+        app.call(
+            Function::RefundOrder,
+            unsigned("GET", "/orders/101/refund", "")
+        )
+        .await
+        .status(),
         401
     );
     assert_eq!(
-        refund_order::handle(
-            &app,
+        app.call(
+            Function::RefundOrder,
             unsigned("POST", "/orders/101/refund/0123456789abcdef", "{}")
         )
         .await
@@ -645,9 +642,12 @@ async fn action_routes_need_gladly_auth_and_survive_junk() {
         401
     );
     assert_eq!(
-        cancel_order::handle(&app, signed("GET", "/orders/101/cancel", "", "wrong"))
-            .await
-            .status(),
+        app.call(
+            Function::CancelOrder,
+            signed("GET", "/orders/101/cancel", "", "wrong")
+        )
+        .await
+        .status(),
         401
     );
     for (path, body) in [
@@ -660,12 +660,16 @@ async fn action_routes_need_gladly_auth_and_survive_junk() {
         ),
         ("/orders/999999/refund/0123456789abcdef", "{}"),
     ] {
-        let status = refund_order::handle(&app, signed("POST", path, body, SIGNING_KEY))
+        let status = app
+            .call(
+                Function::RefundOrder,
+                signed("POST", path, body, SIGNING_KEY),
+            )
             .await
             .status()
             .as_u16();
         assert!((400..500).contains(&status), "{path} {body}: {status}");
     }
-    let (status, _) = get_form_refund(&app, 101).await;
+    let (status, _) = app.order_form(101, "refund").await;
     assert_eq!(status, 200, "still serving");
 }

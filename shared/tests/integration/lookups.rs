@@ -1,21 +1,23 @@
 //! The real lookup handlers against the sandbox store and moto's Secrets Manager: what Gladly
 //! (and so the agent) sees, including every failure path the contract names.
 
-mod common;
-
-use common::*;
-use serde_json::{json, Value};
-use shared::handlers::{lookup_customer, lookup_orders};
+use crate::harness::*;
+use serde_json::json;
 use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn auto_link_by_email_makes_one_call_and_matches_exactly_one() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     clear_log(&sb).await;
     let body =
         basic(json!({"emails": ["Jane.Doe@example.com"], "id": "gladly-1", "name": "Jane Doe"}));
-    let resp = lookup_customer::handle(&app, signed("POST", "/lookup", &body, SIGNING_KEY)).await;
+    let resp = app
+        .call(
+            Function::LookupCustomer,
+            signed("POST", "/lookup", &body, SIGNING_KEY),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let v = json_of(&resp);
     assert_eq!(ids(&v), vec!["1"]);
@@ -35,7 +37,11 @@ async fn auto_link_by_email_makes_one_call_and_matches_exactly_one() {
     assert_eq!(by_route["GET /v3/customers"], 1);
     assert_eq!(cold, 1 + STORE_FACTS_CALLS, "{by_route}");
     clear_log(&sb).await;
-    lookup_customer::handle(&app, signed("POST", "/lookup", &body, SIGNING_KEY)).await;
+    app.call(
+        Function::LookupCustomer,
+        signed("POST", "/lookup", &body, SIGNING_KEY),
+    )
+    .await;
     assert_eq!(calls(&sb).await.0, 1, "a warm container makes one call");
 }
 
@@ -45,14 +51,15 @@ const STORE_FACTS_CALLS: u64 = 3;
 #[tokio::test]
 async fn the_store_profile_is_read_once_per_container() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     clear_log(&sb).await;
     for customer in ["1", "2", "28"] {
-        let resp = lookup_customer::handle(
-            &app,
-            signed("POST", "/lookup", &detailed(customer), SIGNING_KEY),
-        )
-        .await;
+        let resp = app
+            .call(
+                Function::LookupCustomer,
+                signed("POST", "/lookup", &detailed(customer), SIGNING_KEY),
+            )
+            .await;
         assert_eq!(resp.status(), 200);
     }
     let (_, by_route) = calls(&sb).await;
@@ -64,20 +71,18 @@ async fn the_store_profile_is_read_once_per_container() {
 #[tokio::test]
 async fn guests_are_found_by_email_with_a_second_call() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     clear_log(&sb).await;
     let body = basic(json!({"emails": ["riley.guest@example.com"], "id": "gladly-2"}));
-    let v = json_of(
-        &lookup_customer::handle(&app, signed("POST", "/lookup", &body, SIGNING_KEY)).await,
-    );
+    let v = app.lookup(&body).await.1;
     assert_eq!(ids(&v), vec!["guest:riley.guest@example.com"]);
     assert_eq!(v["results"][0]["name"], "Riley Guest");
     assert_eq!(calls(&sb).await.0, 2 + STORE_FACTS_CALLS);
 
     // Its DETAILED lookup lists the guest orders by billing email.
     let v = json_of(
-        &lookup_customer::handle(
-            &app,
+        &app.call(
+            Function::LookupCustomer,
             signed(
                 "POST",
                 "/lookup",
@@ -100,16 +105,15 @@ async fn guests_are_found_by_email_with_a_second_call() {
 #[tokio::test]
 async fn auto_link_by_phone_compares_normalised_numbers() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     for (phone, want) in [
         ("+15125550100", "1"),
         ("+442079460958", "3"),
         ("+13055550115", "15"),
     ] {
-        let body = basic(json!({"phones": [phone], "id": "gladly-3"}));
-        let v = json_of(
-            &lookup_customer::handle(&app, signed("POST", "/lookup", &body, SIGNING_KEY)).await,
-        );
+        let v = app
+            .basic(json!({"phones": [phone], "id": "gladly-3"}))
+            .await;
         assert_eq!(ids(&v), vec![want.to_string()], "{phone}");
     }
 }
@@ -117,36 +121,37 @@ async fn auto_link_by_phone_compares_normalised_numbers() {
 #[tokio::test]
 async fn manual_search_by_name_order_number_and_no_match() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
-    let search = |q: Value| signed("POST", "/lookup", &basic(q), SIGNING_KEY);
-    let v = json_of(&lookup_customer::handle(&app, search(json!({"name": "jane"}))).await);
+    let app = TestApp::new(&sb).await;
+    let v = app.basic(json!({"name": "jane"})).await;
     assert_eq!(
         ids(&v),
         vec!["1", "27"],
         "a manual search may answer several"
     );
-    let v = json_of(&lookup_customer::handle(&app, search(json!({"orderNumber": "#103"}))).await);
+    let v = app.basic(json!({"orderNumber": "#103"})).await;
     assert_eq!(ids(&v), vec!["1"]);
-    let v = json_of(
-        &lookup_customer::handle(&app, search(json!({"email": "nobody@nowhere.example"}))).await,
-    );
+    let v = app.basic(json!({"email": "nobody@nowhere.example"})).await;
     assert_eq!(v, json!({"results": []}));
-    let v = json_of(&lookup_customer::handle(&app, search(json!({"orderNumber": "99999"}))).await);
+    let v = app.basic(json!({"orderNumber": "99999"})).await;
     assert_eq!(v, json!({"results": []}));
     // Auto-link with only a name never guesses.
-    let v = json_of(
-        &lookup_customer::handle(&app, search(json!({"name": "Jane Doe", "id": "gladly-9"}))).await,
-    );
+    let v = app
+        .basic(json!({"name": "Jane Doe", "id": "gladly-9"}))
+        .await;
     assert_eq!(v, json!({"results": []}));
 }
 
 #[tokio::test]
 async fn detailed_profile_with_orders_tracking_and_images_within_budget() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     clear_log(&sb).await;
-    let resp =
-        lookup_customer::handle(&app, signed("POST", "/lookup", &detailed("2"), SIGNING_KEY)).await;
+    let resp = app
+        .call(
+            Function::LookupCustomer,
+            signed("POST", "/lookup", &detailed("2"), SIGNING_KEY),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let v = json_of(&resp);
     let r = &v["results"][0];
@@ -178,18 +183,25 @@ async fn detailed_profile_with_orders_tracking_and_images_within_budget() {
 
     // A warm function already knows the images.
     clear_log(&sb).await;
-    lookup_customer::handle(&app, signed("POST", "/lookup", &detailed("2"), SIGNING_KEY)).await;
+    app.call(
+        Function::LookupCustomer,
+        signed("POST", "/lookup", &detailed("2"), SIGNING_KEY),
+    )
+    .await;
     assert_eq!(calls(&sb).await.0, 5);
 }
 
 #[tokio::test]
 async fn unknown_or_foreign_ids_are_no_match() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     for id in ["99999", "abc", "guest:nobody@example.com"] {
-        let resp =
-            lookup_customer::handle(&app, signed("POST", "/lookup", &detailed(id), SIGNING_KEY))
-                .await;
+        let resp = app
+            .call(
+                Function::LookupCustomer,
+                signed("POST", "/lookup", &detailed(id), SIGNING_KEY),
+            )
+            .await;
         assert_eq!(
             (resp.status().as_u16(), json_of(&resp)),
             (200, json!({"results": []})),
@@ -201,7 +213,7 @@ async fn unknown_or_foreign_ids_are_no_match() {
 #[tokio::test]
 async fn authentication_failures_are_401() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     let body = basic(json!({"emails": ["jane.doe@example.com"]}));
     let cases = [
         ("unsigned", unsigned("POST", "/lookup", &body)),
@@ -216,7 +228,7 @@ async fn authentication_failures_are_401() {
         ),
     ];
     for (what, req) in cases {
-        let resp = lookup_customer::handle(&app, req).await;
+        let resp = app.call(Function::LookupCustomer, req).await;
         assert_eq!(resp.status(), 401, "{what}");
         let v = json_of(&resp);
         assert!(v["errors"][0]["message"].is_string(), "{what}");
@@ -225,7 +237,7 @@ async fn authentication_failures_are_401() {
     // A body changed after signing.
     let mut req = signed("POST", "/lookup", &body, SIGNING_KEY);
     *req.body_mut() = lambda_http::Body::from(body.replace("jane", "john"));
-    assert_eq!(lookup_customer::handle(&app, req).await.status(), 401);
+    assert_eq!(app.call(Function::LookupCustomer, req).await.status(), 401);
 }
 
 #[tokio::test]
@@ -235,17 +247,18 @@ async fn no_auth_key_in_the_secret_refuses_everything() {
     secret
         .as_object_mut()
         .map(|o| o.remove("gladly_signing_key"));
-    let app = app_with(&secret, 10).await;
-    let resp = lookup_customer::handle(
-        &app,
-        signed(
-            "POST",
-            "/lookup",
-            &basic(json!({"emails": ["jane.doe@example.com"]})),
-            SIGNING_KEY,
-        ),
-    )
-    .await;
+    let app = TestApp::of(&sb).secret(secret).build().await;
+    let resp = app
+        .call(
+            Function::LookupCustomer,
+            signed(
+                "POST",
+                "/lookup",
+                &basic(json!({"emails": ["jane.doe@example.com"]})),
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     assert_eq!(resp.status(), 401);
     assert!(json_of(&resp)["errors"][0]["message"]
         .as_str()
@@ -261,7 +274,7 @@ async fn basic_auth_works_alone() {
         o.insert("gladly_basic_username".into(), json!("gladly"));
         o.insert("gladly_basic_password".into(), json!("s3cret"));
     }
-    let app = app_with(&secret, 10).await;
+    let app = TestApp::of(&sb).secret(secret).build().await;
     let body = basic(json!({"emails": ["jane.doe@example.com"]}));
     let with = |creds: &str| {
         let mut r = unsigned("POST", "/lookup", &body);
@@ -271,13 +284,13 @@ async fn basic_auth_works_alone() {
         r
     };
     assert_eq!(
-        lookup_customer::handle(&app, with("gladly:s3cret"))
+        app.call(Function::LookupCustomer, with("gladly:s3cret"))
             .await
             .status(),
         200
     );
     assert_eq!(
-        lookup_customer::handle(&app, with("gladly:wrong"))
+        app.call(Function::LookupCustomer, with("gladly:wrong"))
             .await
             .status(),
         401
@@ -292,35 +305,31 @@ fn base64_encode(s: &str) -> String {
 #[tokio::test]
 async fn a_rotated_signing_key_or_token_works_without_a_redeploy() {
     let sb = sandbox().await;
-    let name = secret_name("rotate");
     let mut secret = store_secret(&sb);
     secret["gladly_signing_key"] = json!("old-key");
     secret["access_token"] = json!("old-token");
-    put_secret(&name, &secret).await;
-    let source = shared::config::SecretSource::secrets_manager(&name, Some(&moto()))
-        .await
-        .expect("source");
-    let app = shared::app::App::new(
-        shared::config::Settings {
-            secret_id: name.clone(),
-            order_limit: 10,
-            under_sam_local: false,
-        },
-        source,
-    );
+    let app = TestApp::of(&sb).secret(secret.clone()).build().await;
     let body = basic(json!({"emails": ["jane.doe@example.com"]}));
     // Cached with the old token: BigCommerce refuses it.
     assert_eq!(
-        lookup_customer::handle(&app, signed("POST", "/lookup", &body, "old-key"))
-            .await
-            .status(),
+        app.call(
+            Function::LookupCustomer,
+            signed("POST", "/lookup", &body, "old-key")
+        )
+        .await
+        .status(),
         500
     );
     // The admin rotates both; the next request signed with the new key succeeds at once.
     secret["gladly_signing_key"] = json!("new-key");
     secret["access_token"] = json!(sb.token);
-    put_secret(&name, &secret).await;
-    let resp = lookup_customer::handle(&app, signed("POST", "/lookup", &body, "new-key")).await;
+    app.put_secret(&secret).await;
+    let resp = app
+        .call(
+            Function::LookupCustomer,
+            signed("POST", "/lookup", &body, "new-key"),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(ids(&json_of(&resp)), vec!["1"]);
 }
@@ -328,7 +337,7 @@ async fn a_rotated_signing_key_or_token_works_without_a_redeploy() {
 #[tokio::test]
 async fn bad_bodies_are_400_and_huge_ones_413() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     for body in [
         "",
         "not json",
@@ -337,8 +346,12 @@ async fn bad_bodies_are_400_and_huge_ones_413() {
         r#"{"query":{}}"#,
         r#"{"lookupLevel":"DETAILED","query":{}}"#,
     ] {
-        let resp =
-            lookup_customer::handle(&app, signed("POST", "/lookup", body, SIGNING_KEY)).await;
+        let resp = app
+            .call(
+                Function::LookupCustomer,
+                signed("POST", "/lookup", body, SIGNING_KEY),
+            )
+            .await;
         assert_eq!(resp.status(), 400, "{body}");
         let v = json_of(&resp);
         assert!(
@@ -348,15 +361,21 @@ async fn bad_bodies_are_400_and_huge_ones_413() {
     }
     let huge = basic(json!({"name": "x".repeat(70 * 1024)}));
     assert_eq!(
-        lookup_customer::handle(&app, signed("POST", "/lookup", &huge, SIGNING_KEY))
-            .await
-            .status(),
+        app.call(
+            Function::LookupCustomer,
+            signed("POST", "/lookup", &huge, SIGNING_KEY)
+        )
+        .await
+        .status(),
         413
     );
     assert_eq!(
-        lookup_customer::handle(&app, signed("GET", "/lookup", "", SIGNING_KEY))
-            .await
-            .status(),
+        app.call(
+            Function::LookupCustomer,
+            signed("GET", "/lookup", "", SIGNING_KEY)
+        )
+        .await
+        .status(),
         405
     );
 }
@@ -364,14 +383,18 @@ async fn bad_bodies_are_400_and_huge_ones_413() {
 #[tokio::test]
 async fn shipments_failing_still_answers_without_tracking() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     fault(
         &sb,
         json!({"route": "GET /v2/orders/{id}/shipments", "status": 500}),
     )
     .await;
-    let resp =
-        lookup_customer::handle(&app, signed("POST", "/lookup", &detailed("2"), SIGNING_KEY)).await;
+    let resp = app
+        .call(
+            Function::LookupCustomer,
+            signed("POST", "/lookup", &detailed("2"), SIGNING_KEY),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let tx = json_of(&resp)["results"][0]["transactions"]
         .as_array()
@@ -386,10 +409,14 @@ async fn shipments_failing_still_answers_without_tracking() {
 #[tokio::test]
 async fn the_customer_failing_is_503() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     fault(&sb, json!({"route": "GET /v3/customers", "status": 500})).await;
-    let resp =
-        lookup_customer::handle(&app, signed("POST", "/lookup", &detailed("1"), SIGNING_KEY)).await;
+    let resp = app
+        .call(
+            Function::LookupCustomer,
+            signed("POST", "/lookup", &detailed("1"), SIGNING_KEY),
+        )
+        .await;
     assert_eq!(resp.status(), 503);
     assert!(json_of(&resp)["errors"][0]["message"].is_string());
     fault(
@@ -402,23 +429,24 @@ async fn the_customer_failing_is_503() {
 #[tokio::test]
 async fn a_429_is_waited_out_and_the_lookup_succeeds() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     fault(
         &sb,
         json!({"route": "GET /v3/customers", "status": 429, "times": 1}),
     )
     .await;
     clear_log(&sb).await;
-    let resp = lookup_customer::handle(
-        &app,
-        signed(
-            "POST",
-            "/lookup",
-            &basic(json!({"emails": ["jane.doe@example.com"]})),
-            SIGNING_KEY,
-        ),
-    )
-    .await;
+    let resp = app
+        .call(
+            Function::LookupCustomer,
+            signed(
+                "POST",
+                "/lookup",
+                &basic(json!({"emails": ["jane.doe@example.com"]})),
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     assert_eq!(resp.status(), 200, "{}", json_of(&resp));
     assert_eq!(ids(&json_of(&resp)), vec!["1"]);
     assert_eq!(calls(&sb).await.1["GET /v3/customers"], 2);
@@ -427,15 +455,19 @@ async fn a_429_is_waited_out_and_the_lookup_succeeds() {
 #[tokio::test]
 async fn slow_shipments_are_left_out_at_the_deadline_not_timed_out() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     fault(
         &sb,
         json!({"route": "GET /v2/orders/{id}/shipments", "latency_ms": 6000}),
     )
     .await;
     let started = Instant::now();
-    let resp =
-        lookup_customer::handle(&app, signed("POST", "/lookup", &detailed("2"), SIGNING_KEY)).await;
+    let resp = app
+        .call(
+            Function::LookupCustomer,
+            signed("POST", "/lookup", &detailed("2"), SIGNING_KEY),
+        )
+        .await;
     let took = started.elapsed();
     assert_eq!(resp.status(), 200);
     assert!(
@@ -453,7 +485,7 @@ async fn slow_shipments_are_left_out_at_the_deadline_not_timed_out() {
 #[tokio::test]
 async fn hostile_input_never_panics_and_the_function_keeps_serving() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     let nasty = [
         json!({"lookupLevel": "BASIC", "query": {"emails": [{"$gt": ""}], "phones": [null, 5, "+1"]}}).to_string(),
         json!({"lookupLevel": "BASIC", "query": {"email": "a,b@c.d", "phone": "++++", "orderNumber": "1e99"}}).to_string(),
@@ -465,7 +497,11 @@ async fn hostile_input_never_panics_and_the_function_keeps_serving() {
         "\u{0}\u{1}".to_string(),
     ];
     for body in &nasty {
-        let status = lookup_customer::handle(&app, signed("POST", "/lookup", body, SIGNING_KEY))
+        let status = app
+            .call(
+                Function::LookupCustomer,
+                signed("POST", "/lookup", body, SIGNING_KEY),
+            )
             .await
             .status()
             .as_u16();
@@ -478,35 +514,40 @@ async fn hostile_input_never_panics_and_the_function_keeps_serving() {
         "/customers//orders",
         "/orders/99999999999999999999",
     ] {
-        let status = lookup_orders::handle(&app, signed("GET", path, "", SIGNING_KEY))
+        let status = app
+            .call(Function::LookupOrders, signed("GET", path, "", SIGNING_KEY))
             .await
             .status()
             .as_u16();
         assert!((400..500).contains(&status), "{path}: {status}");
     }
-    let resp = lookup_customer::handle(
-        &app,
-        signed(
-            "POST",
-            "/lookup",
-            &basic(json!({"emails": ["jane.doe@example.com"]})),
-            SIGNING_KEY,
-        ),
-    )
-    .await;
+    let resp = app
+        .call(
+            Function::LookupCustomer,
+            signed(
+                "POST",
+                "/lookup",
+                &basic(json!({"emails": ["jane.doe@example.com"]})),
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
 }
 
 #[tokio::test]
 async fn lookup_orders_routes() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     let get = |path: &str| signed("GET", path, "", SIGNING_KEY);
-    let v = json_of(&lookup_orders::handle(&app, get("/customers/2/orders")).await);
+    let v = json_of(
+        &app.call(Function::LookupOrders, get("/customers/2/orders"))
+            .await,
+    );
     assert_eq!(v["orders"].as_array().map(Vec::len), Some(10));
     assert_eq!(v["orders"][0]["type"], "ORDER");
 
-    let resp = lookup_orders::handle(&app, get("/orders/103")).await;
+    let resp = app.call(Function::LookupOrders, get("/orders/103")).await;
     assert_eq!(resp.status(), 200);
     let v = json_of(&resp);
     assert_eq!(v["orders"].as_array().map(Vec::len), Some(1));
@@ -521,80 +562,83 @@ async fn lookup_orders_routes() {
     );
 
     let guest = json_of(
-        &lookup_orders::handle(
-            &app,
+        &app.call(
+            Function::LookupOrders,
             get("/customers/guest%3Ariley.guest%40example.com/orders"),
         )
         .await,
     );
     assert_eq!(guest["orders"].as_array().map(Vec::len), Some(3));
     assert_eq!(
-        lookup_orders::handle(&app, get("/orders/99999"))
+        app.call(Function::LookupOrders, get("/orders/99999"))
             .await
             .status(),
         404
     );
     assert_eq!(
-        lookup_orders::handle(&app, get("/customers/abc/orders"))
+        app.call(Function::LookupOrders, get("/customers/abc/orders"))
             .await
             .status(),
         400
     );
     assert_eq!(
-        lookup_orders::handle(&app, unsigned("GET", "/orders/103", ""))
+        app.call(Function::LookupOrders, unsigned("GET", "/orders/103", ""))
             .await
             .status(),
         401
     );
     assert_eq!(
-        lookup_orders::handle(&app, signed("POST", "/orders/103", "{}", SIGNING_KEY))
-            .await
-            .status(),
+        app.call(
+            Function::LookupOrders,
+            signed("POST", "/orders/103", "{}", SIGNING_KEY)
+        )
+        .await
+        .status(),
         405
     );
-    let none = json_of(&lookup_orders::handle(&app, get("/customers/16/orders")).await);
+    let none = json_of(
+        &app.call(Function::LookupOrders, get("/customers/16/orders"))
+            .await,
+    );
     assert_eq!(none, json!({"orders": []}));
 }
 
 #[tokio::test]
 async fn bad_signatures_force_at_most_one_secret_refetch_per_30_seconds() {
     let sb = sandbox().await;
-    let name = secret_name("throttle");
     let mut secret = store_secret(&sb);
-    put_secret(&name, &secret).await;
-    let source = shared::config::SecretSource::secrets_manager(&name, Some(&moto()))
-        .await
-        .expect("source");
-    let app = shared::app::App::new(
-        shared::config::Settings {
-            secret_id: name.clone(),
-            order_limit: 10,
-            under_sam_local: false,
-        },
-        source,
-    );
+    let app = TestApp::of(&sb).secret(secret.clone()).build().await;
     let body = basic(json!({"emails": ["jane.doe@example.com"]}));
     // A stranger's bad signature refetches once...
     assert_eq!(
-        lookup_customer::handle(&app, signed("POST", "/lookup", &body, "stranger"))
-            .await
-            .status(),
+        app.call(
+            Function::LookupCustomer,
+            signed("POST", "/lookup", &body, "stranger")
+        )
+        .await
+        .status(),
         401
     );
     // ...so a key rotated right after is only seen when the cache expires or 30 s have passed.
     secret["gladly_signing_key"] = json!("rotated-key");
-    put_secret(&name, &secret).await;
+    app.put_secret(&secret).await;
     assert_eq!(
-        lookup_customer::handle(&app, signed("POST", "/lookup", &body, "rotated-key"))
-            .await
-            .status(),
+        app.call(
+            Function::LookupCustomer,
+            signed("POST", "/lookup", &body, "rotated-key")
+        )
+        .await
+        .status(),
         401
     );
     // The key in the cache still works meanwhile.
     assert_eq!(
-        lookup_customer::handle(&app, signed("POST", "/lookup", &body, SIGNING_KEY))
-            .await
-            .status(),
+        app.call(
+            Function::LookupCustomer,
+            signed("POST", "/lookup", &body, SIGNING_KEY)
+        )
+        .await
+        .status(),
         200
     );
 }

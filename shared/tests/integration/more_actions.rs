@@ -1,38 +1,8 @@
 //! The address change, the goodwill gift certificate, the managers' guardrails and the audit
 //! trail, end to end against the sandbox and moto.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::{json, Value};
-use shared::app::ActionApp;
-use shared::handlers::{
-    cancel_order, create_gift_certificate, lookup_customer, refund_order, update_address,
-};
-
-fn marker_of(path: &str) -> String {
-    format!("[gladly:{}]", path.rsplit('/').next().unwrap_or_default())
-}
-
-async fn address(app: &ActionApp, method: &str, path: &str, body: &Value) -> (u16, Value) {
-    let body = if method == "GET" {
-        String::new()
-    } else {
-        body.to_string()
-    };
-    let r = update_address::handle(app, signed(method, path, &body, SIGNING_KEY)).await;
-    (r.status().as_u16(), json_of(&r))
-}
-
-async fn gift(app: &ActionApp, method: &str, path: &str, body: &Value) -> (u16, Value) {
-    let body = if method == "GET" {
-        String::new()
-    } else {
-        body.to_string()
-    };
-    let r = create_gift_certificate::handle(app, signed(method, path, &body, SIGNING_KEY)).await;
-    (r.status().as_u16(), json_of(&r))
-}
 
 async fn shipping_address(sb: &bigcommerce_sandbox::Running, order: u64) -> Value {
     reqwest::Client::new()
@@ -64,23 +34,13 @@ fn untouched(o: &Value) -> Value {
 /// The sandbox store's name (`sandbox/seed.json`).
 const STORE_NAME: &str = "Sandbox Kitchen Co.";
 
-fn field_default(form: &Value, attr: &str) -> Value {
-    form["sections"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|s| s["attr"] == attr)
-        .map(|s| s["defaultValue"].clone())
-        .unwrap_or(Value::Null)
-}
-
 #[tokio::test]
 async fn an_address_changes_once_before_shipping_and_leaves_the_order_as_it_was() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
-    let (status, _) = address(&app, "GET", "/lookup/orders/101/address", &json!(null)).await;
+    let app = TestApp::new(&sb).await;
+    let (status, _) = app.form("/lookup/orders/101/address").await;
     assert_eq!(status, 200, "the form also answers under the Lookup URL");
-    let (status, form) = address(&app, "GET", "/orders/101/address", &json!(null)).await;
+    let (status, form) = app.form("/orders/101/address").await;
     assert_eq!(status, 200, "{form}");
     assert_eq!(
         field_default(&form, "first_name"),
@@ -92,7 +52,7 @@ async fn an_address_changes_once_before_shipping_and_leaves_the_order_as_it_was(
     let before = bc_order(&sb, 101).await;
     let to = json!({"first_name": "Jane", "last_name": "Doe", "street_1": "200 Congress Ave",
                     "city": "Austin", "state": "TX", "zip": "78701", "country_iso2": "us"});
-    let (status, first) = address(&app, "POST", &path, &to).await;
+    let (status, first) = app.submit(&path, &to).await;
     assert_eq!(status, 200, "{first}");
     assert_eq!(first["message"], "Shipping address of order #101 changed");
     let now = shipping_address(&sb, 101).await;
@@ -113,11 +73,11 @@ async fn an_address_changes_once_before_shipping_and_leaves_the_order_as_it_was(
     );
     // Again: the same answer, no second change.
     clear_log(&sb).await;
-    let (status, again) = address(&app, "POST", &path, &to).await;
+    let (status, again) = app.submit(&path, &to).await;
     assert_eq!((status, &again), (200, &first));
     assert_eq!(calls(&sb).await.0, 0);
     // Shipped orders: no form, no change, in words.
-    let (status, v) = address(&app, "GET", "/orders/104/address", &json!(null)).await;
+    let (status, v) = app.form("/orders/104/address").await;
     assert_eq!(status, 406, "{v}");
     assert!(
         v["errors"][0]["message"]
@@ -125,17 +85,18 @@ async fn an_address_changes_once_before_shipping_and_leaves_the_order_as_it_was(
             .is_some_and(|m| m.contains("#104")),
         "{v}"
     );
-    let (status, _) = address(&app, "POST", "/orders/104/address/0123456789abcdef", &to).await;
+    let (status, _) = app
+        .submit("/orders/104/address/0123456789abcdef", &to)
+        .await;
     assert_eq!(status, 406);
     // Mistakes are named, and nothing is sent.
     clear_log(&sb).await;
-    let (status, v) = address(
-        &app,
-        "POST",
-        "/orders/102/address/0123456789abcdef",
-        &json!({"first_name": "J", "country_iso2": "ZZ"}),
-    )
-    .await;
+    let (status, v) = app
+        .submit(
+            "/orders/102/address/0123456789abcdef",
+            &json!({"first_name": "J", "country_iso2": "ZZ"}),
+        )
+        .await;
     assert_eq!(status, 400);
     let attrs: Vec<&str> = v["errors"]
         .as_array()
@@ -154,16 +115,10 @@ async fn an_address_changes_once_before_shipping_and_leaves_the_order_as_it_was(
 #[tokio::test]
 async fn a_gift_certificate_is_made_once_within_the_ceiling() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
-    let (status, _) = gift(
-        &app,
-        "GET",
-        "/lookup/customers/1/gift-certificate",
-        &json!(null),
-    )
-    .await;
+    let app = TestApp::new(&sb).await;
+    let (status, _) = app.form("/lookup/customers/1/gift-certificate").await;
     assert_eq!(status, 200, "the form also answers under the Lookup URL");
-    let (status, form) = gift(&app, "GET", "/customers/1/gift-certificate", &json!(null)).await;
+    let (status, form) = app.form("/customers/1/gift-certificate").await;
     assert_eq!(status, 200, "{form}");
     assert_eq!(field_default(&form, "to_email"), "jane.doe@example.com");
     assert_eq!(field_default(&form, "to_name"), "Jane Doe");
@@ -173,7 +128,7 @@ async fn a_gift_certificate_is_made_once_within_the_ceiling() {
     let path = action_url(&form);
     let body = json!({"amount": "20,00", "to_name": "Jane Doe", "to_email": "jane.doe@example.com",
                       "from_email": "care@example.com", "message": "Sorry about the mug"});
-    let (status, first) = gift(&app, "POST", &path, &body).await;
+    let (status, first) = app.submit(&path, &body).await;
     assert_eq!(status, 200, "{first}");
     let message = first["message"].as_str().unwrap_or_default().to_string();
     assert!(
@@ -187,7 +142,7 @@ async fn a_gift_certificate_is_made_once_within_the_ceiling() {
         "{first}"
     );
     clear_log(&sb).await;
-    let (status, again) = gift(&app, "POST", &path, &body).await;
+    let (status, again) = app.submit(&path, &body).await;
     assert_eq!((status, &again), (200, &first));
     assert_eq!(calls(&sb).await.0, 0, "a repeat asks nothing");
     let code = message.split_whitespace().nth(2).unwrap_or_default();
@@ -208,13 +163,9 @@ async fn a_gift_certificate_is_made_once_within_the_ceiling() {
     // Over the default ceiling of 100: refused in words, nothing made.
     clear_log(&sb).await;
     let over = json!({"amount": "150", "to_name": "Jane", "to_email": "jane.doe@example.com", "from_email": "care@example.com"});
-    let (status, v) = gift(
-        &app,
-        "POST",
-        "/customers/1/gift-certificate/over-ceiling-0001",
-        &over,
-    )
-    .await;
+    let (status, v) = app
+        .submit("/customers/1/gift-certificate/over-ceiling-0001", &over)
+        .await;
     assert_eq!(status, 406, "{v}");
     assert!(
         v["errors"][0]["message"]
@@ -229,13 +180,9 @@ async fn a_gift_certificate_is_made_once_within_the_ceiling() {
         0
     );
     // Guests too.
-    let (status, form) = gift(
-        &app,
-        "GET",
-        "/customers/guest%3Ariley.guest%40example.com/gift-certificate",
-        &json!(null),
-    )
-    .await;
+    let (status, form) = app
+        .form("/customers/guest%3Ariley.guest%40example.com/gift-certificate")
+        .await;
     assert_eq!(status, 200, "{form}");
     assert_eq!(field_default(&form, "to_email"), "riley.guest@example.com");
 }
@@ -246,55 +193,36 @@ async fn guardrails_hide_switched_off_actions_and_refuse_over_the_ceiling() {
     let mut secret = store_secret(&sb);
     secret["actions"] = json!("refund, gift_certificate");
     secret["max_refund"] = json!("10");
-    let app = ActionApp {
-        app: app_with(&secret, 10).await,
-        ledger: ledger().await,
-        timing: test_timing(),
-    };
-    let detailed = json_of(
-        &lookup_customer::handle(
-            &app.app,
-            signed("POST", "/lookup", &detailed("1"), SIGNING_KEY),
-        )
-        .await,
+    let app = TestApp::of(&sb).secret(secret).build().await;
+    let detailed = app.detailed("1").await;
+    assert_eq!(
+        action_names(&detailed["results"][0]),
+        vec!["Gift certificate"]
     );
-    let profile: Vec<&str> = detailed["results"][0]["actions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|a| a["name"].as_str())
-        .collect();
-    assert_eq!(profile, vec!["Gift certificate"]);
-    let card = detailed["results"][0]["transactions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|t| t["orderNumber"] == "101")
-        .cloned()
-        .unwrap_or_default();
-    let names: Vec<&str> = card["actions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|a| a["name"].as_str())
-        .collect();
-    assert_eq!(names, vec!["Refund"], "{card}");
-    let r = cancel_order::handle(&app, signed("GET", "/orders/101/cancel", "", SIGNING_KEY)).await;
+    let card101 = card(&detailed, 101);
+    assert_eq!(action_names(&card101), vec!["Refund"], "{card101}");
+    let r = app
+        .call(
+            Function::CancelOrder,
+            signed("GET", "/orders/101/cancel", "", SIGNING_KEY),
+        )
+        .await;
     assert_eq!(r.status(), 406);
     assert!(json_of(&r)["errors"][0]["message"]
         .as_str()
         .is_some_and(|m| m.contains("switched off")));
     clear_log(&sb).await;
-    let r = refund_order::handle(
-        &app,
-        signed(
-            "POST",
-            "/orders/101/refund/over-the-ceiling-1",
-            r#"{"qty_1001":"1","reason":"damaged"}"#,
-            SIGNING_KEY,
-        ),
-    )
-    .await;
+    let r = app
+        .call(
+            Function::RefundOrder,
+            signed(
+                "POST",
+                "/orders/101/refund/over-the-ceiling-1",
+                r#"{"qty_1001":"1","reason":"damaged"}"#,
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     let v = json_of(&r);
     assert_eq!(r.status(), 406, "{v}");
     assert!(
@@ -309,23 +237,24 @@ async fn guardrails_hide_switched_off_actions_and_refuse_over_the_ceiling() {
             .unwrap_or(0),
         0
     );
-    let r = refund_order::handle(
-        &app,
-        signed(
-            "POST",
-            "/orders/101/refund/under-the-ceiling",
-            r#"{"amount":"9.99","reason":"goodwill"}"#,
-            SIGNING_KEY,
-        ),
-    )
-    .await;
+    let r = app
+        .call(
+            Function::RefundOrder,
+            signed(
+                "POST",
+                "/orders/101/refund/under-the-ceiling",
+                r#"{"amount":"9.99","reason":"goodwill"}"#,
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     assert_eq!(r.status(), 200, "{}", json_of(&r));
 }
 
 #[tokio::test]
 async fn every_order_change_leaves_one_audit_line_and_keeps_earlier_notes() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
+    let app = TestApp::new(&sb).await;
     // A note someone left before.
     reqwest::Client::new()
         .put(format!("{}/v2/orders/106", sb.store_url()))
@@ -335,31 +264,31 @@ async fn every_order_change_leaves_one_audit_line_and_keeps_earlier_notes() {
         .await
         .expect("note");
     let path = "/orders/106/refund/audit-refund-00001";
-    let r = refund_order::handle(
-        &app,
-        signed(
-            "POST",
-            path,
-            r#"{"amount":"5","reason":"goodwill","note":"late"}"#,
-            SIGNING_KEY,
-        ),
-    )
-    .await;
+    let r = app
+        .call(
+            Function::RefundOrder,
+            signed(
+                "POST",
+                path,
+                r#"{"amount":"5","reason":"goodwill","note":"late"}"#,
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     assert_eq!(r.status(), 200, "{}", json_of(&r));
-    let form = json_of(
-        &cancel_order::handle(&app, signed("GET", "/orders/106/cancel", "", SIGNING_KEY)).await,
-    );
+    let form = app.get("/orders/106/cancel").await.1;
     let cancel_path = action_url(&form);
-    let r = cancel_order::handle(
-        &app,
-        signed(
-            "POST",
-            &cancel_path,
-            r#"{"reason":"customer_request"}"#,
-            SIGNING_KEY,
-        ),
-    )
-    .await;
+    let r = app
+        .call(
+            Function::CancelOrder,
+            signed(
+                "POST",
+                &cancel_path,
+                r#"{"reason":"customer_request"}"#,
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     assert_eq!(r.status(), 200, "{}", json_of(&r));
     let notes = bc_order(&sb, 106).await["staff_notes"]
         .as_str()
@@ -414,12 +343,10 @@ fn stock(sb: &bigcommerce_sandbox::Running, variant: u64) -> i64 {
 #[tokio::test]
 async fn a_refund_returns_its_items_to_stock_once() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
+    let app = TestApp::new(&sb).await;
     let variant = variant_of(&sb, 101, 1001).await;
     assert!(variant > 0, "premise: the line has a variant");
-    let form = json_of(
-        &refund_order::handle(&app, signed("GET", "/orders/101/refund", "", SIGNING_KEY)).await,
-    );
+    let form = app.get("/orders/101/refund").await.1;
     assert!(
         form["sections"]
             .as_array()
@@ -431,7 +358,12 @@ async fn a_refund_returns_its_items_to_stock_once() {
     let path = action_url(&form);
     let body = json!({"qty_1001": "2", "reason": "damaged", "restock": true}).to_string();
     clear_log(&sb).await;
-    let r = refund_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await;
+    let r = app
+        .call(
+            Function::RefundOrder,
+            signed("POST", &path, &body, SIGNING_KEY),
+        )
+        .await;
     let first = json_of(&r);
     assert_eq!(r.status(), 200, "{first}");
     assert!(
@@ -443,8 +375,14 @@ async fn a_refund_returns_its_items_to_stock_once() {
     assert_eq!(stock(&sb, variant), 22);
     // Twice at once, then again: one refund, one adjustment.
     let (a, b) = tokio::join!(
-        refund_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)),
-        refund_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)),
+        app.call(
+            Function::RefundOrder,
+            signed("POST", &path, &body, SIGNING_KEY)
+        ),
+        app.call(
+            Function::RefundOrder,
+            signed("POST", &path, &body, SIGNING_KEY)
+        ),
     );
     assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
     assert_eq!(stock(&sb, variant), 22);
@@ -461,16 +399,19 @@ async fn a_refund_returns_its_items_to_stock_once() {
 #[tokio::test]
 async fn a_failed_restock_after_the_refund_is_finished_by_the_same_form_never_by_refunding() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
+    let app = TestApp::new(&sb).await;
     let variant = variant_of(&sb, 101, 1001).await;
-    let form = json_of(
-        &refund_order::handle(&app, signed("GET", "/orders/101/refund", "", SIGNING_KEY)).await,
-    );
+    let form = app.get("/orders/101/refund").await.1;
     let path = action_url(&form);
     let body = json!({"qty_1001": "1", "reason": "damaged", "restock": "true"}).to_string();
     fault(&sb, json!({"route": ADJUST, "status": 422, "times": 1})).await;
     clear_log(&sb).await;
-    let r = refund_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await;
+    let r = app
+        .call(
+            Function::RefundOrder,
+            signed("POST", &path, &body, SIGNING_KEY),
+        )
+        .await;
     let v = json_of(&r);
     assert_eq!(faulted(&sb).await, 1, "premise: the adjustment was refused");
     assert_eq!(r.status(), 400, "the form stays open: {v}");
@@ -487,7 +428,12 @@ async fn a_failed_restock_after_the_refund_is_finished_by_the_same_form_never_by
         1
     );
     assert_eq!(stock(&sb, variant), 20);
-    let r = refund_order::handle(&app, signed("POST", &path, &body, SIGNING_KEY)).await;
+    let r = app
+        .call(
+            Function::RefundOrder,
+            signed("POST", &path, &body, SIGNING_KEY),
+        )
+        .await;
     let v = json_of(&r);
     assert_eq!(r.status(), 200, "{v}");
     assert!(
@@ -514,10 +460,8 @@ async fn a_failed_restock_after_the_refund_is_finished_by_the_same_form_never_by
 #[tokio::test]
 async fn a_cancel_returns_every_item_to_stock() {
     let sb = sandbox().await;
-    let app = action_app(&sb).await;
-    let form = json_of(
-        &cancel_order::handle(&app, signed("GET", "/orders/106/cancel", "", SIGNING_KEY)).await,
-    );
+    let app = TestApp::new(&sb).await;
+    let form = app.get("/orders/106/cancel").await.1;
     let order = bc_order(&sb, 106).await;
     let lines: Vec<u64> = reqwest::Client::new()
         .get(format!("{}/v2/orders/106/products", sb.store_url()))
@@ -534,16 +478,17 @@ async fn a_cancel_returns_every_item_to_stock() {
         .filter_map(|p| p["id"].as_u64())
         .collect();
     assert!(!lines.is_empty(), "premise: {order}");
-    let r = cancel_order::handle(
-        &app,
-        signed(
-            "POST",
-            &action_url(&form),
-            r#"{"reason":"out_of_stock","restock":true}"#,
-            SIGNING_KEY,
-        ),
-    )
-    .await;
+    let r = app
+        .call(
+            Function::CancelOrder,
+            signed(
+                "POST",
+                &action_url(&form),
+                r#"{"reason":"out_of_stock","restock":true}"#,
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     let v = json_of(&r);
     assert_eq!(r.status(), 200, "{v}");
     assert!(

@@ -8,17 +8,12 @@
 //! The draws are seeded (`CHAOS_SEED=<n>` repeats them; the seed is printed). Six workers run
 //! at once, so the interleavings differ between runs; the invariants must hold for all of them.
 
-mod common;
-
-use common::faulty::Faults;
-use common::*;
+use crate::harness::faulty::Faults;
+use crate::harness::*;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use shared::actions::engine::Timing;
-use shared::app::ActionApp;
-use shared::handlers::refund_order;
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,19 +23,6 @@ use std::time::Duration;
 const REFUND_POST: &str = "POST /v3/orders/{id}/payment_actions/refunds";
 const WORKERS: u64 = 6;
 const SUBMITS: u64 = 240;
-
-fn timing() -> Timing {
-    Timing {
-        total: Duration::from_millis(3000),
-        finish_margin: Duration::from_millis(200),
-        wait_for_duplicate: Duration::from_millis(300),
-        lease_wait: Duration::from_millis(600),
-        lease: Duration::from_secs(4),
-        write_timeout: Duration::from_millis(400),
-        min_write_budget: Duration::from_millis(300),
-        settle_after: Duration::from_millis(800),
-    }
-}
 
 /// What the agent was told, as the agent reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,7 +63,7 @@ struct Form {
 }
 
 struct Run {
-    app: ActionApp<common::faulty::FaultyLedger>,
+    app: TestApp<crate::harness::faulty::FaultyLedger>,
     sb: bigcommerce_sandbox::Running,
     forms: Mutex<Vec<Form>>,
     /// (sequence, rid, what was seen)
@@ -99,19 +81,15 @@ impl Run {
     }
 
     fn faults(&self) -> &Faults {
-        &self.app.ledger.faults
+        &self.app.ledger().faults
     }
 
     async fn new_form(&self, order: u64, rng: &mut SmallRng) -> Option<Form> {
-        let resp = refund_order::handle(
-            &self.app,
-            signed("GET", &format!("/orders/{order}/refund"), "", SIGNING_KEY),
-        )
-        .await;
-        if resp.status() != 200 {
+        let (status, form) = self.app.order_form(order, "refund").await;
+        if status != 200 {
             return None;
         }
-        let path = json_of(&resp)["actionUrl"].as_str()?.to_string();
+        let path = form["actionUrl"].as_str()?.to_string();
         let rid = path.rsplit('/').next()?.to_string();
         let amount = Decimal::new(rng.random_range(50..400), 2);
         let typed = match rng.random_range(0..4) {
@@ -139,12 +117,8 @@ impl Run {
 
     async fn submit(&self, f: &Form) -> Seen {
         self.submits.fetch_add(1, Ordering::SeqCst);
-        let resp = refund_order::handle(
-            &self.app,
-            signed("POST", &f.path, &f.body.to_string(), SIGNING_KEY),
-        )
-        .await;
-        let seen = classify(resp.status().as_u16(), &json_of(&resp));
+        let (status, v) = self.app.submit(&f.path, &f.body).await;
+        let seen = classify(status, &v);
         self.record(&f.rid, seen.clone());
         seen
     }
@@ -239,11 +213,9 @@ impl Run {
                     if let Some(f) = self.new_form(order, &mut rng).await {
                         let cut = Duration::from_millis(rng.random_range(5..400));
                         self.submits.fetch_add(1, Ordering::SeqCst);
-                        let req = signed("POST", &f.path, &f.body.to_string(), SIGNING_KEY);
-                        match tokio::time::timeout(cut, refund_order::handle(&self.app, req)).await
-                        {
-                            Ok(resp) => {
-                                let seen = classify(resp.status().as_u16(), &json_of(&resp));
+                        match tokio::time::timeout(cut, self.app.submit(&f.path, &f.body)).await {
+                            Ok((status, v)) => {
+                                let seen = classify(status, &v);
                                 self.record(&f.rid, seen);
                             }
                             Err(_) => {
@@ -307,7 +279,7 @@ async fn money_chaos() {
     )
     .await;
     let run = Run {
-        app: faulty_app(&sb, timing()).await,
+        app: TestApp::of(&sb).timing(chaos_timing()).faulty().await,
         sb,
         forms: Mutex::new(Vec::new()),
         seen: Mutex::new(Vec::new()),
@@ -317,12 +289,7 @@ async fn money_chaos() {
     };
     let mut orders = Vec::new();
     for id in 101..=170u64 {
-        let resp = refund_order::handle(
-            &run.app,
-            signed("GET", &format!("/orders/{id}/refund"), "", SIGNING_KEY),
-        )
-        .await;
-        if resp.status() == 200 {
+        if run.app.order_form(id, "refund").await.0 == 200 {
             orders.push(id);
         }
     }
@@ -346,7 +313,7 @@ async fn money_chaos() {
     // settleable, then send each form whose last answer was not final again until it is.
     control(&run.sb, "DELETE", "/__sandbox/faults", None).await;
     run.faults().clear();
-    let t = timing();
+    let t = chaos_timing();
     tokio::time::sleep(t.total + t.settle_after + t.lease).await;
     let last = |rid: &str| {
         run.seen.lock().ok().and_then(|s| {

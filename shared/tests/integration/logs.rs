@@ -1,24 +1,16 @@
-//! The logs of a request, captured: alone in its own test binary, because tracing caches
-//! whether a log line is wanted per call site, process-wide, and other tests running at the
-//! same time without a subscriber would make that cache flaky.
+//! The logs of a request, captured (`harness::capture`: per test thread, beside every other
+//! test in the process).
 
-mod common;
-
-use common::gladly::*;
-use common::*;
+use crate::harness::gladly::*;
+use crate::harness::*;
 use serde_json::{json, Value};
-use shared::handlers::{create_discount, lookup_customer, lookup_orders};
 
 #[tokio::test]
 async fn log_lines_carry_the_correlation_id_and_no_unmasked_email() {
     let sb = sandbox().await;
-    let lookups = app(&sb).await;
-    let actions = action_app(&sb).await;
-    let logs = Captured::default();
-    let _guard = tracing::subscriber::set_default(shared::telemetry::subscriber(
-        tracing_subscriber::filter::LevelFilter::INFO,
-        logs.clone(),
-    ));
+    let lookups = TestApp::new(&sb).await;
+    let actions = TestApp::new(&sb).await;
+    let (_guard, logs) = crate::harness::capture::logs();
     shared::telemetry::capture_emf();
     // Shipments fail, so the answer is partial and a warning is logged inside the request.
     fault(
@@ -27,25 +19,52 @@ async fn log_lines_carry_the_correlation_id_and_no_unmasked_email() {
     )
     .await;
     let guest_orders = "/customers/guest%3Ariley.guest%40example.com/orders";
-    let r = lookup_customer::handle(
-        &lookups,
-        gladly("POST", "/lookup", &basic(json!({"emails": [GUEST]}))),
-    )
-    .await;
-    assert_eq!(status(&r), 200);
-    let r = lookup_orders::handle(&lookups, gladly("GET", guest_orders, "")).await;
-    assert_eq!(status(&r), 200);
-    let r = lookup_customer::handle(
-        &lookups,
-        gladly("POST", "/lookup", &detailed(&format!("guest:{GUEST}"))),
-    )
-    .await;
-    assert_eq!(status(&r), 200);
-    let r = create_discount::handle(&actions, gladly("GET", GUEST_PATH, "")).await;
-    assert_eq!(status(&r), 200);
+    let r = lookups
+        .call(
+            Function::LookupCustomer,
+            signed(
+                "POST",
+                "/lookup",
+                &basic(json!({"emails": [GUEST]})),
+                SIGNING_KEY,
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = lookups
+        .call(
+            Function::LookupOrders,
+            signed("GET", guest_orders, "", SIGNING_KEY),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = lookups
+        .call(
+            Function::LookupCustomer,
+            signed(
+                "POST",
+                "/lookup",
+                &detailed(&format!("guest:{GUEST}")),
+                SIGNING_KEY,
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = actions
+        .call(
+            Function::CreateDiscount,
+            signed("GET", GUEST_PATH, "", SIGNING_KEY),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
     let url = action_url(&json_of(&r));
     let body = json!({"type": "percent", "value": "10"}).to_string();
-    let _ = create_discount::handle(&actions, gladly("POST", &url, &body)).await;
+    let _ = actions
+        .call(
+            Function::CreateDiscount,
+            signed("POST", &url, &body, SIGNING_KEY),
+        )
+        .await;
     let mut req = unsigned("GET", guest_orders, "");
     req.headers_mut().insert(
         "gladly-correlation-id",
@@ -55,15 +74,14 @@ async fn log_lines_carry_the_correlation_id_and_no_unmasked_email() {
         "x-b3-traceid",
         http::HeaderValue::from_static("b3trace0001"),
     );
-    let r = lookup_orders::handle(&lookups, req).await;
-    assert_eq!(status(&r), 401);
+    let r = lookups.call(Function::LookupOrders, req).await;
+    assert_eq!(r.status(), 401);
     assert!(
         faulted(&sb).await >= 1,
         "the shipments fault must have fired"
     );
 
-    let text =
-        String::from_utf8_lossy(&logs.0.lock().unwrap_or_else(|e| e.into_inner())).to_string();
+    let text = logs.text();
     let lines: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
@@ -138,10 +156,8 @@ async fn log_lines_carry_the_correlation_id_and_no_unmasked_email() {
 #[test]
 fn a_quota_share_out_of_range_is_refused_by_name_and_the_default_used() {
     use shared::config::StoreConfig;
-    let buf = common::gladly::Captured::default();
-    let sub =
-        shared::telemetry::subscriber(tracing_subscriber::filter::LevelFilter::INFO, buf.clone());
-    tracing::subscriber::with_default(sub, || {
+    let (guard, buf) = crate::harness::capture::logs();
+    {
         let with = |v: serde_json::Value| {
             let secret =
                 serde_json::json!({"store_hash": "abc", "access_token": "t", "quota_share": v});
@@ -163,9 +179,9 @@ fn a_quota_share_out_of_range_is_refused_by_name_and_the_default_used() {
                 "{bad}: the default, and the secret still works"
             );
         }
-    });
-    let text =
-        String::from_utf8_lossy(&buf.0.lock().unwrap_or_else(|e| e.into_inner())).to_string();
+    }
+    drop(guard);
+    let text = buf.text();
     let lines: Vec<&str> = text.lines().filter(|l| l.contains("quota_share")).collect();
     assert!(!lines.is_empty(), "logged: {text}");
     assert!(

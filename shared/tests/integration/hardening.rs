@@ -1,64 +1,49 @@
 //! Ready for a real Gladly: both URL prefixes, both signing flavours, default deny, outbound
 //! hardening, token rotation in the actions, generic 5xx bodies, logs and metrics.
 
-mod common;
-
-use common::gladly::*;
-use common::*;
+use crate::harness::gladly::*;
+use crate::harness::*;
 use lambda_http::Request;
 use serde_json::{json, Value};
-use shared::edge::answer_event;
-use shared::handlers::{
-    cancel_order, create_discount, create_gift_certificate, lookup_customer, lookup_orders,
-    refund_order, update_address,
-};
-use std::sync::Arc;
 
 #[tokio::test]
 async fn the_base_url_and_the_lookup_prefix_both_serve() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     let body = basic(json!({"emails": ["jane.doe@example.com"], "id": "g-1"}));
-    let r = lookup_customer::handle(&app, gladly("POST", "/", &body)).await;
-    assert_eq!(status(&r), 200);
-    assert_eq!(json_of(&r)["results"].as_array().map(Vec::len), Some(1));
+    let (status, v) = app.submit("/", &body).await;
+    assert_eq!(status, 200);
+    assert_eq!(v["results"].as_array().map(Vec::len), Some(1));
 
-    let actions = action_app(&sb).await;
+    let actions = TestApp::new(&sb).await;
     // The form and its submit under the /lookup prefix (a formUrl joined to the Lookup URL).
-    let r = refund_order::handle(&actions, gladly("GET", "/lookup/orders/105/refund", "")).await;
-    assert_eq!(status(&r), 200, "{}", json_of(&r));
-    let url = action_url(&json_of(&r));
+    let (status, form) = actions.form("/lookup/orders/105/refund").await;
+    assert_eq!(status, 200, "{form}");
+    let url = action_url(&form);
     assert!(url.starts_with("/orders/105/refund/"), "{url}");
-    let submit = json!({"mode": "partial", "qty_1009": "1", "reason": "damaged"}).to_string();
-    let r = refund_order::handle(&actions, gladly("POST", &format!("/lookup{url}"), &submit)).await;
-    assert_eq!(status(&r), 200, "{}", json_of(&r));
-    assert!(json_of(&r)["message"]
+    let submit = json!({"mode": "partial", "qty_1009": "1", "reason": "damaged"});
+    let (status, v) = actions.submit(&format!("/lookup{url}"), &submit).await;
+    assert_eq!(status, 200, "{v}");
+    assert!(v["message"]
         .as_str()
         .is_some_and(|m| m.starts_with("Refunded")));
 
     // And the same under the host, for every action.
-    let r = cancel_order::handle(&actions, gladly("GET", "/lookup/orders/102/cancel", "")).await;
-    assert_eq!(status(&r), 200, "{}", json_of(&r));
-    let r =
-        create_discount::handle(&actions, gladly("GET", &format!("/lookup{GUEST_PATH}"), "")).await;
-    assert_eq!(status(&r), 200, "{}", json_of(&r));
-    let r = create_discount::handle(&actions, gladly("GET", GUEST_PATH, "")).await;
-    assert_eq!(status(&r), 200, "{}", json_of(&r));
+    for path in [
+        "/lookup/orders/102/cancel",
+        &format!("/lookup{GUEST_PATH}"),
+        GUEST_PATH,
+    ] {
+        let (status, v) = actions.form(path).await;
+        assert_eq!(status, 200, "{path}: {v}");
+    }
 }
 
 #[tokio::test]
 async fn both_gladly_signing_flavours_over_a_guest_path_pass_the_edge_and_tampering_fails() {
     let sb = sandbox().await;
-    let actions = Arc::new(action_app(&sb).await);
-    let call = |ev: Value| {
-        let a = actions.clone();
-        async move {
-            answer_event(ev, lambda_context(), |req| async move {
-                create_discount::handle(&a, req).await
-            })
-            .await
-        }
-    };
+    let actions = TestApp::new(&sb).await;
+    let call = |ev: Value| actions.event(Function::CreateDiscount, ev);
     // The sample adaptor's flavour: the raw path as sent.
     let raw = signed_event("GET", GUEST_PATH, "", GUEST_PATH, "", "");
     // The App Platform flavour: the decoded path.
@@ -107,8 +92,7 @@ async fn both_gladly_signing_flavours_over_a_guest_path_pass_the_edge_and_tamper
 #[tokio::test]
 async fn unsigned_requests_to_every_route_get_401_and_nothing_else() {
     let sb = sandbox().await;
-    let lookups = app(&sb).await;
-    let actions = action_app(&sb).await;
+    let app = TestApp::new(&sb).await;
     let leak = "/customers/guest%3Aleaky%40example.com";
     let paths = [
         ("POST", "/".to_string()),
@@ -145,33 +129,10 @@ async fn unsigned_requests_to_every_route_get_401_and_nothing_else() {
     let huge = "x".repeat(200 * 1024);
     for (method, path) in &paths {
         for body in ["", "not json", huge.as_str()] {
-            let req = || unsigned(method, path, body);
-            let answers = [
-                (
-                    "lookup-customer",
-                    lookup_customer::handle(&lookups, req()).await,
-                ),
-                (
-                    "lookup-orders",
-                    lookup_orders::handle(&lookups, req()).await,
-                ),
-                ("cancel-order", cancel_order::handle(&actions, req()).await),
-                ("refund-order", refund_order::handle(&actions, req()).await),
-                (
-                    "create-discount",
-                    create_discount::handle(&actions, req()).await,
-                ),
-                (
-                    "update-address",
-                    update_address::handle(&actions, req()).await,
-                ),
-                (
-                    "create-gift-certificate",
-                    create_gift_certificate::handle(&actions, req()).await,
-                ),
-            ];
-            for (function, r) in answers {
-                assert_eq!(status(&r), 401, "{function} {method} {path}");
+            for function in Function::ALL {
+                let r = app.call(function, unsigned(method, path, body)).await;
+                let function = function.name();
+                assert_eq!(r.status(), 401, "{function} {method} {path}");
                 let text = String::from_utf8_lossy(r.body().as_ref()).to_string();
                 assert!(
                     !text.contains("leaky")
@@ -187,7 +148,7 @@ async fn unsigned_requests_to_every_route_get_401_and_nothing_else() {
 #[tokio::test]
 async fn a_redirect_to_another_host_is_not_followed_and_the_token_stays_home() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     let (port, seen) = listener(
         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".into(),
     );
@@ -197,39 +158,33 @@ async fn a_redirect_to_another_host_is_not_followed_and_the_token_stays_home() {
     )
     .await;
     clear_log(&sb).await;
-    let r = lookup_orders::handle(&app, gladly("GET", "/orders/103", "")).await;
+    let (status, v) = app.get("/orders/103").await;
     assert!(faulted(&sb).await >= 1, "the 307 fault must have fired");
-    assert_eq!(status(&r), 503, "{}", json_of(&r));
+    assert_eq!(status, 503, "{v}");
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let seen = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
     assert!(seen.is_empty(), "the other host got: {seen:?}");
-    assert!(!json_of(&r).to_string().contains(&sb.token));
+    assert!(!v.to_string().contains(&sb.token));
 }
 
 #[tokio::test]
 async fn secrets_manager_access_denied_leaves_no_arn_or_account_in_the_answer() {
     let denied = r#"{"__type":"AccessDeniedException","Message":"User: arn:aws:sts::123456789012:assumed-role/gladly-fn-role/lookup is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:123456789012:secret:gladly-bigcommerce/demo-AbCdEf because no identity-based policy allows the secretsmanager:GetSecretValue action"}"#;
     let (port, seen) = listener(format!("HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.1\r\nx-amzn-errortype: AccessDeniedException\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{denied}", denied.len()));
-    let source = shared::config::SecretSource::secrets_manager(
-        "gladly-bigcommerce/demo",
-        Some(&format!("http://127.0.0.1:{port}")),
-    )
-    .await
-    .expect("source");
-    let app = shared::app::App::new(
-        shared::config::Settings {
-            secret_id: "gladly-bigcommerce/demo".into(),
-            order_limit: 10,
-            under_sam_local: false,
-        },
-        source,
-    );
+    let app = TestApp::on_aws(&format!("http://127.0.0.1:{port}"))
+        .build()
+        .await;
     for req in [
         unsigned("POST", "/lookup", "{}"),
-        gladly("POST", "/lookup", &basic(json!({"emails": [GUEST]}))),
+        signed(
+            "POST",
+            "/lookup",
+            &basic(json!({"emails": [GUEST]})),
+            SIGNING_KEY,
+        ),
     ] {
-        let r = lookup_customer::handle(&app, req).await;
-        assert_eq!(status(&r), 503);
+        let r = app.call(Function::LookupCustomer, req).await;
+        assert_eq!(r.status(), 503);
         let text = String::from_utf8_lossy(r.body().as_ref()).to_string();
         for secret in [
             "123456789012",
@@ -250,9 +205,14 @@ async fn secrets_manager_access_denied_leaves_no_arn_or_account_in_the_answer() 
 #[tokio::test]
 async fn a_token_rotated_between_form_and_submit_works() {
     let sb = sandbox().await;
-    let actions = action_app(&sb).await;
-    let r = refund_order::handle(&actions, gladly("GET", "/orders/105/refund", "")).await;
-    assert_eq!(status(&r), 200);
+    let actions = TestApp::new(&sb).await;
+    let r = actions
+        .call(
+            Function::RefundOrder,
+            signed("GET", "/orders/105/refund", "", SIGNING_KEY),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
     let url = action_url(&json_of(&r));
 
     // The admin rotates the token: BigCommerce refuses the old one, the secret holds the new.
@@ -265,11 +225,16 @@ async fn a_token_rotated_between_form_and_submit_works() {
     .await;
     let mut secret = store_secret(&sb);
     secret["access_token"] = json!("rotated-token-2");
-    put_secret(&actions.app.settings.secret_id, &secret).await;
+    actions.put_secret(&secret).await;
     clear_log(&sb).await;
 
     let submit = json!({"mode": "partial", "qty_1009": "1", "reason": "damaged"}).to_string();
-    let r = refund_order::handle(&actions, gladly("POST", &url, &submit)).await;
+    let r = actions
+        .call(
+            Function::RefundOrder,
+            signed("POST", &url, &submit, SIGNING_KEY),
+        )
+        .await;
     let log = control(&sb, "GET", "/__sandbox/requests", None).await;
     let refused = log["requests"]
         .as_array()
@@ -281,7 +246,7 @@ async fn a_token_rotated_between_form_and_submit_works() {
         refused >= 1,
         "the cached token must have been refused first: {log}"
     );
-    assert_eq!(status(&r), 200, "{}", json_of(&r));
+    assert_eq!(r.status(), 200, "{}", json_of(&r));
     assert!(json_of(&r)["message"]
         .as_str()
         .is_some_and(|m| m.starts_with("Refunded")));
@@ -295,20 +260,30 @@ async fn a_token_rotated_between_form_and_submit_works() {
     )
     .await;
     secret["access_token"] = json!("rotated-token-3");
-    put_secret(&actions.app.settings.secret_id, &secret).await;
-    let r = cancel_order::handle(&actions, gladly("GET", "/orders/102/cancel", "")).await;
-    assert_eq!(status(&r), 200, "{}", json_of(&r));
+    actions.put_secret(&secret).await;
+    let r = actions
+        .call(
+            Function::CancelOrder,
+            signed("GET", "/orders/102/cancel", "", SIGNING_KEY),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", json_of(&r));
 }
 
 #[tokio::test]
 async fn a_missing_scope_is_a_500_that_names_it() {
     let sb = sandbox().await;
-    let app = app(&sb).await;
+    let app = TestApp::new(&sb).await;
     fault(&sb, json!({"route": "GET /v2/orders/{id}", "status": 403})).await;
     clear_log(&sb).await;
-    let r = lookup_orders::handle(&app, gladly("GET", "/orders/103", "")).await;
+    let r = app
+        .call(
+            Function::LookupOrders,
+            signed("GET", "/orders/103", "", SIGNING_KEY),
+        )
+        .await;
     assert!(faulted(&sb).await >= 1);
-    assert_eq!(status(&r), 500);
+    assert_eq!(r.status(), 500);
     let msg = json_of(&r)["errors"][0]["message"]
         .as_str()
         .unwrap_or_default()
@@ -319,7 +294,7 @@ async fn a_missing_scope_is_a_500_that_names_it() {
 #[tokio::test]
 async fn a_missing_scope_on_a_submit_is_a_500_too_and_nothing_moves() {
     let sb = sandbox().await;
-    let actions = action_app(&sb).await;
+    let actions = TestApp::new(&sb).await;
     fault(
         &sb,
         json!({"route": "POST /v3/orders/{id}/payment_actions/refund_quotes", "status": 403}),
@@ -327,16 +302,22 @@ async fn a_missing_scope_on_a_submit_is_a_500_too_and_nothing_moves() {
     .await;
     clear_log(&sb).await;
     let submit = json!({"qty_1002": "1", "reason": "damaged"}).to_string();
-    let r = refund_order::handle(
-        &actions,
-        gladly("POST", "/orders/101/refund/scope-missing-001", &submit),
-    )
-    .await;
+    let r = actions
+        .call(
+            Function::RefundOrder,
+            signed(
+                "POST",
+                "/orders/101/refund/scope-missing-001",
+                &submit,
+                SIGNING_KEY,
+            ),
+        )
+        .await;
     assert!(
         faulted(&sb).await >= 1,
         "premise: the quote was refused for its scope"
     );
-    assert_eq!(status(&r), 500, "{}", json_of(&r));
+    assert_eq!(r.status(), 500, "{}", json_of(&r));
     let msg = json_of(&r)["errors"][0]["message"]
         .as_str()
         .unwrap_or_default()
@@ -356,13 +337,23 @@ async fn a_missing_scope_on_a_submit_is_a_500_too_and_nothing_moves() {
 #[tokio::test]
 async fn a_refund_is_measured_by_currency() {
     let sb = sandbox().await;
-    let actions = action_app(&sb).await;
+    let actions = TestApp::new(&sb).await;
     shared::telemetry::capture_emf();
-    let r = refund_order::handle(&actions, gladly("GET", "/orders/105/refund", "")).await;
+    let r = actions
+        .call(
+            Function::RefundOrder,
+            signed("GET", "/orders/105/refund", "", SIGNING_KEY),
+        )
+        .await;
     let url = action_url(&json_of(&r));
     let submit = json!({"mode": "partial", "qty_1009": "1", "reason": "damaged"}).to_string();
-    let r = refund_order::handle(&actions, gladly("POST", &url, &submit)).await;
-    assert_eq!(status(&r), 200);
+    let r = actions
+        .call(
+            Function::RefundOrder,
+            signed("POST", &url, &submit, SIGNING_KEY),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
     let emf = shared::telemetry::captured_emf();
     let last: Value = serde_json::from_str(emf.last().expect("a line")).expect("json");
     assert_emf(&last.to_string());
@@ -377,6 +368,8 @@ async fn a_refund_is_measured_by_currency() {
 
 #[tokio::test]
 async fn a_query_with_raw_quotes_or_spaces_does_not_take_the_process_down() {
+    let sb = sandbox().await;
+    let lookups = TestApp::new(&sb).await;
     // The premise: lambda_http's own conversion panics on such an event.
     let hostile = "q=\"a b\"&x=<y>";
     let ev = event("POST", "/lookup", hostile, &[], "{}");
@@ -390,17 +383,7 @@ async fn a_query_with_raw_quotes_or_spaces_does_not_take_the_process_down() {
         "lambda_http no longer panics here; this guard may go"
     );
 
-    let sb = sandbox().await;
-    let lookups = Arc::new(app(&sb).await);
-    let call = |ev: Value| {
-        let a = lookups.clone();
-        async move {
-            answer_event(ev, lambda_context(), |req| async move {
-                lookup_customer::handle(&a, req).await
-            })
-            .await
-        }
-    };
+    let call = |ev: Value| lookups.event(Function::LookupCustomer, ev);
     let answer = call(ev).await;
     assert_eq!(status_of(&answer), 401, "{answer}");
     let body = basic(json!({"emails": ["jane.doe@example.com"]}));

@@ -1,34 +1,13 @@
 //! Sharing the store's API quota: the real lookup handlers against the sandbox (its rate limit
 //! on) and the shared cache in moto's DynamoDB.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::{json, Value};
-use shared::app::App;
 use shared::cache::{keys, Entry, Table};
-use shared::handlers::{lookup_customer, refund_order};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-async fn lookup(app: &App, body: &str) -> (u16, Value, shared::telemetry::RequestStats) {
-    let (resp, stats) = shared::telemetry::gather(lookup_customer::handle(
-        app,
-        signed("POST", "/lookup", body, SIGNING_KEY),
-    ))
-    .await;
-    (resp.status().as_u16(), json_of(&resp), stats)
-}
-
-/// The cards of a DETAILED answer, by order number.
-fn card<'a>(answer: &'a Value, order: &str) -> &'a Value {
-    answer["results"][0]["transactions"]
-        .as_array()
-        .and_then(|t| t.iter().find(|c| c["orderNumber"] == order))
-        .unwrap_or(&Value::Null)
-}
 
 fn routes(by_route: &Value) -> Vec<String> {
     by_route
@@ -41,15 +20,15 @@ fn routes(by_route: &Value) -> Vec<String> {
 async fn the_detailed_after_auto_link_reuses_the_customer_and_another_container_reads_nothing() {
     let sb = sandbox().await;
     let table = cache_table().await;
-    let first = app(&sb).await.with_cache(table.clone());
-    let (status, _, _) = lookup(
-        &first,
-        &basic(json!({"emails": ["jane.doe@example.com"], "id": "g"})),
-    )
-    .await;
+    let first = TestApp::of(&sb).cache(table.clone()).build().await;
+    let (status, _, _) = first
+        .lookup_measured(&basic(
+            json!({"emails": ["jane.doe@example.com"], "id": "g"}),
+        ))
+        .await;
     assert_eq!(status, 200);
     clear_log(&sb).await;
-    let (status, answer, stats) = lookup(&first, &detailed("1")).await;
+    let (status, answer, stats) = first.lookup_measured(&detailed("1")).await;
     assert_eq!(status, 200, "{answer}");
     let (_, by_route) = calls(&sb).await;
     assert!(
@@ -61,9 +40,9 @@ async fn the_detailed_after_auto_link_reuses_the_customer_and_another_container_
     assert!(stats.cache_hits >= 1, "{stats:?}");
 
     // Another container (its own memory, the same table): the whole card from the cache.
-    let second = app(&sb).await.with_cache(table);
+    let second = TestApp::of(&sb).cache(table).build().await;
     clear_log(&sb).await;
-    let (status, again, stats) = lookup(&second, &detailed("1")).await;
+    let (status, again, stats) = second.lookup_measured(&detailed("1")).await;
     assert_eq!(status, 200);
     assert_eq!(calls(&sb).await.0, 0, "nothing asked of BigCommerce");
     assert_eq!(
@@ -77,33 +56,19 @@ async fn the_detailed_after_auto_link_reuses_the_customer_and_another_container_
 async fn the_lookup_after_a_refund_shows_it() {
     let sb = sandbox().await;
     let table = cache_table().await;
-    let lookups = app(&sb).await.with_cache(table.clone());
-    let actions = shared::app::ActionApp {
-        app: app(&sb).await.with_cache(table),
-        ledger: ledger().await,
-        timing: test_timing(),
-    };
-    let (_, before, _) = lookup(&lookups, &detailed("1")).await;
-    let was = card(&before, "101")["orderStatus"].clone();
+    let lookups = TestApp::of(&sb).cache(table.clone()).build().await;
+    let actions = TestApp::of(&sb).cache(table).build().await;
+    let (_, before, _) = lookups.lookup_measured(&detailed("1")).await;
+    let was = card(&before, 101)["orderStatus"].clone();
     assert!(was.is_string(), "{before}");
 
-    let form = json_of(
-        &refund_order::handle(
-            &actions,
-            signed("GET", "/orders/101/refund", "", SIGNING_KEY),
-        )
-        .await,
-    );
-    let body = json!({"qty_1001": "1", "shipping": "7.95", "reason": "damaged"}).to_string();
-    let done = refund_order::handle(
-        &actions,
-        signed("POST", &action_url(&form), &body, SIGNING_KEY),
-    )
-    .await;
-    assert_eq!(done.status(), 200, "{}", json_of(&done));
+    let (_, form) = actions.order_form(101, "refund").await;
+    let body = json!({"qty_1001": "1", "shipping": "7.95", "reason": "damaged"});
+    let (status, done) = actions.submit(&action_url(&form), &body).await;
+    assert_eq!(status, 200, "{done}");
 
-    let (_, after, _) = lookup(&lookups, &detailed("1")).await;
-    let now = &card(&after, "101")["orderStatus"];
+    let (_, after, _) = lookups.lookup_measured(&detailed("1")).await;
+    let now = &card(&after, 101)["orderStatus"].clone();
     assert_ne!(*now, was, "the refund shows at once, not a minute later");
     assert_eq!(now, &bc_order_status(&sb, 101).await);
 }
@@ -135,11 +100,12 @@ fn hanging_endpoint() -> (String, Arc<AtomicU32>) {
 async fn a_cache_that_hangs_or_is_gone_never_fails_a_lookup() {
     let sb = sandbox().await;
     let (endpoint, accepted) = hanging_endpoint();
-    let hung = app(&sb)
-        .await
-        .with_cache(Table::dynamo("gladly-cache", Some(&endpoint)));
+    let hung = TestApp::of(&sb)
+        .cache(Table::dynamo("gladly-cache", Some(&endpoint)))
+        .build()
+        .await;
     let t = Instant::now();
-    let (status, answer, stats) = lookup(&hung, &detailed("2")).await;
+    let (status, answer, stats) = hung.lookup_measured(&detailed("2")).await;
     let took = t.elapsed();
     assert_eq!(status, 200, "{answer}");
     assert!(
@@ -152,10 +118,11 @@ async fn a_cache_that_hangs_or_is_gone_never_fails_a_lookup() {
         "the cache's time is bounded (read 250 ms, write 300 ms): {took:?}"
     );
     // A table that does not exist (a misconfigured CACHE_TABLE): the same.
-    let gone = app(&sb)
-        .await
-        .with_cache(Table::dynamo("no-such-table", Some(&moto())));
-    let (status, again, _) = lookup(&gone, &detailed("2")).await;
+    let gone = TestApp::of(&sb)
+        .cache(Table::dynamo("no-such-table", Some(&moto())))
+        .build()
+        .await;
+    let (status, again, _) = gone.lookup_measured(&detailed("2")).await;
     assert_eq!(status, 200);
     assert_eq!(
         again["results"][0]["transactions"],
@@ -181,12 +148,12 @@ async fn a_kept_part_that_does_not_parse_is_never_served_and_is_overwritten() {
             at_ms: now_ms,
         },
     );
-    let app = app(&sb).await.with_cache(table);
+    let app = TestApp::of(&sb).cache(table).build().await;
     clear_log(&sb).await;
-    let (status, answer, _) = lookup(&app, &detailed("1")).await;
+    let (status, answer, _) = app.lookup_measured(&detailed("1")).await;
     assert_eq!(status, 200);
     assert!(
-        !card(&answer, "101").is_null(),
+        !card(&answer, 101).is_null(),
         "orders read from BigCommerce: {answer}"
     );
     assert!(routes(&calls(&sb).await.1)
@@ -216,12 +183,12 @@ async fn the_adaptor_spends_at_most_its_share_and_says_what_it_left_out() {
     .await;
     let mut secret = store_secret(&sb);
     secret["quota_share"] = json!("0.5");
-    let app = app_with(&secret, 10).await;
+    let app = TestApp::of(&sb).secret(secret).build().await;
     clear_log(&sb).await;
     let mut answers = Vec::new();
     let mut held_back = 0;
     for _ in 0..8 {
-        let (status, answer, stats) = lookup(&app, &detailed("2")).await;
+        let (status, answer, stats) = app.lookup_measured(&detailed("2")).await;
         held_back += stats.held_back;
         answers.push((status, answer));
     }

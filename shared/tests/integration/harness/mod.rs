@@ -1,25 +1,45 @@
-//! End-to-end harness: the sandbox store in-process, moto's Secrets Manager (started by
-//! `scripts/with-moto`, which `make test` uses), and signed Gladly requests to the real handlers.
-#![allow(dead_code)]
+//! End-to-end harness: the sandbox store in-process, moto's Secrets Manager and DynamoDB
+//! (started by `scripts/with-moto`, which `make test` uses), and `TestApp`, the real app that
+//! signed Gladly requests reach. The only module that names the app's assembly (`app`) and the
+//! engine's types (`engine`).
 
+pub mod app;
+pub mod capture;
+pub mod engine;
 pub mod faulty;
 pub mod gladly;
+
+pub use app::{action_names, card, Function, TestApp};
+pub use engine::{chaos_timing, fast_timing, DynamoLedger, Timing};
 
 use bigcommerce_sandbox::{parse_seed, start, Running, Settings as SandboxSettings, DEFAULT_SEED};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
-use shared::app::App;
-use shared::auth::{sign, SignatureInput};
-use shared::config::{SecretSource, Settings};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Once;
 
 pub const SIGNING_KEY: &str = "demo-signing-key";
 
+/// How to run the tests that need moto, said once per run.
+pub const HOW_TO_RUN: &str = "MOTO_ENDPOINT is not set: every test that needs moto (DynamoDB, Secrets Manager) fails unrun; run them with `scripts/with-moto cargo test -p shared` or `make test`";
+
+/// moto's endpoint. Without one, this test fails without running: no panic message or
+/// backtrace of its own, and `HOW_TO_RUN` on stderr once for the whole run.
 pub fn moto() -> String {
-    std::env::var("MOTO_ENDPOINT").unwrap_or_else(|_| {
-        panic!("MOTO_ENDPOINT is not set: run these tests with `make test` (or scripts/with-moto cargo test)")
-    })
+    match std::env::var("MOTO_ENDPOINT") {
+        Ok(e) if !e.trim().is_empty() => e,
+        _ => {
+            static SAID: Once = Once::new();
+            SAID.call_once(|| {
+                use std::io::Write;
+                // Straight to stderr: libtest captures `eprintln!` per test.
+                let _ = writeln!(std::io::stderr(), "\n{HOW_TO_RUN}\n");
+            });
+            // A failure, but not a panic: the panic hook (its message, its backtrace) is skipped.
+            std::panic::resume_unwind(Box::new(HOW_TO_RUN))
+        }
+    }
 }
 
 pub async fn sandbox() -> Running {
@@ -77,60 +97,25 @@ pub fn store_secret(sb: &Running) -> Value {
     })
 }
 
-/// An app reading `secret` from moto, as a deployed function would.
-pub async fn app_with(secret: &Value, order_limit: u32) -> App {
-    let name = secret_name("store");
-    put_secret(&name, secret).await;
-    let source = SecretSource::secrets_manager(&name, Some(&moto()))
-        .await
-        .expect("secret source");
-    App::new(
-        Settings {
-            secret_id: name,
-            order_limit,
-            under_sam_local: false,
-        },
-        source,
-    )
-}
-
-pub async fn app(sb: &Running) -> App {
-    app_with(&store_secret(sb), 10).await
-}
-
 pub fn gladly_time(offset_secs: i64) -> String {
     (chrono::Utc::now() + chrono::TimeDelta::seconds(offset_secs))
         .format("%Y%m%dT%H%M%SZ")
         .to_string()
 }
 
-/// A request signed as Gladly signs it.
+/// A request signed with `key` as Gladly signs it, with Gladly's headers and ids.
 pub fn signed(method: &str, path: &str, body: &str, key: &str) -> Request {
     signed_at(method, path, body, key, &gladly_time(0))
 }
 
 pub fn signed_at(method: &str, path: &str, body: &str, key: &str, time: &str) -> Request {
-    let headers = [
-        ("content-type", "application/json"),
-        ("gladly-time", time),
-        ("x-b3-traceid", "abc123"),
-    ];
     let (path_only, query) = path.split_once('?').unwrap_or((path, ""));
-    let auth = sign(
-        key,
-        &SignatureInput {
-            method,
-            path: path_only,
-            query,
-            headers: &headers,
-            body: body.as_bytes(),
-        },
-    );
+    let (headers, auth) = gladly::authorization(key, time, method, path_only, query, body);
     let mut b = http::Request::builder()
         .method(method)
         .uri(format!("https://adaptor.example.com{path}"));
-    for (n, v) in headers {
-        b = b.header(n, v);
+    for (n, v) in &headers {
+        b = b.header(*n, v.as_str());
     }
     b.header("gladly-authorization", auth)
         .body(Body::from(body.to_string()))
@@ -248,35 +233,15 @@ async fn moto_table(prefix: &str, key: &str) -> (aws_sdk_dynamodb::Client, Strin
 }
 
 /// A fresh idempotency table in moto, as the SAM template creates it.
-pub async fn ledger() -> shared::actions::ledger::DynamoLedger {
+pub async fn ledger() -> engine::DynamoLedger {
     let (client, name) = moto_table("idem", "request_id").await;
-    shared::actions::ledger::DynamoLedger::new(client, &name)
+    engine::DynamoLedger::new(client, &name)
 }
 
 /// A fresh lookup cache table in moto, as the SAM template creates it.
 pub async fn cache_table() -> shared::cache::Table {
     let (_, name) = moto_table("cache", "k").await;
     shared::cache::Table::dynamo(&name, Some(&moto()))
-}
-
-/// Production timing, but BigCommerce is local: an uncertain attempt is settleable after
-/// 600 ms instead of 30 s, and a write times out after 2 s instead of 8.
-pub fn test_timing() -> shared::actions::engine::Timing {
-    use std::time::Duration;
-    shared::actions::engine::Timing {
-        settle_after: Duration::from_millis(600),
-        write_timeout: Duration::from_secs(2),
-        min_write_budget: Duration::from_secs(1),
-        ..shared::actions::engine::Timing::default()
-    }
-}
-
-pub async fn action_app(sb: &Running) -> shared::app::ActionApp {
-    shared::app::ActionApp {
-        app: app(sb).await,
-        ledger: ledger().await,
-        timing: test_timing(),
-    }
 }
 
 /// Requests the sandbox answered with an injected fault since the log was cleared.
@@ -310,18 +275,6 @@ pub async fn bc_refunds(sb: &Running, id: u64) -> Value {
         .await
         .expect("refunds");
     r.json().await.expect("refunds json")
-}
-
-/// An action app whose ledger fails on command, with the given timing.
-pub async fn faulty_app(
-    sb: &Running,
-    timing: shared::actions::engine::Timing,
-) -> shared::app::ActionApp<faulty::FaultyLedger> {
-    shared::app::ActionApp {
-        app: app(sb).await,
-        ledger: faulty::FaultyLedger::new(ledger().await),
-        timing,
-    }
 }
 
 /// The sandbox's refunds of one order whose reason carries `rid`'s marker.
@@ -363,4 +316,34 @@ pub async fn refund_posts(sb: &Running) -> u64 {
     calls(sb).await.1["POST /v3/orders/{id}/payment_actions/refunds"]
         .as_u64()
         .unwrap_or(0)
+}
+
+/// The request id a submit path (`actionUrl`) ends with.
+pub fn rid_of(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or_default().to_string()
+}
+
+/// The marker BigCommerce records carry for the request `path` submits.
+pub fn marker_of(path: &str) -> String {
+    format!("[gladly:{}]", rid_of(path))
+}
+
+/// What an answer says first: a done answer's message, or its general error's.
+pub fn message(v: &Value) -> String {
+    v["message"]
+        .as_str()
+        .or_else(|| v["errors"][0]["message"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The default a form's field `attr` shows.
+pub fn field_default(form: &Value, attr: &str) -> Value {
+    form["sections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["attr"] == attr)
+        .map(|s| s["defaultValue"].clone())
+        .unwrap_or(Value::Null)
 }
