@@ -114,10 +114,9 @@ impl Incoming {
             .split('/')
             .filter(|s| !s.is_empty())
             .map(|s| {
-                url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default()
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
             })
             .collect()
     }
@@ -444,5 +443,48 @@ mod tests {
             inc.segments(),
             vec!["customers", "guest:riley.guest@example.com", "orders"]
         );
+    }
+
+    fn segments_of(path: &str) -> Vec<String> {
+        Incoming {
+            method: "GET".into(),
+            path: path.into(),
+            query: String::new(),
+            headers: HeaderMap::new(),
+            body: vec![],
+            trace: Trace::default(),
+        }
+        .segments()
+    }
+
+    #[test]
+    fn a_raw_ampersand_stays_in_its_segment() {
+        // The form decoder used before cut a segment at a raw `&` ("guest:a" here).
+        assert_eq!(
+            segments_of("/customers/guest:a&b@x.com/orders"),
+            vec!["customers", "guest:a&b@x.com", "orders"]
+        );
+    }
+
+    proptest::proptest! {
+        /// Decoding by `percent-encoding` equals the form decoder it replaced (`+` kept as it is),
+        /// except at a raw `&`, which that one treated as the end of the segment.
+        #[test]
+        fn segments_decode_as_before(
+            path in "(%[0-9a-fA-F]{2}|%[0-9a-zA-Z]?|[/+ =a-z@:~]|\\PC){0,40}",
+        ) {
+            let path = path.replace('&', "");
+            let before: Vec<String> = path
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+                        .next()
+                        .map(|(_, v)| v.into_owned())
+                        .unwrap_or_default()
+                })
+                .collect();
+            proptest::prop_assert_eq!(segments_of(&path), before);
+        }
     }
 }

@@ -1,29 +1,13 @@
-//! The store secret (Secrets Manager, cached with a TTL so a rotated key or token takes effect
-//! without a redeploy) and the function's environment.
+//! The store secret: a flat JSON object of strings, parsed once into a `StoreConfig`.
 
+use super::ConfigError;
 use crate::auth::{AuthKeys, BasicCredentials};
 use secrecy::SecretString;
 use serde_json::Value;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use url::Url;
 
-/// How long a fetched secret is trusted before Secrets Manager is asked again.
-pub const SECRET_TTL: Duration = Duration::from_secs(300);
 pub const DEFAULT_API_BASE: &str = "https://api.bigcommerce.com";
-pub const DEFAULT_ORDER_LIMIT: u32 = 10;
-
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-pub enum ConfigError {
-    #[error("environment variable {0} is not set")]
-    MissingEnv(&'static str),
-    #[error("environment variable {name} is invalid: {why}")]
-    BadEnv { name: &'static str, why: String },
-    #[error("could not read the store secret: {0}")]
-    SecretUnavailable(String),
-    #[error("the store secret is invalid: {0}")]
-    SecretInvalid(String),
-}
 
 /// One store's settings, from its secret.
 #[derive(Clone)]
@@ -192,208 +176,10 @@ fn is_docker_host(u: &Url) -> bool {
     matches!(u.host(), Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("host.docker.internal"))
 }
 
-/// Whether the function runs under `sam local invoke` (SAM sets `AWS_SAM_LOCAL=true`; Lambda
-/// never does).
-pub fn under_sam_local(var: impl Fn(&str) -> Option<String>) -> bool {
-    var("AWS_SAM_LOCAL").as_deref() == Some("true")
-}
-
-/// The function's environment.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub secret_id: String,
-    pub order_limit: u32,
-    /// Running in `sam local invoke`'s container (see `StoreConfig::from_secret_in`).
-    pub under_sam_local: bool,
-}
-
-impl Settings {
-    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let secret_id = var("STORE_SECRET_ID")
-            .filter(|s| !s.trim().is_empty())
-            .ok_or(ConfigError::MissingEnv("STORE_SECRET_ID"))?;
-        let order_limit = match var("ORDER_LIMIT").filter(|s| !s.trim().is_empty()) {
-            None => DEFAULT_ORDER_LIMIT,
-            Some(s) => s
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=50).contains(n))
-                .ok_or_else(|| ConfigError::BadEnv {
-                    name: "ORDER_LIMIT",
-                    why: "a whole number from 1 to 50".into(),
-                })?,
-        };
-        Ok(Settings {
-            secret_id: secret_id.trim().to_string(),
-            order_limit,
-            under_sam_local: under_sam_local(&var),
-        })
-    }
-
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
-    }
-}
-
-/// The HTTP client of the AWS SDK clients: rustls on ring, the TLS stack reqwest already brings.
-fn aws_https() -> aws_sdk_secretsmanager::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https()
-}
-
-/// Lambda always sets `AWS_REGION`.
-fn aws_region() -> aws_config::Region {
-    let region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|r| !r.trim().is_empty()))
-        .unwrap_or_else(|| "us-east-1".to_string());
-    aws_config::Region::new(region)
-}
-
-/// `endpoint`, else the SDK's usual variables (`AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`),
-/// which point at local emulators (moto) in development.
-fn aws_endpoint(endpoint: Option<&str>, service_var: &str) -> Option<String> {
-    endpoint
-        .map(String::from)
-        .or_else(|| std::env::var(service_var).ok())
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
-        .filter(|e| !e.trim().is_empty())
-}
-
-// The service configs are built directly rather than through `aws_config::defaults().load()`:
-// credentials and region come from the environment as Lambda sets them, and the default
-// provider chains (profiles, SSO, STS, instance metadata) stay out of the binary.
-
-/// Every AWS call ends inside the action's budget (Gladly waits 15 s, a lookup 5 s): a slow
-/// Secrets Manager or DynamoDB answer is an error we can word, never a Lambda timeout.
-/// An attempt gets 1 s (these calls take milliseconds), the whole call with its retries 2 s.
-fn aws_timeouts() -> aws_config::timeout::TimeoutConfig {
-    aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(std::time::Duration::from_millis(500))
-        .operation_attempt_timeout(std::time::Duration::from_secs(1))
-        .operation_timeout(std::time::Duration::from_secs(2))
-        .build()
-}
-
-/// A Secrets Manager client.
-pub fn secrets_manager_client(endpoint: Option<&str>) -> aws_sdk_secretsmanager::Client {
-    use aws_sdk_secretsmanager::config::{BehaviorVersion, Builder};
-    let mut b = Builder::new()
-        .behavior_version(BehaviorVersion::latest())
-        .region(aws_region())
-        .credentials_provider(
-            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
-        )
-        .timeout_config(aws_timeouts())
-        .http_client(aws_https());
-    if let Some(e) = aws_endpoint(endpoint, "AWS_ENDPOINT_URL_SECRETS_MANAGER") {
-        b = b.endpoint_url(e);
-    }
-    aws_sdk_secretsmanager::Client::from_conf(b.build())
-}
-
-/// A DynamoDB client.
-pub fn dynamodb_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client {
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Builder};
-    let mut b = Builder::new()
-        .behavior_version(BehaviorVersion::latest())
-        .region(aws_region())
-        .credentials_provider(
-            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
-        )
-        .timeout_config(aws_timeouts())
-        .http_client(aws_https());
-    if let Some(e) = aws_endpoint(endpoint, "AWS_ENDPOINT_URL_DYNAMODB") {
-        b = b.endpoint_url(e);
-    }
-    aws_sdk_dynamodb::Client::from_conf(b.build())
-}
-
-/// A value trusted for `SECRET_TTL` after it was fetched.
-#[derive(Debug, Default)]
-pub struct TtlCache {
-    entry: Mutex<Option<(String, Instant)>>,
-}
-
-impl TtlCache {
-    pub fn fresh(&self, now: Instant) -> Option<String> {
-        let entry = self.entry.lock().unwrap_or_else(|e| e.into_inner());
-        entry
-            .as_ref()
-            .filter(|(_, at)| now.duration_since(*at) < SECRET_TTL)
-            .map(|(v, _)| v.clone())
-    }
-
-    pub fn put(&self, value: &str, now: Instant) {
-        *self.entry.lock().unwrap_or_else(|e| e.into_inner()) = Some((value.to_string(), now));
-    }
-}
-
-/// Where the store secret comes from.
-pub enum SecretSource {
-    SecretsManager {
-        client: aws_sdk_secretsmanager::Client,
-        secret_id: String,
-        cache: TtlCache,
-    },
-    /// A fixed value, for benchmarks and tools.
-    Fixed(String),
-}
-
-impl SecretSource {
-    /// A Secrets Manager source, cached for `SECRET_TTL` per container.
-    pub async fn secrets_manager(
-        secret_id: &str,
-        endpoint: Option<&str>,
-    ) -> Result<Self, ConfigError> {
-        let client = secrets_manager_client(endpoint);
-        Ok(SecretSource::SecretsManager {
-            client,
-            secret_id: secret_id.to_string(),
-            cache: TtlCache::default(),
-        })
-    }
-
-    /// The secret's text; `refresh` bypasses the cache (after a 401 or a failed signature).
-    pub async fn get(&self, refresh: bool) -> Result<String, ConfigError> {
-        match self {
-            SecretSource::Fixed(s) => Ok(s.clone()),
-            SecretSource::SecretsManager {
-                client,
-                secret_id,
-                cache,
-            } => {
-                if !refresh {
-                    if let Some(v) = cache.fresh(Instant::now()) {
-                        return Ok(v);
-                    }
-                }
-                let out = client
-                    .get_secret_value()
-                    .secret_id(secret_id)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        ConfigError::SecretUnavailable(
-                            aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string(),
-                        )
-                    })?;
-                let text = out.secret_string().ok_or_else(|| {
-                    ConfigError::SecretInvalid("the secret has no string value".into())
-                })?;
-                cache.put(text, Instant::now());
-                Ok(text.to_string())
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::under_sam_local;
     use secrecy::ExposeSecret;
 
     #[test]
@@ -499,49 +285,5 @@ mod tests {
         let e =
             StoreConfig::from_secret(&format!(r#"{base}"https://bücher.example"}}"#)).unwrap_err();
         assert!(e.to_string().contains("storefront_url is not a URL"));
-    }
-
-    #[test]
-    fn the_cache_trusts_a_value_for_the_ttl_only() {
-        let c = TtlCache::default();
-        let t0 = Instant::now();
-        assert_eq!(c.fresh(t0), None);
-        c.put("v1", t0);
-        assert_eq!(
-            c.fresh(t0 + SECRET_TTL - Duration::from_secs(1)).as_deref(),
-            Some("v1")
-        );
-        assert_eq!(c.fresh(t0 + SECRET_TTL), None);
-    }
-
-    #[test]
-    fn settings_from_env() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
-        assert_eq!(
-            Settings::from_lookup(env(&[])).unwrap_err(),
-            ConfigError::MissingEnv("STORE_SECRET_ID")
-        );
-        let s = Settings::from_lookup(env(&[("STORE_SECRET_ID", "store/x")])).unwrap();
-        assert_eq!((s.secret_id.as_str(), s.order_limit), ("store/x", 10));
-        assert_eq!(
-            Settings::from_lookup(env(&[("STORE_SECRET_ID", "x"), ("ORDER_LIMIT", "3")]))
-                .unwrap()
-                .order_limit,
-            3
-        );
-        assert!(
-            Settings::from_lookup(env(&[("STORE_SECRET_ID", "x"), ("ORDER_LIMIT", "0")])).is_err()
-        );
-        assert!(
-            Settings::from_lookup(env(&[("STORE_SECRET_ID", "x"), ("ORDER_LIMIT", "many")]))
-                .is_err()
-        );
     }
 }
