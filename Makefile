@@ -26,10 +26,21 @@ SEED       ?=
 CACHE      ?= 1
 SHARE      ?= 0.5
 
-.PHONY: help setup browser build test lint fmt sandbox bench bench-quota demo console watch events invoke sam-local smoke deploy deploy-check sizes
+# The functions: the folders of functions/ (the one list; scripts/check-functions, in lint,
+# checks the workspace and template.yaml against it).
+FUNCTIONS := $(shell scripts/functions)
+
+# What CI runs (.ci/run, make ci, make test): these stages, in this order, each one a target of
+# its own that prints its time. SKIP_SAM_LOCAL=1 leaves sam-local out (CI never sets it).
+CI_STAGES := lint unit e2e console-test sam-local deploy-check
+
+# The stages share ports (the local stack) and the machine: never two at once, even under -j.
+.NOTPARALLEL:
+
+.PHONY: help setup browser build ci ci-start test $(CI_STAGES) fmt sandbox bench bench-quota demo console watch events invoke smoke deploy sizes
 
 help: ## list the commands
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -45,24 +56,41 @@ browser: ## Debian's chromium and chromium-driver, for the console's browser tes
 	  $(SUDO) apt-get update -q && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; }
 
-build: setup ## release builds of the seven functions for Lambda (arm64), into target/lambda/
+build: setup ## release builds of the functions (functions/) for Lambda (arm64), into target/lambda/
 	rustup target add aarch64-unknown-linux-gnu
-	$(CARGO) lambda build --release --arm64 --locked -p lookup-customer -p lookup-orders -p cancel-order -p refund-order -p create-discount -p update-address -p create-gift-certificate
+	$(CARGO) lambda build --release --arm64 --locked $(addprefix -p ,$(FUNCTIONS))
 
-lint: setup ## rustfmt, clippy (warnings are errors), cfn-lint and sam validate --lint
-	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
-	cfn-lint template.yaml
-	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} sam validate --lint --template template.yaml
+ci: setup browser ci-start $(CI_STAGES) ## everything CI runs, in timed stages: lint unit e2e console-test sam-local deploy-check
+	@echo "=== make ci: every stage passed"
+	@cat "$(CI_TIMES)"
+
+test: ci ## the same as make ci: everything CI runs
+
+# The stages append their times here for ci's summary (the variable reaches ci's prerequisites).
+ci: export CI_TIMES := $(CURDIR)/.run/ci-times
+ci-start:
+	@mkdir -p .run && rm -f "$(CI_TIMES)"
+
+lint: setup ## stage: the function list agrees everywhere, rustfmt, clippy (warnings are errors), cfn-lint, sam validate --lint
+	@CARGO='$(CARGO)' scripts/stage lint scripts/lint
+
+unit: setup ## stage: unit and integration tests of the workspace, under moto
+	@scripts/stage unit scripts/with-moto $(CARGO) test --workspace --locked
+
+e2e: setup ## stage: every event through cargo lambda watch (sandbox + moto), checking statuses
+	@scripts/stage e2e scripts/local-stack scripts/invoke-events
+
+console-test: setup browser ## stage: the agent console driven in headless Chromium on the local stack
+	@scripts/stage console-test scripts/local-stack scripts/console-test
+
+sam-local: setup ## stage: every event through sam local invoke in Docker (arm64), checking statuses; as root on Debian it starts its own Docker
+	$(if $(SKIP_SAM_LOCAL),@echo "=== stage sam-local: skipped as SKIP_SAM_LOCAL asked (CI never sets it)",@scripts/stage sam-local scripts/sam-local)
+
+deploy-check: setup ## stage: sam build, sam deploy (samconfig.toml) and sam delete against fakecloud on 127.0.0.1, reading every resource back
+	@scripts/stage deploy-check scripts/deploy-check
 
 fmt: ## format the code
 	$(CARGO) fmt --all
-
-test: setup browser lint ## everything CI runs: lint, unit and integration tests, every event through cargo lambda watch and sam local invoke, the console in Chromium, the deploy against fakecloud
-	scripts/with-moto $(CARGO) test --workspace --locked
-	scripts/local-stack bash -c 'scripts/invoke-events && scripts/console-test'
-	$(if $(SKIP_SAM_LOCAL),@echo "sam local invoke: skipped as SKIP_SAM_LOCAL asked (CI never sets it)",scripts/sam-local)
-	scripts/deploy-check
 
 demo: setup ## the whole flow on the sandbox store, then (in a terminal) the agent console until Ctrl-C
 	scripts/local-stack bash -c 'target/debug/gladly-client demo --local && \
@@ -80,11 +108,7 @@ watch: setup ## serve the functions locally (sandbox + moto + cargo lambda watch
 events: ## regenerate events/ (signed now with the demo key; signatures last 5 minutes)
 	scripts/make-events
 
-invoke: setup ## invoke every event with cargo lambda invoke against cargo lambda watch, checking statuses
-	scripts/local-stack scripts/invoke-events
-
-sam-local: setup ## every event through sam local invoke in Docker (arm64), checking statuses; as root on Debian it starts its own Docker
-	scripts/sam-local
+invoke: e2e ## the same as make e2e
 
 sandbox: ## run the local BigCommerce store on :4010 (SANDBOX_ARGS="--latency-ms 50")
 	$(CARGO) run -q -p bigcommerce-sandbox -- --port 4010 --seed sandbox/seed.json $(SANDBOX_ARGS)
@@ -109,9 +133,6 @@ deploy: setup ## sam build (cargo lambda, no Docker) and sam deploy (--guided th
 	sam build --beta-features
 	sam deploy $(if $(GUIDED),--guided,)
 
-deploy-check: setup ## sam build, sam deploy (samconfig.toml) and sam delete against fakecloud on 127.0.0.1, reading every resource back
-	scripts/deploy-check
-
 sizes: build ## each function's arm64 binary size
-	@for f in lookup-customer lookup-orders cancel-order refund-order create-discount update-address create-gift-certificate; do \
+	@for f in $(FUNCTIONS); do \
 	  printf '%-16s %s bytes\n' $$f $$(stat -c %s target/lambda/$$f/bootstrap); done

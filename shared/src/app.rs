@@ -1,12 +1,16 @@
 //! What a function keeps between invocations (clients, caches) and the steps every request
 //! takes: size limit, store secret, authentication (refetching a possibly rotated secret once).
 
+use crate::actions::engine::{Attempt, Engine, Look, Looked, Outcome, Scope, Timing, Turn};
+use crate::actions::ledger::Ledger;
 use crate::auth::authenticate;
-use crate::bigcommerce::{http_client, BcError, Client};
+use crate::bigcommerce::{http_client, BcError, Client, WriteBudget};
 use crate::config::{ConfigError, SecretSource, Settings, StoreConfig};
 use crate::http::{ApiError, Incoming, MAX_BODY_BYTES};
+use crate::ids::{OrderId, RequestId};
 use crate::lookup::images::ImageCache;
 use crate::lookup::LookupContext;
+use crate::storefront::StoreFacts;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -234,16 +238,81 @@ impl App {
         Fut: std::future::Future<Output = Result<T, E>>,
         E: Into<ApiError> + IsUnauthorized,
     {
+        self.with_fresh_token(cfg, deadline, |client, cfg, _| op(client, cfg))
+            .await?
+            .map_err(Into::into)
+    }
+
+    /// The one "token refused: fetch the secret again, try once more": runs `op` with a client
+    /// for `cfg`; if its answer says BigCommerce refused the token (401, so the refused call did
+    /// nothing), the store secret is fetched again (the token may have been rotated) and `op`
+    /// runs once more with a fresh client, told whether the first run wrote before the refusal.
+    /// `Err`: no client could be made, or (for answers that cannot stand) no fresh secret came.
+    pub async fn with_fresh_token<T, F, Fut>(
+        &self,
+        cfg: StoreConfig,
+        deadline: Instant,
+        op: F,
+    ) -> Result<T, ApiError>
+    where
+        T: TokenAnswer,
+        F: Fn(Client, StoreConfig, Token) -> Fut,
+        Fut: std::future::Future<Output = T>,
+    {
         let client = self.client(&cfg, deadline)?;
-        match op(client, cfg).await {
-            Err(e) if e.is_unauthorized() => {
-                tracing::warn!("BigCommerce refused the token; refetching the store secret");
-                let fresh = self.store_config(true, deadline).await?;
-                let client = self.client(&fresh, deadline)?;
-                op(client, fresh).await.map_err(Into::into)
-            }
-            other => other.map_err(Into::into),
+        // Boxed: an action's future is large, and tests run many side by side on one stack.
+        let first = Box::pin(op(client.clone(), cfg, Token::AsCached)).await;
+        if !first.token_refused(&client) {
+            return Ok(first);
         }
+        tracing::warn!(
+            "BigCommerce refused the token; refetching the store secret and trying once more"
+        );
+        let fresh = match self.store_config(true, deadline).await {
+            Ok(c) => c,
+            Err(e) => return first.refetch_failed(e),
+        };
+        let again = self.client(&fresh, deadline)?;
+        let wrote = client.wrote();
+        Ok(Box::pin(op(again, fresh, Token::Refetched { wrote })).await)
+    }
+}
+
+/// Which secret a run under [`App::with_fresh_token`] has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Token {
+    /// As cached.
+    AsCached,
+    /// Fetched again after BigCommerce refused the cached token; `wrote`: the refused run may
+    /// have written before the refusal.
+    Refetched { wrote: bool },
+}
+
+/// An answer that may be BigCommerce refusing the token.
+pub trait TokenAnswer: Sized {
+    fn token_refused(&self, client: &Client) -> bool;
+    /// The answer when the secret cannot be fetched again after a refusal.
+    fn refetch_failed(self, e: ApiError) -> Result<Self, ApiError>;
+}
+
+/// A lookup's answer: refused when its error is a 401; without a fresh secret it fails.
+impl<T, E: IsUnauthorized> TokenAnswer for Result<T, E> {
+    fn token_refused(&self, _: &Client) -> bool {
+        matches!(self, Err(e) if e.is_unauthorized())
+    }
+    fn refetch_failed(self, e: ApiError) -> Result<Self, ApiError> {
+        Err(e)
+    }
+}
+
+/// An action's outcome: refused when any of its calls got a 401; without a fresh secret it
+/// stands as it is (money may have moved before the refusal).
+impl TokenAnswer for crate::actions::engine::Outcome {
+    fn token_refused(&self, client: &Client) -> bool {
+        client.token_refused()
+    }
+    fn refetch_failed(self, _: ApiError) -> Result<Self, ApiError> {
+        Ok(self)
     }
 }
 
@@ -296,7 +365,7 @@ impl FromEnv for App {
 pub struct ActionApp<L = crate::actions::ledger::DynamoLedger> {
     pub app: App,
     pub ledger: L,
-    pub timing: crate::actions::once::Timing,
+    pub timing: Timing,
 }
 
 impl FromEnv for ActionApp {
@@ -310,8 +379,97 @@ impl FromEnv for ActionApp {
         Ok(ActionApp {
             app,
             ledger,
-            timing: crate::actions::once::Timing::default(),
+            timing: Timing::default(),
         })
+    }
+}
+
+/// The engine's marker search, against this store.
+pub struct StoreLook<'a> {
+    pub app: &'a App,
+    pub cfg: &'a StoreConfig,
+}
+
+impl Look for StoreLook<'_> {
+    async fn look(&self, scope: &Scope, id: &RequestId, deadline: Instant) -> Looked {
+        match self.app.client(self.cfg, deadline) {
+            Ok(c) => crate::actions::look(&c, scope, id).await,
+            Err(e) => Looked::Unknown(e.to_string()),
+        }
+    }
+}
+
+impl<L: Ledger> ActionApp<L> {
+    /// The exactly-once engine for a request to `cfg`'s store.
+    pub fn engine<'a>(&'a self, cfg: &'a StoreConfig) -> Engine<'a, L, StoreLook<'a>> {
+        Engine::new(
+            &self.ledger,
+            &self.timing,
+            StoreLook {
+                app: &self.app,
+                cfg,
+            },
+        )
+    }
+
+    /// Runs an action's BigCommerce work within the engine's `turn`, with the write budget of
+    /// the timing, under [`App::with_fresh_token`]: a run after a refused token looks for an
+    /// earlier attempt's marker first when the refused run may have written.
+    pub async fn act<F, Fut>(&self, cfg: &StoreConfig, turn: Turn, op: F) -> Outcome
+    where
+        F: Fn(Client, Attempt) -> Fut,
+        Fut: std::future::Future<Output = Outcome>,
+    {
+        let t = &self.timing;
+        let writes = WriteBudget {
+            timeout: t.write_timeout,
+            min_left: t.min_write_budget,
+        };
+        let run = self
+            .app
+            .with_fresh_token(cfg.clone(), turn.deadline, |client, _, token| {
+                let attempt = match token {
+                    Token::Refetched { wrote: true } => Attempt::Settling,
+                    _ => turn.attempt,
+                };
+                op(client.with_writes(writes), attempt)
+            })
+            .await;
+        run.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "BigCommerce client");
+            Outcome::misconfigured(
+                "The integration is misconfigured; nothing was changed.",
+                "Ask the store admin to check the store secret.",
+            )
+        })
+    }
+
+    /// Before a form opens on an order, what was unsettled on it is settled, and `Ok` has the
+    /// notes the form shows about it; `Err` is the answer when it cannot be yet (the form would
+    /// show amounts an earlier attempt may still change).
+    pub async fn settle_before_form(
+        &self,
+        cfg: &StoreConfig,
+        order: OrderId,
+    ) -> Result<Vec<String>, Outcome> {
+        self.engine(cfg)
+            .settle_open(order, deadline())
+            .await
+            .map(|settled| crate::actions::fields::settled_notes(&settled))
+    }
+
+    /// The store's facts (cached per container); defaults if BigCommerce cannot be asked.
+    pub async fn store_facts(&self, cfg: &StoreConfig) -> std::sync::Arc<StoreFacts> {
+        let until = deadline();
+        match self.app.client(cfg, until) {
+            Ok(client) => {
+                self.app
+                    .store_facts
+                    .get(&client, cfg.default_phone_region, until)
+                    .await
+            }
+            Err(_) => std::sync::Arc::new(StoreFacts::default()),
+        }
     }
 }
 

@@ -7,35 +7,39 @@
 //! while the raw path and query as sent stay with the request (`RawHttpPath`, `RawQuery`),
 //! because the signature covers them.
 
-use crate::http::{json_response, RawQuery};
+use crate::http::{ApiError, RawQuery};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Context, Request, RequestExt, Response};
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 use std::future::Future;
 
+/// What `http::Uri` refuses in a path or query: controls, space, every byte above ASCII
+/// (always escaped by `utf8_percent_encode`), and these.
+const URI_REFUSED: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}')
+    .add(b'#');
+
 /// `s` with every byte `http::Uri` would refuse in a path or query percent-escaped; `%` and
-/// everything else is kept as sent.
+/// everything else is kept as sent. `Cow::Owned` exactly when something was escaped (a lone
+/// refused byte comes back from `percent-encoding` as a borrowed `"%XX"`: its `Cow` cannot say).
 pub fn escape_uri_part(s: &str) -> Cow<'_, str> {
-    let refused = |b: u8| {
-        !b.is_ascii_graphic()
-            || matches!(
-                b,
-                b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}' | b'#'
-            )
-    };
-    if !s.bytes().any(refused) {
-        return Cow::Borrowed(s);
+    let escaped: Cow<'_, str> = utf8_percent_encode(s, URI_REFUSED).into();
+    if escaped == s {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(escaped.into_owned())
     }
-    let mut out = String::with_capacity(s.len() + 8);
-    for b in s.bytes() {
-        if refused(b) {
-            out.push_str(&format!("%{b:02X}"));
-        } else {
-            out.push(b as char);
-        }
-    }
-    Cow::Owned(out)
 }
 
 /// Answers one event with `call`; never panics, whatever the event holds.
@@ -58,10 +62,9 @@ where
         Err(e) => {
             // Not something API Gateway sends; nothing to authenticate, so nothing is served.
             tracing::warn!(error = %e, "event is not an API Gateway HTTP API request; refused");
-            return v2_response(json_response(
-                401,
-                &json!({"errors": [{"message": "unauthorized: unreadable request"}]}),
-            ));
+            return v2_response(
+                ApiError::Unauthorized("unreadable request".into()).into_response(),
+            );
         }
     };
     let mut req: Request = lambda_req.into();
@@ -111,14 +114,16 @@ mod tests {
     fn the_answer_reads_as_api_gateway_reads_it() {
         // The same shape `cargo lambda watch` and Lambda function URLs read: `cookies` required.
         use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
-        let v = v2_response(json_response(401, &json!({"errors": []})));
+        let v = v2_response(ApiError::Unauthorized("x".into()).into_response());
         let gw: ApiGatewayV2httpResponse = serde_json::from_value(v).expect("API Gateway");
         assert_eq!(gw.status_code, 401);
         assert_eq!(
             gw.headers.get("content-type").and_then(|h| h.to_str().ok()),
             Some("application/json")
         );
-        assert!(matches!(gw.body, Some(Body::Text(t)) if t == r#"{"errors":[]}"#));
+        assert!(
+            matches!(gw.body, Some(Body::Text(t)) if t == r#"{"errors":[{"message":"unauthorized: x"}]}"#)
+        );
     }
 
     #[test]
@@ -126,5 +131,48 @@ mod tests {
         assert!(matches!(escape_uri_part("a=1&b=%22x%22"), Cow::Borrowed(_)));
         assert_eq!(escape_uri_part("q=\"a b\""), "q=%22a%20b%22");
         assert_eq!(escape_uri_part("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn a_lone_refused_byte_is_escaped_too() {
+        // `answer_event` replaces the event's path or query only when it gets `Cow::Owned`.
+        assert!(matches!(escape_uri_part(" "), Cow::Owned(s) if s == "%20"));
+        assert!(matches!(escape_uri_part(""), Cow::Borrowed("")));
+    }
+
+    proptest::proptest! {
+        /// `percent-encoding` escapes exactly what the hand-written escaper it replaced did.
+        #[test]
+        fn escaping_is_as_before(any in proptest::prelude::any::<String>(), ascii in "[\\x00-\\x7f]{0,60}") {
+            for s in [any, ascii] {
+                let new = escape_uri_part(&s);
+                let old = hand_written_escape(&s);
+                proptest::prop_assert_eq!(matches!(new, Cow::Borrowed(_)), matches!(old, Cow::Borrowed(_)));
+                proptest::prop_assert_eq!(new, old);
+            }
+        }
+    }
+
+    /// The escaper `percent-encoding` replaced, kept as the oracle of the test above.
+    fn hand_written_escape(s: &str) -> Cow<'_, str> {
+        let refused = |b: u8| {
+            !b.is_ascii_graphic()
+                || matches!(
+                    b,
+                    b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}' | b'#'
+                )
+        };
+        if !s.bytes().any(refused) {
+            return Cow::Borrowed(s);
+        }
+        let mut out = String::with_capacity(s.len() + 8);
+        for b in s.bytes() {
+            if refused(b) {
+                out.push_str(&format!("%{b:02X}"));
+            } else {
+                out.push(b as char);
+            }
+        }
+        Cow::Owned(out)
     }
 }

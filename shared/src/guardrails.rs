@@ -9,46 +9,7 @@ use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ActionKind {
-    Cancel,
-    Refund,
-    Discount,
-    Address,
-    GiftCertificate,
-}
-
-impl ActionKind {
-    pub const ALL: [ActionKind; 5] = [
-        ActionKind::Cancel,
-        ActionKind::Refund,
-        ActionKind::Discount,
-        ActionKind::Address,
-        ActionKind::GiftCertificate,
-    ];
-
-    /// As written in the secret's `actions` list.
-    pub fn key(self) -> &'static str {
-        match self {
-            ActionKind::Cancel => "cancel",
-            ActionKind::Refund => "refund",
-            ActionKind::Discount => "discount",
-            ActionKind::Address => "address",
-            ActionKind::GiftCertificate => "gift_certificate",
-        }
-    }
-
-    /// For the agent.
-    pub fn noun(self) -> &'static str {
-        match self {
-            ActionKind::Cancel => "cancel",
-            ActionKind::Refund => "refund",
-            ActionKind::Discount => "discount code",
-            ActionKind::Address => "address change",
-            ActionKind::GiftCertificate => "gift certificate",
-        }
-    }
-}
+pub use crate::actions::kind::ActionKind;
 
 /// The secret keys the guardrails read.
 pub const KEYS: [&str; 6] = [
@@ -143,7 +104,7 @@ impl Guardrails {
 
     /// The refusal for a switched-off action.
     pub fn off(kind: ActionKind) -> String {
-        format!("The {} action is switched off for this store.", kind.noun())
+        format!("The {} action is switched off for this store.", kind.name())
     }
 }
 

@@ -1,7 +1,7 @@
 //! The lambda_http edge: a request becomes plain data, and every error becomes exactly one
 //! status and body, from the contract's table. Nothing else decides status codes.
 
-use crate::actions::once::Outcome;
+use crate::actions::engine::Outcome;
 use crate::auth::AuthError;
 use crate::bigcommerce::BcError;
 use crate::config::ConfigError;
@@ -114,10 +114,9 @@ impl Incoming {
             .split('/')
             .filter(|s| !s.is_empty())
             .map(|s| {
-                url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default()
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
             })
             .collect()
     }
@@ -276,7 +275,42 @@ pub fn outcome_response(o: &Outcome) -> Response<Body> {
     }
 }
 
-pub fn json_response(status: u16, body: &impl Serialize) -> Response<Body> {
+/// 200 with a body: a lookup's answer, or an action's form.
+pub fn ok(body: &impl Serialize) -> Response<Body> {
+    json_response(200, body)
+}
+
+/// How an answer reads in the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answered {
+    Ok,
+    Unauthorized,
+    /// Any other 4xx: the request or the action was refused.
+    Refused,
+    Failed,
+}
+
+impl Answered {
+    pub fn of(status: u16) -> Self {
+        match status {
+            200..=299 => Answered::Ok,
+            401 => Answered::Unauthorized,
+            400..=499 => Answered::Refused,
+            _ => Answered::Failed,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Answered::Ok => "ok",
+            Answered::Unauthorized => "unauthorized",
+            Answered::Refused => "refused",
+            Answered::Failed => "failed",
+        }
+    }
+}
+
+fn json_response(status: u16, body: &impl Serialize) -> Response<Body> {
     let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_string());
     let mut resp = Response::new(Body::Text(text));
     *resp.status_mut() =
@@ -409,5 +443,48 @@ mod tests {
             inc.segments(),
             vec!["customers", "guest:riley.guest@example.com", "orders"]
         );
+    }
+
+    fn segments_of(path: &str) -> Vec<String> {
+        Incoming {
+            method: "GET".into(),
+            path: path.into(),
+            query: String::new(),
+            headers: HeaderMap::new(),
+            body: vec![],
+            trace: Trace::default(),
+        }
+        .segments()
+    }
+
+    #[test]
+    fn a_raw_ampersand_stays_in_its_segment() {
+        // The form decoder used before cut a segment at a raw `&` ("guest:a" here).
+        assert_eq!(
+            segments_of("/customers/guest:a&b@x.com/orders"),
+            vec!["customers", "guest:a&b@x.com", "orders"]
+        );
+    }
+
+    proptest::proptest! {
+        /// Decoding by `percent-encoding` equals the form decoder it replaced (`+` kept as it is),
+        /// except at a raw `&`, which that one treated as the end of the segment.
+        #[test]
+        fn segments_decode_as_before(
+            path in "(%[0-9a-fA-F]{2}|%[0-9a-zA-Z]?|[/+ =a-z@:~]|\\PC){0,40}",
+        ) {
+            let path = path.replace('&', "");
+            let before: Vec<String> = path
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+                        .next()
+                        .map(|(_, v)| v.into_owned())
+                        .unwrap_or_default()
+                })
+                .collect();
+            proptest::prop_assert_eq!(segments_of(&path), before);
+        }
     }
 }

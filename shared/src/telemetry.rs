@@ -182,12 +182,7 @@ pub fn refunded(amount: f64) {
 /// and for lookups the level, for actions the kind; refunded money by currency.
 pub fn emf_line(function: &str, status: u16, ms: u64, s: &RequestStats, now_ms: i64) -> String {
     use serde_json::{json, Map, Value};
-    let outcome = match status {
-        200..=299 => "ok",
-        401 => "unauthorized",
-        400..=499 => "refused",
-        _ => "failed",
-    };
+    let answered = crate::http::Answered::of(status);
     let mut metrics = vec![
         json!({"Name": "Requests", "Unit": "Count"}),
         json!({"Name": "Latency", "Unit": "Milliseconds"}),
@@ -204,11 +199,17 @@ pub fn emf_line(function: &str, status: u16, ms: u64, s: &RequestStats, now_ms: 
     ];
     let mut root = Map::new();
     root.insert("Function".into(), json!(function));
-    root.insert("Outcome".into(), json!(outcome));
+    root.insert("Outcome".into(), json!(answered.as_str()));
     root.insert("Requests".into(), json!(1));
     root.insert("Latency".into(), json!(ms));
-    root.insert("Unauthorized".into(), json!(u8::from(status == 401)));
-    root.insert("ServerErrors".into(), json!(u8::from(status >= 500)));
+    root.insert(
+        "Unauthorized".into(),
+        json!(u8::from(answered == crate::http::Answered::Unauthorized)),
+    );
+    root.insert(
+        "ServerErrors".into(),
+        json!(u8::from(answered == crate::http::Answered::Failed)),
+    );
     root.insert(
         "PartialAnswers".into(),
         json!(u8::from(!s.left_out.is_empty())),

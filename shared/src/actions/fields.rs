@@ -4,7 +4,7 @@
 //! the form open and shows it there.
 
 use super::amount::{example, parse_amount, AmountError};
-use super::once::{Outcome, Settled};
+use super::engine::{Outcome, Settled};
 use crate::ids::RequestId;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

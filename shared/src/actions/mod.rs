@@ -1,90 +1,113 @@
-//! Agent actions, one folder each (`cancel/`, `refund/`, `discount/`: its form, input, policy
-//! and run), on the exactly-once engine (`once`, over `ledger`) and a shared toolkit (`fields`
-//! for forms and input, `amount`, `outcomes`, `order`). Also the action links the DETAILED
-//! lookup shows.
+//! Agent actions, one folder each (`cancel/`, `refund/`, `discount/`, `address/`,
+//! `gift_certificate/`: its definition (`Action`), form, input, policy and run), listed once in
+//! `kind`, on the exactly-once `engine` (over the `ledger`) and a shared toolkit (`fields` for
+//! forms and input, `amount`, `outcomes`, `order`). Also the action links the DETAILED lookup
+//! shows, and the engine's marker search, both from each action's definition.
 
+pub mod action;
 pub mod address;
 pub mod amount;
 pub mod cancel;
 pub mod discount;
+pub mod engine;
 pub mod fields;
 pub mod gift_certificate;
+pub mod kind;
 pub mod ledger;
-pub mod once;
 pub mod order;
 pub mod outcomes;
 pub mod refund;
 pub mod restock;
 
+pub use action::{Action, ActionTarget, Job, Opened, Seen};
+pub use kind::{ActionKind, ForAction, On, Spec};
+
 use crate::bigcommerce::models::Order;
 use crate::bigcommerce::StoreActions;
-use crate::gladly::Action;
-use crate::guardrails::{ActionKind, Guardrails};
+use crate::gladly;
+use crate::guardrails::Guardrails;
 use crate::ids::{RequestId, ShopperId};
 use crate::lookup::Actions;
-use rust_decimal::Decimal;
+use engine::{Looked, Scope, Target};
+use std::future::Future;
+use std::pin::Pin;
 
-/// The links this deployment serves, as the order's state and the managers' guardrails allow:
-/// cancel, refund and address change on orders; a discount code and a gift certificate on every
-/// profile.
+/// The links this deployment serves, as each action's definition, the order's state and the
+/// managers' guardrails allow: cancel, refund and address change on orders; a discount code and
+/// a gift certificate on every profile.
 pub struct StandardActions;
 
-fn link(name: &str, form_url: String) -> Action {
-    Action {
-        name: name.to_string(),
-        form_url,
+/// An action's link on what a lookup showed, if it offers one there.
+struct LinkOn<'a> {
+    seen: Seen<'a>,
+    rails: &'a Guardrails,
+}
+
+impl ForAction for LinkOn<'_> {
+    type Out = Option<gladly::Action>;
+    fn with<A: Action>(self) -> Self::Out {
+        let seen = A::Target::picked(self.seen)?;
+        if !self.rails.allows(A::KIND) {
+            return None;
+        }
+        let name = A::offered(seen)?;
+        let target = A::Target::of(seen);
+        let routes = A::KIND.routes();
+        Some(gladly::Action {
+            name,
+            form_url: format!(
+                "/{}/{}/{}",
+                routes.on.collection(),
+                target.path_segment(),
+                routes.segment
+            ),
+        })
     }
 }
 
+fn links(seen: Seen<'_>, rails: &Guardrails) -> Vec<gladly::Action> {
+    ActionKind::ALL
+        .into_iter()
+        .filter_map(|k| k.with(LinkOn { seen, rails }))
+        .collect()
+}
+
 impl Actions for StandardActions {
-    fn order_actions(&self, o: &Order, rails: &Guardrails) -> Vec<Action> {
-        let mut out = Vec::new();
-        if let Ok(plan) = cancel::policy::cancel_plan(o) {
-            if rails.allows(ActionKind::Cancel) {
-                out.push(link(plan.label(), format!("/orders/{}/cancel", o.id)));
-            }
-        }
-        // The v2 refunded amount is only a hint; the form itself reads the refunds.
-        if rails.allows(ActionKind::Refund)
-            && refund::policy::refund_allowed(o).is_ok()
-            && o.total_inc_tax - o.refunded_amount > Decimal::ZERO
-        {
-            out.push(link("Refund", format!("/orders/{}/refund", o.id)));
-        }
-        if rails.allows(ActionKind::Address) && address::policy::address_change_allowed(o).is_ok() {
-            out.push(link("Change address", format!("/orders/{}/address", o.id)));
-        }
-        out
+    fn order_actions(&self, o: &Order, rails: &Guardrails) -> Vec<gladly::Action> {
+        links(Seen::Order(o), rails)
     }
 
-    fn profile_actions(&self, shopper: &ShopperId, rails: &Guardrails) -> Vec<Action> {
-        let seg = fields::path_segment(&shopper.to_string());
-        let mut out = Vec::new();
-        if rails.allows(ActionKind::Discount) {
-            out.push(link(
-                "Create discount code",
-                format!("/customers/{seg}/discount"),
-            ));
-        }
-        if rails.allows(ActionKind::GiftCertificate) {
-            out.push(link(
-                "Gift certificate",
-                format!("/customers/{seg}/gift-certificate"),
-            ));
-        }
-        out
+    fn profile_actions(&self, shopper: &ShopperId, rails: &Guardrails) -> Vec<gladly::Action> {
+        links(Seen::Shopper(shopper), rails)
+    }
+}
+
+type Looking<'a> = Pin<Box<dyn Future<Output = Looked> + Send + 'a>>;
+
+/// An action's marker search for one request on its target.
+struct LookFor<'a, S> {
+    store: &'a S,
+    target: &'a Target,
+    id: &'a RequestId,
+}
+
+impl<'a, S: StoreActions> ForAction for LookFor<'a, S> {
+    type Out = Looking<'a>;
+    fn with<A: Action>(self) -> Looking<'a> {
+        Box::pin(async move {
+            match A::Target::from_scoped(self.target) {
+                Some(t) => A::look(self.store, &t, self.id).await,
+                None => Looked::Unknown("the request's scope does not fit its action".into()),
+            }
+        })
     }
 }
 
 /// What request `id` did at BigCommerce, changing nothing: the engine's settle step, by scope.
-pub async fn look<S: StoreActions>(store: &S, scope: &once::Scope, id: &RequestId) -> once::Looked {
+pub async fn look<S: StoreActions>(store: &S, scope: &Scope, id: &RequestId) -> Looked {
     match scope {
-        once::Scope::Refund(order) => refund::run::look(store, *order, id).await,
-        once::Scope::Cancel(order) => cancel::run::look(store, *order, id).await,
-        once::Scope::Address(order) => address::run::look(store, *order, id).await,
-        once::Scope::Discount(_) => discount::run::look(store, id).await,
-        once::Scope::GiftCertificate(_) => gift_certificate::run::look(store, id).await,
+        Scope::Action(kind, target) => kind.with(LookFor { store, target, id }).await,
         // Never on an order's open list: a restock is settled by its own record only.
-        once::Scope::Restock(_) => once::Looked::Unknown("a return to stock has no marker".into()),
+        Scope::Restock(_) => Looked::Unknown("a return to stock has no marker".into()),
     }
 }

@@ -2,7 +2,7 @@
 //! format of money, and store errors turned into outcomes (refused, nothing done, or not
 //! confirmed).
 
-use super::once::Outcome;
+use super::engine::Outcome;
 use crate::bigcommerce::models::{Order, RefundPayment};
 use crate::bigcommerce::BcError;
 use crate::ids::RequestId;
@@ -61,14 +61,14 @@ pub fn append_audit(existing: &str, id: &RequestId, what: &str) -> String {
 /// changed, the same form may be sent again.
 pub fn unavailable(e: &BcError) -> Outcome {
     match e {
-        BcError::Forbidden { .. } => Outcome::Misconfigured {
-            message: format!("{e}; nothing was changed."),
-            detail: "Add the scope to the store's BigCommerce API account (Settings › API accounts), then try again.".into(),
-        },
-        BcError::Unauthorized => Outcome::Misconfigured {
-            message: format!("{e}; nothing was changed."),
-            detail: "The store's access token was refused even after a refetch: ask the store admin to check the store secret.".into(),
-        },
+        BcError::Forbidden { .. } => Outcome::misconfigured(
+            format!("{e}; nothing was changed."),
+            "Add the scope to the store's BigCommerce API account (Settings › API accounts), then try again.",
+        ),
+        BcError::Unauthorized => Outcome::misconfigured(
+            format!("{e}; nothing was changed."),
+            "The store's access token was refused even after a refetch: ask the store admin to check the store secret.",
+        ),
         BcError::NotSent => Outcome::nothing_done(
             "BigCommerce was slow to answer, so nothing was sent; nothing was changed.",
             "Submit the form again.",

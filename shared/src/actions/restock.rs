@@ -4,9 +4,9 @@
 //! A step that failed for sure is released and runs again when the same form is sent again; one
 //! that may have landed is never repeated, and the agent is told to check the stock.
 
+use super::engine::{now_ms, Outcome, Scope};
 use super::fields::Fields;
 use super::ledger::{Claim, Ledger, State};
-use super::once::{now_ms, Outcome, Scope};
 use super::outcomes::marked;
 use crate::bigcommerce::models::{Order, Refund};
 use crate::bigcommerce::requests::{StockAdjustment, StockItem};

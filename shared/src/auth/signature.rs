@@ -5,6 +5,7 @@ use super::{AuthError, RequestParts};
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
@@ -144,28 +145,17 @@ pub(crate) fn path_variants<'a>(
 
 /// `%XX` decoded (invalid escapes kept as they are); bytes that are not UTF-8 become U+FFFD.
 fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
+
+/// What Go's `url.QueryEscape` escapes: every byte but `A-Za-z0-9-_.~`, and space (which it
+/// writes as `+`, below) kept out of the set only to be replaced after.
+const QUERY_ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b' ');
 
 /// The query as Go's `url.Values.Encode` writes it: pairs decoded, sorted by key (values of one
 /// key keep their order), keys and values escaped (`A-Za-z0-9-_.~` kept, space as `+`).
@@ -175,17 +165,9 @@ fn reencode_sorted(query: &str) -> String {
         .collect();
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
     let escape = |s: &str| {
-        let mut out = String::with_capacity(s.len());
-        for b in s.bytes() {
-            match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    out.push(b as char)
-                }
-                b' ' => out.push('+'),
-                _ => out.push_str(&format!("%{b:02X}")),
-            }
-        }
-        out
+        utf8_percent_encode(s, QUERY_ESCAPED)
+            .to_string()
+            .replace(' ', "+")
     };
     pairs
         .iter()
@@ -556,6 +538,80 @@ mod tests {
         fn path_variants_never_panic(path in "\\PC{0,80}", query in "\\PC{0,80}") {
             let v = path_variants(&path, &query);
             proptest::prop_assert!(!v.is_empty() && v.len() <= 2);
+        }
+
+        // The App Platform flavour's canonical path and query, by percent-encoding, equal what
+        // the hand-written code they replaced made, over any text and over escape-heavy text.
+        #[test]
+        fn decoded_path_is_as_before(
+            any in proptest::prelude::any::<String>(),
+            escapes in "(%[0-9a-fA-F]{2}|%[0-9a-zA-Z]?|%[89a-fA-F][0-9a-fA-F]|[/+ a-z@:~]|\\PC){0,40}",
+        ) {
+            for path in [any, escapes] {
+                proptest::prop_assert_eq!(percent_decode(&path), hand_written::percent_decode(&path));
+            }
+        }
+
+        #[test]
+        fn reencoded_query_is_as_before(
+            any in proptest::prelude::any::<String>(),
+            query in "([a-zA-Z0-9]|[-_.~*!'()+ &=;/?:@$,#\\[\\]]|%[0-9a-fA-F]{2}|%|\\PC){0,60}",
+        ) {
+            for query in [any, query] {
+                proptest::prop_assert_eq!(reencode_sorted(&query), hand_written::reencode_sorted(&query));
+            }
+        }
+    }
+
+    /// The encoders `percent-encoding` replaced, kept as the oracle of the two tests above.
+    mod hand_written {
+        pub fn percent_decode(s: &str) -> String {
+            let b = s.as_bytes();
+            let mut out = Vec::with_capacity(b.len());
+            let mut i = 0;
+            while i < b.len() {
+                let hex = |c: u8| (c as char).to_digit(16);
+                match (
+                    b[i],
+                    b.get(i + 1).copied().and_then(hex),
+                    b.get(i + 2).copied().and_then(hex),
+                ) {
+                    (b'%', Some(h), Some(l)) => {
+                        out.push((h * 16 + l) as u8);
+                        i += 3;
+                    }
+                    (c, _, _) => {
+                        out.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            String::from_utf8_lossy(&out).into_owned()
+        }
+
+        pub fn reencode_sorted(query: &str) -> String {
+            let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            let escape = |s: &str| {
+                let mut out = String::with_capacity(s.len());
+                for b in s.bytes() {
+                    match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                            out.push(b as char)
+                        }
+                        b' ' => out.push('+'),
+                        _ => out.push_str(&format!("%{b:02X}")),
+                    }
+                }
+                out
+            };
+            pairs
+                .iter()
+                .map(|(k, v)| format!("{}={}", escape(k), escape(v)))
+                .collect::<Vec<_>>()
+                .join("&")
         }
     }
 }

@@ -5,7 +5,7 @@ use crate::actions::StandardActions;
 use crate::app::{deadline, App};
 use crate::cache::Prefetch;
 use crate::gladly::{LookupLevel, LookupRequest, LookupResponse};
-use crate::http::{json_response, ApiError, Incoming};
+use crate::http::{ok, ApiError, Incoming};
 use crate::ids::ShopperId;
 use crate::lookup::{self, Actions};
 use lambda_http::{Body, Request, Response};
@@ -57,7 +57,7 @@ async fn run(app: &App, inc: &Incoming, actions: &dyn Actions) -> Result<Respons
             };
             let Some(shopper) = ShopperId::parse(raw) else {
                 tracing::info!("DETAILED lookup for an id this integration never issued; no match");
-                return Ok(json_response(200, &LookupResponse::default()));
+                return Ok(ok(&LookupResponse::default()));
             };
             let (shopper, phones) = (&shopper, &req.query.phones);
             // DETAILED reads a whole page of history (the card's orders and the counts).
@@ -69,5 +69,5 @@ async fn run(app: &App, inc: &Incoming, actions: &dyn Actions) -> Result<Respons
             .await?
         }
     };
-    Ok(json_response(200, &LookupResponse { results }))
+    Ok(ok(&LookupResponse { results }))
 }

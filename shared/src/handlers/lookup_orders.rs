@@ -4,7 +4,7 @@ use super::respond;
 use crate::actions::StandardActions;
 use crate::app::{deadline, App};
 use crate::cache::Prefetch;
-use crate::http::{json_response, ApiError, Incoming};
+use crate::http::{ok, ApiError, Incoming};
 use crate::ids::{OrderId, ShopperId};
 use crate::lookup::{self, Actions};
 use lambda_http::{Body, Request, Response};
@@ -75,7 +75,7 @@ async fn run(app: &App, inc: &Incoming, actions: &dyn Actions) -> Result<Respons
         })
         .await?;
     match cards {
-        Some(orders) => Ok(json_response(200, &json!({ "orders": orders }))),
+        Some(orders) => Ok(ok(&json!({ "orders": orders }))),
         None => Err(ApiError::NotFound("no such order".into())),
     }
 }

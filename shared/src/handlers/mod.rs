@@ -1,14 +1,32 @@
 //! One handler per function: request in, response out, every error already turned into its
 //! status. `functions/*/src/main.rs` only wire these to the Lambda runtime.
 
-mod action_common;
-pub mod cancel_order;
-pub mod create_discount;
-pub mod create_gift_certificate;
+pub mod action;
 pub mod lookup_customer;
 pub mod lookup_orders;
-pub mod refund_order;
-pub mod update_address;
+
+/// Each action function's handler: the one generic handler over its action's definition.
+macro_rules! action_function {
+    ($($module:ident: $action:ty),* $(,)?) => {$(
+        pub mod $module {
+            use crate::actions::ledger::Ledger;
+            use crate::app::ActionApp;
+            use lambda_http::{Body, Request, Response};
+
+            pub async fn handle<L: Ledger>(app: &ActionApp<L>, req: Request) -> Response<Body> {
+                super::action::handle::<$action, L>(app, req).await
+            }
+        }
+    )*};
+}
+
+action_function!(
+    cancel_order: crate::actions::cancel::Cancel,
+    refund_order: crate::actions::refund::Refund,
+    create_discount: crate::actions::discount::Discount,
+    update_address: crate::actions::address::Address,
+    create_gift_certificate: crate::actions::gift_certificate::GiftCertificate,
+);
 
 use crate::http::{ApiError, Incoming};
 use lambda_http::{Body, Response};

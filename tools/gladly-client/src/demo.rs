@@ -71,7 +71,7 @@ const LAMBDA_INIT: &str = "8.3 ms to ready and 14.3 ms to the first request serv
 /// emulator starting a debug binary, which says nothing of a Lambda cold start; on a deployed
 /// stack, a cold Lambda. Measured here, apart, so the tour's numbers are the warm ones an agent
 /// mostly sees, and named for what they are.
-async fn warm_up(target: &Target, key: &str) -> Result<(), String> {
+pub async fn warm_up(target: &Target, key: &str) -> Result<(), String> {
     let (title, label) = if target.is_local() {
         (
             "First calls: cargo lambda watch starting each function's debug binary (not a Lambda cold start)",

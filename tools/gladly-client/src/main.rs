@@ -76,6 +76,12 @@ enum Command {
         #[arg(long, default_value_t = 4321)]
         port: u16,
     },
+    /// Calls each function once, harmlessly (a lookup of nobody, forms of an order that does
+    /// not exist), printing each first call's time: what `demo` does before its tour.
+    Warm {
+        #[command(flatten)]
+        adaptor: Adaptor,
+    },
     /// Checks a deployment: refuses unsigned calls, answers a signed lookup.
     Smoke {
         #[command(flatten)]
@@ -306,6 +312,7 @@ async fn main() -> ExitCode {
         Command::Console { adaptor, port } => {
             console::serve(adaptor.target(), &adaptor.url, adaptor.key, port).await
         }
+        Command::Warm { adaptor } => demo::warm_up(&adaptor.target(), &adaptor.key).await,
         Command::Smoke { adaptor } => demo::smoke(&adaptor.target(), &adaptor.key).await,
     };
     match result {

@@ -2,7 +2,7 @@
 //! one audit line in the staff notes that carries the request's marker.
 
 use super::policy::address_change_allowed;
-use crate::actions::once::{Looked, Outcome};
+use crate::actions::engine::{Attempt, Looked, Outcome};
 use crate::actions::outcomes::{append_audit, marker, not_confirmed, unavailable, write_failed};
 use crate::bigcommerce::requests::{AddressPut, OrderPut};
 use crate::bigcommerce::StoreActions;
@@ -30,8 +30,9 @@ pub async fn change<S: StoreActions>(
     order: OrderId,
     to: &AddressPut,
     request_id: &RequestId,
-    settle: bool,
+    attempt: Attempt,
 ) -> Outcome {
+    let settle = attempt.settles();
     let (o, addresses) = tokio::join!(store.order(order), store.shipping_addresses(order));
     let o = match o {
         Ok(Some(o)) => o,

@@ -5,3 +5,105 @@ pub mod form;
 pub mod input;
 pub mod policy;
 pub mod run;
+
+use super::action::{Action, Job, Opened};
+use super::engine::{Looked, Outcome};
+use super::fields;
+use super::kind::{ActionKind, Spec};
+use super::ledger::Ledger;
+use super::refund::policy::Refundable;
+use crate::app::{ActionApp, LOOKUP_DEADLINE};
+use crate::bigcommerce::models::Order;
+use crate::bigcommerce::{BcError, Store, StoreActions};
+use crate::config::StoreConfig;
+use crate::http::ApiError;
+use crate::ids::{OrderId, RequestId};
+use policy::CancelPlan;
+use tokio::time::Instant;
+
+pub struct Cancel;
+
+impl Action for Cancel {
+    const KIND: ActionKind = ActionKind::Cancel;
+    const SPEC: Spec = Spec {
+        key: "cancel",
+        segment: "cancel",
+        function: "cancel-order",
+        name: "cancel",
+        noun: "cancellation",
+    };
+    type Target = OrderId;
+    type Input = input::CancelInput;
+
+    fn offered(o: &Order) -> Option<String> {
+        policy::cancel_plan(o)
+            .ok()
+            .map(|plan| plan.label().to_string())
+    }
+
+    async fn form<L: Ledger>(
+        app: &ActionApp<L>,
+        cfg: StoreConfig,
+        id: OrderId,
+    ) -> Result<Opened, ApiError> {
+        let earlier = match app.settle_before_form(&cfg, id).await {
+            Ok(notes) => notes,
+            Err(o) => return Ok(Opened::Closed(o)),
+        };
+        let restock_default = cfg.guardrails.restock_default;
+        let until = Instant::now() + LOOKUP_DEADLINE;
+        let (order, refunds) = app
+            .app
+            .with_store(cfg, until, move |store, _| async move {
+                let Some(order) = store.order(id).await? else {
+                    return Ok((None, None));
+                };
+                let refunds = match policy::cancel_plan(&order) {
+                    Ok(CancelPlan::RefundThenCancel) => Some(store.refunds(id).await?),
+                    _ => None,
+                };
+                Ok::<_, BcError>((Some(order), refunds))
+            })
+            .await?;
+        let order =
+            order.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
+        let plan = match policy::cancel_plan(&order) {
+            Ok(p) => p,
+            Err(why) => {
+                return Ok(Opened::Closed(Outcome::refused(
+                    why,
+                    fields::detail_or(&earlier, "The order was left unchanged."),
+                )))
+            }
+        };
+        let refundable = refunds.map(|r| Refundable::of(&order, &r));
+        let form = form::cancel_form(
+            id,
+            plan,
+            refundable.as_ref(),
+            restock_default,
+            &fields::new_request_id(),
+        );
+        Ok(Opened::Form(fields::with_notes(form, &earlier)))
+    }
+
+    async fn input<L: Ledger>(
+        _: &ActionApp<L>,
+        _: &StoreConfig,
+        body: &[u8],
+    ) -> Result<input::CancelInput, Outcome> {
+        input::parse(body).map_err(Outcome::invalid)
+    }
+
+    async fn submit<S: StoreActions, L: Ledger>(
+        job: Job<'_, S, L>,
+        id: &OrderId,
+        wanted: &input::CancelInput,
+    ) -> Outcome {
+        run::cancel(job, *id, wanted).await
+    }
+
+    async fn look<S: StoreActions>(store: &S, id: &OrderId, request: &RequestId) -> Looked {
+        run::look(store, *id, request).await
+    }
+}

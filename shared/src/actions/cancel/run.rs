@@ -3,8 +3,9 @@
 
 use super::input::{CancelInput, CANCEL_REASONS};
 use super::policy::{self, CancelPlan};
+use crate::actions::action::Job;
+use crate::actions::engine::{Looked, Outcome};
 use crate::actions::ledger::Ledger;
-use crate::actions::once::{Looked, Outcome};
 use crate::actions::order::{self, status};
 use crate::actions::outcomes::{
     append_audit, currency_of, describe_payments, label, marker, not_confirmed, unavailable,
@@ -16,7 +17,6 @@ use crate::actions::refund::run::{do_refund, ours};
 use crate::actions::restock;
 use crate::bigcommerce::requests::OrderPut;
 use crate::bigcommerce::{BcError, StoreActions};
-use crate::guardrails::Guardrails;
 use crate::ids::{OrderId, RequestId};
 use crate::money::Money;
 use rust_decimal::Decimal;
@@ -24,16 +24,13 @@ use rust_decimal::Decimal;
 /// `POST /orders/{id}/cancel/{requestId}`: refund or void first (each step checks whether it
 /// already happened), then the status. A cancel interrupted after the money moved finishes on
 /// the next submit.
-#[allow(clippy::too_many_arguments)]
 pub async fn cancel<S: StoreActions, L: Ledger>(
-    store: &S,
-    ledger: &L,
+    job: Job<'_, S, L>,
     order: OrderId,
     req: &CancelInput,
-    request_id: &RequestId,
-    settle: bool,
-    rails: &Guardrails,
 ) -> Outcome {
+    let (store, ledger, request_id, rails) = (job.store, job.ledger, job.request, job.rails);
+    let settle = job.attempt.settles();
     let reason_text = label(CANCEL_REASONS, &req.reason);
     let o = match store.order(order).await {
         Ok(Some(o)) => o,

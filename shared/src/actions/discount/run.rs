@@ -1,8 +1,8 @@
 //! Creating the promotion and its code at BigCommerce, both findable by the request id.
 
 use super::input::{DiscountInput, DiscountKind};
+use crate::actions::engine::{Looked, Outcome};
 use crate::actions::fields::defang;
-use crate::actions::once::{Looked, Outcome};
 use crate::actions::outcomes::{code_from, marked, not_confirmed, unavailable, write_failed};
 use crate::bigcommerce::requests::{
     CartCondition, ChannelRef, Discount, PromotionAction, PromotionCondition, PromotionPost,

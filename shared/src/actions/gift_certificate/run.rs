@@ -3,7 +3,7 @@
 
 use super::input::GiftInput;
 use super::policy::within_ceiling;
-use crate::actions::once::{Looked, Outcome};
+use crate::actions::engine::{Looked, Outcome};
 use crate::actions::outcomes::{code_from, not_confirmed, unavailable, write_failed};
 use crate::bigcommerce::models::GiftCertificate;
 use crate::bigcommerce::requests::GiftCertificatePost;

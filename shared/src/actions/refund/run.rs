@@ -3,8 +3,9 @@
 
 use super::input::{self, Destination, RefundInput, REFUND_REASONS};
 use super::policy::{self, Refundable};
+use crate::actions::action::Job;
+use crate::actions::engine::{Looked, Outcome};
 use crate::actions::ledger::Ledger;
-use crate::actions::once::{Looked, Outcome};
 use crate::actions::outcomes::{
     append_audit, currency_of, describe_payments, label, marked, marker, not_confirmed,
     unavailable, write_failed,
@@ -14,7 +15,6 @@ use crate::bigcommerce::models::{Refund, RefundPayment};
 use crate::bigcommerce::requests::OrderPut;
 use crate::bigcommerce::requests::{RefundItem, RefundPaymentPost, RefundPost};
 use crate::bigcommerce::{BcError, StoreActions};
-use crate::guardrails::Guardrails;
 use crate::ids::{OrderId, RequestId};
 use crate::money::{Currency, Money};
 use rust_decimal::Decimal;
@@ -177,16 +177,13 @@ pub(crate) async fn do_refund<S: StoreActions>(
 /// `POST /orders/{id}/refund/{requestId}` once claimed. When settling, an earlier refund with
 /// this request's marker is the answer. The input is checked against what remains now, and a
 /// mistake releases the claim, so the agent can fix the form and send it again.
-#[allow(clippy::too_many_arguments)]
 pub async fn refund<S: StoreActions, L: Ledger>(
-    store: &S,
-    ledger: &L,
+    job: Job<'_, S, L>,
     order: OrderId,
     body: &[u8],
-    request_id: &RequestId,
-    settle: bool,
-    rails: &Guardrails,
 ) -> Outcome {
+    let (store, ledger, request_id, rails) = (job.store, job.ledger, job.request, job.rails);
+    let settle = job.attempt.settles();
     let wants_restock = restock::wanted(body);
     let (o, refunds) = tokio::join!(store.order(order), store.refunds(order));
     let o = match o {

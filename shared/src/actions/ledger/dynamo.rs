@@ -1,0 +1,505 @@
+//! The DynamoDB ledger: the table of the contract (key `request_id` (S), TTL attribute
+//! `expires_at`). Records and lease items go to and from DynamoDB through serde (`serde_dynamo`),
+//! with the attribute names and state strings every earlier version wrote, so their items read.
+
+use super::{Claim, Entry, Lease, Ledger, LedgerError, Record, State, KEEP_SECS};
+use crate::actions::engine::{Outcome, Scope};
+use crate::ids::{OrderId, RequestId};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
+use std::collections::HashMap;
+
+/// A record's `state` attribute, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Pending,
+    Uncertain,
+    Done,
+}
+
+impl Status {
+    const ALL: [Status; 3] = [Status::Pending, Status::Uncertain, Status::Done];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Uncertain => "uncertain",
+            Status::Done => "done",
+        }
+    }
+
+    fn value(self) -> AttributeValue {
+        AttributeValue::S(self.as_str().to_string())
+    }
+}
+
+impl Serialize for Status {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A state this version does not know is an attempt under way: it is settled, never replayed.
+impl<'de> Deserialize<'de> for Status {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Ok(Status::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .unwrap_or(Status::Pending))
+    }
+}
+
+/// A request's record as stored.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredRecord {
+    request_id: String,
+    /// `refund:order:101` (see `Scope::key`); one this version cannot read is `None`.
+    #[serde(
+        default,
+        deserialize_with = "readable_scope",
+        skip_serializing_if = "Option::is_none"
+    )]
+    scope: Option<Scope>,
+    state: Status,
+    /// The final outcome as JSON, once done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    answer: Option<String>,
+    #[serde(default)]
+    claimed_at: i64,
+    #[serde(default)]
+    settle_at: i64,
+    #[serde(default)]
+    expires_at: i64,
+}
+
+fn readable_scope<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Scope>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.and_then(|k| Scope::parse(&k)))
+}
+
+impl StoredRecord {
+    /// `None` for an item that is no record (no state), or done without its answer.
+    fn record(self) -> Option<Record> {
+        let state = match self.state {
+            // An answer we cannot read is not a done we could replay: settle again.
+            Status::Done => serde_json::from_str::<Outcome>(&self.answer?)
+                .map(State::Done)
+                .unwrap_or(State::Uncertain),
+            Status::Uncertain => State::Uncertain,
+            Status::Pending => State::Pending,
+        };
+        Some(Record {
+            scope: self.scope,
+            state,
+            claimed_at_ms: self.claimed_at,
+            settle_at_ms: self.settle_at,
+        })
+    }
+}
+
+/// An order's lease item as read: only its open list matters to a reader.
+#[derive(Debug, Default, Deserialize)]
+struct StoredLease {
+    #[serde(default, with = "serde_dynamo::string_set")]
+    open: Vec<String>,
+}
+
+/// The lease item's key: a `:` never occurs in a `RequestId`, so it cannot collide with one.
+fn lease_key(order: OrderId) -> String {
+    format!("lease:order:{order}")
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_string())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn ss(v: &RequestId) -> AttributeValue {
+    AttributeValue::Ss(vec![v.to_string()])
+}
+
+fn err(e: impl std::fmt::Display) -> LedgerError {
+    LedgerError(e.to_string())
+}
+
+/// `Ok(true)` if a conditional write happened, `Ok(false)` if its condition did not hold.
+fn applied<T, E, R>(
+    r: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> Result<bool, LedgerError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+    match r {
+        Ok(_) => Ok(true),
+        Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(e) => Err(err(DisplayErrorContext(&e))),
+    }
+}
+
+/// The open requests of a lease item, sorted; an unreadable item lists none.
+fn open_list(item: Option<&HashMap<String, AttributeValue>>) -> Vec<RequestId> {
+    let stored: StoredLease = item
+        .and_then(|i| from_item(i.clone()).ok())
+        .unwrap_or_default();
+    let mut ids: Vec<RequestId> = stored
+        .open
+        .iter()
+        .filter_map(|s| RequestId::parse(s))
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[derive(Debug, Clone)]
+pub struct DynamoLedger {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoLedger {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: &str) -> Self {
+        Self {
+            client,
+            table: table.to_string(),
+        }
+    }
+
+    /// From the SDK's environment (`AWS_ENDPOINT_URL_DYNAMODB` for moto); `endpoint` overrides.
+    pub async fn connect(table: &str, endpoint: Option<&str>) -> Self {
+        Self::new(crate::config::dynamodb_client(endpoint), table)
+    }
+}
+
+impl Ledger for DynamoLedger {
+    async fn read(&self, id: &RequestId) -> Result<Option<Record>, LedgerError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("request_id", s(id.as_str()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| err(e.into_service_error()))?;
+        Ok(out
+            .item
+            .and_then(|i| from_item::<StoredRecord>(i).ok())
+            .and_then(StoredRecord::record))
+    }
+
+    async fn claim(
+        &self,
+        id: &RequestId,
+        scope: &Scope,
+        now_ms: i64,
+        settle_at_ms: i64,
+    ) -> Result<Claim, LedgerError> {
+        let item = to_item(StoredRecord {
+            request_id: id.to_string(),
+            scope: Some(scope.clone()),
+            state: Status::Pending,
+            answer: None,
+            claimed_at: now_ms,
+            settle_at: settle_at_ms,
+            expires_at: now_ms / 1000 + KEEP_SECS,
+        })
+        .map_err(err)?;
+        // A record released between our write and our read lets us try once more.
+        for _ in 0..2 {
+            let put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item.clone()))
+                .condition_expression("attribute_not_exists(request_id)")
+                .send()
+                .await;
+            if applied(put)? {
+                return Ok(Claim::Won);
+            }
+            if let Some(r) = self.read(id).await? {
+                return Ok(Claim::Lost(r));
+            }
+        }
+        Err(LedgerError(format!(
+            "request {id} is being claimed and released repeatedly"
+        )))
+    }
+
+    async fn complete(
+        &self,
+        id: &RequestId,
+        claimed_at_ms: i64,
+        outcome: &Outcome,
+    ) -> Result<(), LedgerError> {
+        let stored = serde_json::to_string(outcome).map_err(err)?;
+        let r = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("request_id", s(id.as_str()))
+            .update_expression("SET #s = :done, answer = :a")
+            .condition_expression("claimed_at = :mine")
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_values(":done", Status::Done.value())
+            .expression_attribute_values(":a", s(&stored))
+            .expression_attribute_values(":mine", n(claimed_at_ms))
+            .send()
+            .await;
+        applied(r).map(|_| ())
+    }
+
+    async fn release(&self, id: &RequestId, claimed_at_ms: i64) -> Result<(), LedgerError> {
+        let r = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("request_id", s(id.as_str()))
+            .condition_expression("#s <> :done AND claimed_at = :mine")
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_values(":done", Status::Done.value())
+            .expression_attribute_values(":mine", n(claimed_at_ms))
+            .send()
+            .await;
+        applied(r).map(|_| ())
+    }
+
+    async fn mark_uncertain(
+        &self,
+        id: &RequestId,
+        claimed_at_ms: i64,
+        settle_at_ms: i64,
+    ) -> Result<(), LedgerError> {
+        let r = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("request_id", s(id.as_str()))
+            .update_expression("SET #s = :u, settle_at = :at")
+            .condition_expression("#s <> :done AND claimed_at = :mine")
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_values(":u", Status::Uncertain.value())
+            .expression_attribute_values(":done", Status::Done.value())
+            .expression_attribute_values(":at", n(settle_at_ms))
+            .expression_attribute_values(":mine", n(claimed_at_ms))
+            .send()
+            .await;
+        applied(r).map(|_| ())
+    }
+
+    async fn take_over(
+        &self,
+        id: &RequestId,
+        claimed_at_ms: i64,
+        now_ms: i64,
+        settle_at_ms: i64,
+    ) -> Result<bool, LedgerError> {
+        let r = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("request_id", s(id.as_str()))
+            .update_expression("SET claimed_at = :now, settle_at = :at, #s = :p")
+            .condition_expression("claimed_at = :old AND #s <> :done")
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":at", n(settle_at_ms))
+            .expression_attribute_values(":old", n(claimed_at_ms))
+            .expression_attribute_values(":p", Status::Pending.value())
+            .expression_attribute_values(":done", Status::Done.value())
+            .send()
+            .await;
+        applied(r)
+    }
+    async fn lease(
+        &self,
+        order: OrderId,
+        owner: &RequestId,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<Lease, LedgerError> {
+        let r = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("request_id", s(&lease_key(order)))
+            .update_expression(
+                "SET #o = :me, lease_until = :until, expires_at = :exp ADD #open :meset",
+            )
+            .condition_expression("attribute_not_exists(#o) OR lease_until < :now OR #o = :me")
+            .expression_attribute_names("#o", "owner")
+            .expression_attribute_names("#open", "open")
+            .expression_attribute_values(":me", s(owner.as_str()))
+            .expression_attribute_values(":meset", ss(owner))
+            .expression_attribute_values(":until", n(until_ms))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":exp", n(now_ms / 1000 + KEEP_SECS))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match r {
+            Ok(out) => Ok(Lease::Held {
+                open: open_list(out.attributes()),
+            }),
+            Err(e) => {
+                let e = e.into_service_error();
+                if e.is_conditional_check_failed_exception() {
+                    Ok(Lease::Busy)
+                } else {
+                    Err(err(e))
+                }
+            }
+        }
+    }
+
+    async fn unlease(
+        &self,
+        order: OrderId,
+        owner: &RequestId,
+        entry: Entry,
+    ) -> Result<(), LedgerError> {
+        let mut u = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("request_id", s(&lease_key(order)))
+            .condition_expression("#o = :me")
+            .expression_attribute_names("#o", "owner")
+            .expression_attribute_values(":me", s(owner.as_str()));
+        u = if entry == Entry::Settled {
+            u.update_expression("REMOVE #o, lease_until DELETE #open :meset")
+                .expression_attribute_names("#open", "open")
+                .expression_attribute_values(":meset", ss(owner))
+        } else {
+            u.update_expression("REMOVE #o, lease_until")
+        };
+        applied(u.send().await).map(|_| ())
+    }
+
+    async fn forget_open(&self, order: OrderId, id: &RequestId) -> Result<(), LedgerError> {
+        let r = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("request_id", s(&lease_key(order)))
+            .update_expression("DELETE #open :idset")
+            .expression_attribute_names("#open", "open")
+            .expression_attribute_values(":idset", ss(id))
+            .send()
+            .await;
+        applied(r).map(|_| ())
+    }
+
+    async fn open_requests(&self, order: OrderId) -> Result<Vec<RequestId>, LedgerError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("request_id", s(&lease_key(order)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| err(e.into_service_error()))?;
+        Ok(open_list(out.item()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(pairs: &[(&str, AttributeValue)]) -> HashMap<String, AttributeValue> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn records_read_and_write_the_stored_format_of_earlier_versions() {
+        let scope = Scope::Action(
+            crate::actions::kind::ActionKind::Refund,
+            crate::actions::engine::Target::Order(OrderId(101)),
+        );
+        let written = to_item(StoredRecord {
+            request_id: "request-0001".into(),
+            scope: Some(scope.clone()),
+            state: Status::Pending,
+            answer: None,
+            claimed_at: 5,
+            settle_at: 7,
+            expires_at: 9,
+        })
+        .unwrap_or_default();
+        assert_eq!(
+            written,
+            item(&[
+                ("request_id", s("request-0001")),
+                ("scope", s("refund:order:101")),
+                ("state", s("pending")),
+                ("claimed_at", n(5)),
+                ("settle_at", n(7)),
+                ("expires_at", n(9)),
+            ])
+        );
+        let read = |state: &str, answer: Option<&str>, scope: &str| {
+            let mut i = item(&[
+                ("request_id", s("request-0001")),
+                ("scope", s(scope)),
+                ("state", s(state)),
+                ("claimed_at", n(5)),
+                ("settle_at", n(7)),
+            ]);
+            if let Some(a) = answer {
+                i.insert("answer".into(), s(a));
+            }
+            from_item::<StoredRecord>(i)
+                .ok()
+                .and_then(StoredRecord::record)
+        };
+        let done = Outcome::done("Refunded $1.00", "To the card.");
+        let answer = serde_json::to_string(&done).unwrap_or_default();
+        let rec = read("done", Some(&answer), "refund:order:101");
+        assert_eq!(
+            rec,
+            Some(Record {
+                scope: Some(scope),
+                state: State::Done(done),
+                claimed_at_ms: 5,
+                settle_at_ms: 7,
+            })
+        );
+        let state = |st: &str, a: Option<&str>| read(st, a, "refund:order:101").map(|r| r.state);
+        assert_eq!(state("uncertain", None), Some(State::Uncertain));
+        assert_eq!(state("pending", None), Some(State::Pending));
+        assert_eq!(
+            state("who-knows", None),
+            Some(State::Pending),
+            "settled, never replayed"
+        );
+        assert_eq!(state("done", Some("{not json")), Some(State::Uncertain));
+        assert_eq!(state("done", None), None);
+        assert_eq!(
+            read("pending", None, "teleport:order:1").map(|r| r.scope),
+            Some(None),
+            "an unreadable scope is nobody's"
+        );
+        let lease = item(&[(
+            "open",
+            AttributeValue::Ss(vec!["request-000b".into(), "request-000a".into()]),
+        )]);
+        assert_eq!(
+            open_list(Some(&lease)),
+            vec![
+                RequestId::parse("request-000a").unwrap_or_else(RequestId::new_random),
+                RequestId::parse("request-000b").unwrap_or_else(RequestId::new_random),
+            ]
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! The in-memory ledger: the same rules as the DynamoDB one, for unit tests of the engine.
+
+use super::{Claim, Entry, Lease, Ledger, LedgerError, Record, State};
+use crate::actions::engine::{Outcome, Scope};
+use crate::ids::{OrderId, RequestId};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+
+#[derive(Debug, Default)]
+struct LeaseItem {
+    owner: Option<(RequestId, i64)>,
+    open: BTreeSet<RequestId>,
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryLedger {
+    records: Mutex<HashMap<RequestId, Record>>,
+    leases: Mutex<HashMap<OrderId, LeaseItem>>,
+}
+
+impl MemoryLedger {
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<RequestId, Record>) -> T) -> T {
+        f(&mut self.records.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn leases<T>(&self, f: impl FnOnce(&mut HashMap<OrderId, LeaseItem>) -> T) -> T {
+        f(&mut self.leases.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// The record of the attempt that claimed it at `claimed_at_ms`, if not done.
+fn mine<'a>(
+    m: &'a mut HashMap<RequestId, Record>,
+    id: &RequestId,
+    claimed_at_ms: i64,
+) -> Option<&'a mut Record> {
+    m.get_mut(id)
+        .filter(|r| r.claimed_at_ms == claimed_at_ms && !matches!(r.state, State::Done(_)))
+}
+
+impl Ledger for MemoryLedger {
+    async fn read(&self, id: &RequestId) -> Result<Option<Record>, LedgerError> {
+        Ok(self.with(|m| m.get(id).cloned()))
+    }
+
+    async fn claim(
+        &self,
+        id: &RequestId,
+        scope: &Scope,
+        now_ms: i64,
+        settle_at_ms: i64,
+    ) -> Result<Claim, LedgerError> {
+        Ok(self.with(|m| match m.get(id) {
+            Some(r) => Claim::Lost(r.clone()),
+            None => {
+                m.insert(
+                    id.clone(),
+                    Record {
+                        scope: Some(scope.clone()),
+                        state: State::Pending,
+                        claimed_at_ms: now_ms,
+                        settle_at_ms,
+                    },
+                );
+                Claim::Won
+            }
+        }))
+    }
+
+    async fn complete(
+        &self,
+        id: &RequestId,
+        claimed_at_ms: i64,
+        outcome: &Outcome,
+    ) -> Result<(), LedgerError> {
+        self.with(|m| {
+            if let Some(r) = mine(m, id, claimed_at_ms) {
+                r.state = State::Done(outcome.clone());
+            }
+        });
+        Ok(())
+    }
+
+    async fn release(&self, id: &RequestId, claimed_at_ms: i64) -> Result<(), LedgerError> {
+        self.with(|m| {
+            if mine(m, id, claimed_at_ms).is_some() {
+                m.remove(id);
+            }
+        });
+        Ok(())
+    }
+
+    async fn mark_uncertain(
+        &self,
+        id: &RequestId,
+        claimed_at_ms: i64,
+        settle_at_ms: i64,
+    ) -> Result<(), LedgerError> {
+        self.with(|m| {
+            if let Some(r) = mine(m, id, claimed_at_ms) {
+                r.state = State::Uncertain;
+                r.settle_at_ms = settle_at_ms;
+            }
+        });
+        Ok(())
+    }
+
+    async fn take_over(
+        &self,
+        id: &RequestId,
+        claimed_at_ms: i64,
+        now_ms: i64,
+        settle_at_ms: i64,
+    ) -> Result<bool, LedgerError> {
+        Ok(self.with(|m| match mine(m, id, claimed_at_ms) {
+            Some(r) => {
+                r.claimed_at_ms = now_ms;
+                r.settle_at_ms = settle_at_ms;
+                r.state = State::Pending;
+                true
+            }
+            None => false,
+        }))
+    }
+
+    async fn lease(
+        &self,
+        order: OrderId,
+        owner: &RequestId,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<Lease, LedgerError> {
+        Ok(self.leases(|m| {
+            let item = m.entry(order).or_default();
+            match &item.owner {
+                Some((o, until)) if o != owner && *until >= now_ms => Lease::Busy,
+                _ => {
+                    item.owner = Some((owner.clone(), until_ms));
+                    item.open.insert(owner.clone());
+                    Lease::Held {
+                        open: item.open.iter().cloned().collect(),
+                    }
+                }
+            }
+        }))
+    }
+
+    async fn unlease(
+        &self,
+        order: OrderId,
+        owner: &RequestId,
+        entry: Entry,
+    ) -> Result<(), LedgerError> {
+        self.leases(|m| {
+            if let Some(item) = m.get_mut(&order) {
+                if item.owner.as_ref().is_some_and(|(o, _)| o == owner) {
+                    item.owner = None;
+                    if entry == Entry::Settled {
+                        item.open.remove(owner);
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+
+    async fn forget_open(&self, order: OrderId, id: &RequestId) -> Result<(), LedgerError> {
+        self.leases(|m| {
+            if let Some(item) = m.get_mut(&order) {
+                item.open.remove(id);
+            }
+        });
+        Ok(())
+    }
+
+    async fn open_requests(&self, order: OrderId) -> Result<Vec<RequestId>, LedgerError> {
+        Ok(self.leases(|m| {
+            m.get(&order)
+                .map(|i| i.open.iter().cloned().collect())
+                .unwrap_or_default()
+        }))
+    }
+}

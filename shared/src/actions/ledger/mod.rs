@@ -1,0 +1,139 @@
+//! Where exactly-once is remembered: one record per `requestId` (claimed before anything moves,
+//! then done, uncertain or released) and one lease item per order (who may change it now, and
+//! which requests on it are not settled yet). DynamoDB in production and tests (moto, `dynamo`);
+//! memory for unit tests (`memory`). The rules that use these live in `engine`.
+
+mod dynamo;
+mod memory;
+
+pub use dynamo::DynamoLedger;
+pub use memory::MemoryLedger;
+
+use super::engine::{Outcome, Scope};
+use crate::ids::{OrderId, RequestId};
+use std::future::Future;
+
+/// How long a record is kept (DynamoDB TTL on `expires_at`).
+pub const KEEP_SECS: i64 = 30 * 24 * 3600;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum State {
+    /// An attempt is (or was, if it died) under way.
+    Pending,
+    /// An attempt ended without knowing whether BigCommerce acted.
+    Uncertain,
+    /// Final: replayed to every repeat.
+    Done(Outcome),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// What the request id was minted for; `None` for a stored scope this version cannot read
+    /// (it is then nobody's: another scope's form is refused, and an order's list forgets it).
+    pub scope: Option<Scope>,
+    pub state: State,
+    /// When the current attempt claimed it; fences writes of an attempt that was taken over.
+    pub claimed_at_ms: i64,
+    /// From then on BigCommerce has finished anything this attempt sent, so a marker search
+    /// tells the truth and the record may be taken over.
+    pub settle_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    Won,
+    Lost(Record),
+}
+
+/// The per-order lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lease {
+    /// Ours until it expires; `open` are the requests on this order not settled yet (ours too).
+    Held {
+        open: Vec<RequestId>,
+    },
+    Busy,
+}
+
+/// What giving the lease back does to the holder's entry on the order's list of open requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// Its request is settled (done or released): off the list.
+    Settled,
+    /// Its request may still have acted (uncertain, or its outcome not kept): it stays listed,
+    /// so the next form or submit on the order settles it first.
+    StaysOpen,
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("idempotency store: {0}")]
+pub struct LedgerError(pub String);
+
+pub trait Ledger: Send + Sync {
+    fn read(
+        &self,
+        id: &RequestId,
+    ) -> impl Future<Output = Result<Option<Record>, LedgerError>> + Send;
+    /// Creates the record (pending) only if none exists.
+    fn claim(
+        &self,
+        id: &RequestId,
+        scope: &Scope,
+        now_ms: i64,
+        settle_at_ms: i64,
+    ) -> impl Future<Output = Result<Claim, LedgerError>> + Send;
+    /// Done, if the record is still the attempt's that claimed it at `claimed_at_ms`.
+    fn complete(
+        &self,
+        id: &RequestId,
+        claimed_at_ms: i64,
+        outcome: &Outcome,
+    ) -> impl Future<Output = Result<(), LedgerError>> + Send;
+    /// Forgets a claim whose attempt moved nothing, so the same form can be sent again.
+    fn release(
+        &self,
+        id: &RequestId,
+        claimed_at_ms: i64,
+    ) -> impl Future<Output = Result<(), LedgerError>> + Send;
+    fn mark_uncertain(
+        &self,
+        id: &RequestId,
+        claimed_at_ms: i64,
+        settle_at_ms: i64,
+    ) -> impl Future<Output = Result<(), LedgerError>> + Send;
+    /// Takes over a record not done whose attempt claimed it at `claimed_at_ms`; false if
+    /// another attempt took it first.
+    fn take_over(
+        &self,
+        id: &RequestId,
+        claimed_at_ms: i64,
+        now_ms: i64,
+        settle_at_ms: i64,
+    ) -> impl Future<Output = Result<bool, LedgerError>> + Send;
+    /// Takes the order's lease for `owner` until `until_ms` (or renews it), and lists `owner`
+    /// among the order's open requests.
+    fn lease(
+        &self,
+        order: OrderId,
+        owner: &RequestId,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> impl Future<Output = Result<Lease, LedgerError>> + Send;
+    /// Gives the lease back; `entry` says whether `owner` leaves the open list.
+    fn unlease(
+        &self,
+        order: OrderId,
+        owner: &RequestId,
+        entry: Entry,
+    ) -> impl Future<Output = Result<(), LedgerError>> + Send;
+    /// Takes a settled request off the order's open list.
+    fn forget_open(
+        &self,
+        order: OrderId,
+        id: &RequestId,
+    ) -> impl Future<Output = Result<(), LedgerError>> + Send;
+    fn open_requests(
+        &self,
+        order: OrderId,
+    ) -> impl Future<Output = Result<Vec<RequestId>, LedgerError>> + Send;
+}
