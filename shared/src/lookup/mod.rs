@@ -411,7 +411,7 @@ pub async fn detailed<S: Store>(
                 profile.actions = Some(actions.profile_actions(shopper, ctx.guardrails));
                 return Ok(vec![profile]);
             };
-            let email = c.email.trim().to_lowercase();
+            let email = c.email.trim().to_ascii_lowercase();
             let own_newest: Vec<&Order> = own.iter().take(limit).collect();
             let own_full = own.len() >= HISTORY_PAGE as usize;
             let (guests, own_rest, ()) = tokio::join!(
