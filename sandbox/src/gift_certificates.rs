@@ -1,9 +1,9 @@
 //! `POST /v2/gift_certificates` and `GET /v2/gift_certificates?code=…`, in BigCommerce's v2 shape.
 //! Created through the API, a certificate sends no email.
 
-use crate::api::{parse_body, Params};
 use crate::errors::{ApiError, Family};
 use crate::formats::money_v2;
+use crate::request::{parse_body, Params};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};

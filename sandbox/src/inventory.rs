@@ -2,8 +2,8 @@
 //! `POST /v3/inventory/adjustments/relative`: stock per (location, variant), changed only by
 //! adjustments. Variants are the catalog's (`variant_id` = product id × 10).
 
-use crate::api::{parse_body, Params};
 use crate::errors::{ApiError, Family};
+use crate::request::{parse_body, Params};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};

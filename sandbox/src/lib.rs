@@ -9,6 +9,7 @@ pub mod formats;
 pub mod gift_certificates;
 pub mod inventory;
 pub mod model;
+pub mod request;
 pub mod server;
 pub mod shipping_addresses;
 pub mod state;

@@ -1,10 +1,10 @@
 //! `GET /v2/orders/{id}/shipping_addresses` and `PUT /v2/orders/{id}/shipping_addresses/{address_id}`:
 //! one address per order (the billing address until it is changed), in BigCommerce's v2 shape.
 
-use crate::api::{api_root, parse_body, Id};
 use crate::errors::{ApiError, Family};
 use crate::formats::money_v2;
 use crate::model::{BillingAddress, Order};
+use crate::request::{api_root, parse_body, Id};
 use crate::state::AppState;
 use crate::views::shipping_address_id;
 use axum::body::Bytes;
