@@ -59,6 +59,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .merge(crate::shipping_addresses::routes())
         .merge(crate::gift_certificates::routes())
         .merge(crate::inventory::routes())
+        .merge(crate::order_creation::routes())
+        .merge(crate::store_credit::routes())
 }
 
 // ---------- customers ----------

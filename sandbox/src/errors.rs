@@ -36,6 +36,8 @@ pub struct ApiError {
     pub message: String,
     /// v3 `errors` object: field name to message.
     pub fields: Value,
+    /// v2 `details` (what BigCommerce refused and why), when there is one.
+    pub details: Option<Value>,
 }
 
 impl ApiError {
@@ -45,7 +47,14 @@ impl ApiError {
             family,
             message: message.into(),
             fields: json!({}),
+            details: None,
         }
+    }
+
+    /// v2 `details`: `{"errors": [{"type": "OutOfStock", "product": {…}}]}`.
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
     }
 
     pub fn with_field(mut self, field: &str, msg: &str) -> Self {
@@ -66,7 +75,10 @@ impl ApiError {
     pub fn body(&self) -> Value {
         let code = self.status.as_u16();
         match self.family {
-            Family::V2 => json!([{ "status": code, "message": self.message }]),
+            Family::V2 => match &self.details {
+                Some(d) => json!([{ "status": code, "message": self.message, "details": d }]),
+                None => json!([{ "status": code, "message": self.message }]),
+            },
             Family::V3 => json!({
                 "status": code,
                 "title": self.message,

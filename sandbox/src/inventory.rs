@@ -80,7 +80,7 @@ async fn adjust(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Response
         }
         let known = it
             .variant_id
-            .is_some_and(|v| v % 10 == 0 && data.products.iter().any(|p| p.id == v / 10));
+            .is_some_and(|v| data.products.iter().any(|p| !p.deleted && p.has_variant(v)));
         if !known {
             return Err(unprocessable(
                 "Each item needs a variant_id of this store".to_string(),

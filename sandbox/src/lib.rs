@@ -9,10 +9,12 @@ pub mod formats;
 pub mod gift_certificates;
 pub mod inventory;
 pub mod model;
+pub mod order_creation;
 pub mod request;
 pub mod server;
 pub mod shipping_addresses;
 pub mod state;
+pub mod store_credit;
 pub mod views;
 
 use std::net::SocketAddr;

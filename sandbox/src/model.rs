@@ -28,6 +28,10 @@ pub struct StoreInfo {
     /// Multi-Storefront channels, each with its site; one storefront when absent.
     #[serde(default)]
     pub channels: Vec<ChannelInfo>,
+    /// Multi-currency: the transactional currencies besides the default an order may be made in
+    /// (`default_currency_code` of `POST /v2/orders`); none when multi-currency is off.
+    #[serde(default)]
+    pub currencies: Vec<String>,
     /// `GET /v2/customer_groups`; a customer's `customer_group_id` names one (0: no group).
     #[serde(default)]
     pub customer_groups: Vec<CustomerGroup>,
@@ -95,6 +99,75 @@ pub struct Product {
     pub price: Decimal,
     #[serde(default)]
     pub image: Option<String>,
+    /// `available`, `disabled` (not for sale) or `preorder`, as the v3 catalog has it.
+    #[serde(default = "default_availability")]
+    pub availability: String,
+    #[serde(default = "default_true")]
+    pub is_visible: bool,
+    /// `none`, `product` (one stock level) or `variant` (a level per variant).
+    #[serde(default = "default_tracking")]
+    pub inventory_tracking: String,
+    /// Starting stock of the product's base variant (`id × 10`); `STARTING_STOCK` when absent.
+    #[serde(default)]
+    pub inventory_level: Option<i64>,
+    /// Deleted from the catalog: orders keep naming it, nothing can order it.
+    #[serde(default)]
+    pub deleted: bool,
+    /// Variant options (`product_option_id` and its values).
+    #[serde(default)]
+    pub options: Vec<ProductOption>,
+    #[serde(default)]
+    pub variants: Vec<Variant>,
+}
+
+fn default_availability() -> String {
+    "available".into()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_tracking() -> String {
+    "none".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ProductOption {
+    /// The `product_option_id` of order products, `product_options[].id` of an order POST.
+    pub id: u64,
+    pub display_name: String,
+    pub values: Vec<OptionValue>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct OptionValue {
+    pub id: u64,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Variant {
+    pub id: u64,
+    /// `(product_option_id, option value id)` pairs that pick this variant.
+    pub option_values: Vec<(u64, u64)>,
+    #[serde(default)]
+    pub purchasing_disabled: bool,
+    /// Starting stock; `STARTING_STOCK` when absent.
+    #[serde(default)]
+    pub inventory_level: Option<i64>,
+}
+
+impl Product {
+    /// The variant id that an order line without options has (BigCommerce's base variant).
+    pub fn base_variant(&self) -> u64 {
+        self.id * 10
+    }
+
+    /// Whether `variant_id` is one of this product's variants (the base one included).
+    pub fn has_variant(&self, variant_id: u64) -> bool {
+        variant_id == self.base_variant() || self.variants.iter().any(|v| v.id == variant_id)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -129,6 +202,10 @@ fn default_channels() -> Vec<u64> {
 
 fn default_channel() -> u64 {
     1
+}
+
+fn default_order_source() -> String {
+    "www".into()
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -218,6 +295,12 @@ pub struct Order {
     pub customer_message: String,
     #[serde(default)]
     pub staff_notes: String,
+    /// The system that made the order through the API (`external_source`), if any.
+    #[serde(default)]
+    pub external_source: Option<String>,
+    /// `www` for storefront orders; `external` for orders made through `POST /v2/orders`.
+    #[serde(default = "default_order_source")]
+    pub order_source: String,
     #[serde(default)]
     pub is_email_opt_in: bool,
     pub billing_address: BillingAddress,
@@ -246,8 +329,29 @@ pub struct OrderItem {
     pub quantity: u32,
     /// Price per unit, tax included, after item discounts.
     pub price: Decimal,
+    /// Price per unit before tax, when it differs from `price`.
+    #[serde(default)]
+    pub price_ex_tax: Option<Decimal>,
     #[serde(default)]
     pub quantity_refunded: u32,
+    /// The variant bought; the product's base variant (`product_id × 10`) when absent.
+    #[serde(default)]
+    pub variant_id: Option<u64>,
+    /// A custom product's name (no `product_id`).
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub product_options: Vec<ItemOption>,
+}
+
+/// One chosen option of an order line.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ItemOption {
+    pub product_option_id: u64,
+    /// The option value id, as a string (BigCommerce's `value`).
+    pub value: String,
+    pub display_name: String,
+    pub display_value: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

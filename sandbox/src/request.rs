@@ -196,3 +196,18 @@ pub(crate) fn v2_list(items: Vec<Value>) -> Response {
         Json(Value::Array(items)).into_response()
     }
 }
+
+/// A JSON number (or, with `strings`, a numeric string) as a decimal, without going through f64.
+pub(crate) fn decimal_of(v: &Value, strings: bool) -> Option<rust_decimal::Decimal> {
+    use std::str::FromStr;
+    match v {
+        Value::String(s) if strings => rust_decimal::Decimal::from_str(s.trim()).ok(),
+        Value::Number(n) => {
+            let text = n.to_string();
+            rust_decimal::Decimal::from_str(&text)
+                .or_else(|_| rust_decimal::Decimal::from_scientific(&text))
+                .ok()
+        }
+        _ => None,
+    }
+}

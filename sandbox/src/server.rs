@@ -30,6 +30,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/__sandbox/requests", get(requests).delete(clear_requests))
         .route("/__sandbox/settings", post(settings))
+        .merge(crate::order_creation::controls())
+        .merge(crate::store_credit::controls())
         .fallback(|| async { ApiError::not_found(Family::V3) })
         .with_state(state)
 }
@@ -229,6 +231,8 @@ async fn describe(State(st): State<Arc<AppState>>) -> Response {
             "DELETE /__sandbox/faults": "remove every fault",
             "GET /__sandbox/requests": "the request log with counts per route; each entry has at_ms (arrival, since start), window (the rate-limit window that counted it) and user_agent",
             "DELETE /__sandbox/requests": "clear the request log",
+            "POST /__sandbox/products/{id}": "{availability?, is_visible?, inventory_tracking?, deleted?, stock?, variant_id?, purchasing_disabled?}: change the catalog out of band; stock sets variant_id's level (the base variant's when absent)",
+            "POST /__sandbox/customers/{id}/store_credit": "{amount, when?}: set the balance out of band; when is now (default), before_next_write or after_next_write (around the next PUT /v3/customers for that customer)",
             "POST /__sandbox/settings": "{latency_ms?, rate_limit_quota?, rate_limit_window_ms?, access_token?}; access_token rotates the token (the old one gets 401)",
         }
     }))

@@ -26,6 +26,8 @@ pub struct Data {
     pub gift_certificates: Vec<crate::gift_certificates::GiftCertificate>,
     /// Stock per (location, variant); a variant never adjusted has the starting stock.
     pub stock: std::collections::BTreeMap<(u64, u64), i64>,
+    /// Store-credit changes the test controls scheduled around the next customer write.
+    pub pending_credit: Vec<crate::store_credit::PendingCredit>,
     next_id: u64,
 }
 
@@ -37,9 +39,18 @@ impl Data {
             orders: seed.orders.clone(),
             promotions: Vec::new(),
             gift_certificates: Vec::new(),
-            stock: Default::default(),
+            stock: seed_stock(&seed.products),
+            pending_credit: Vec::new(),
             next_id: 90_000,
         }
+    }
+
+    /// Stock of a variant at the default location.
+    pub fn stock_of(&self, variant_id: u64) -> i64 {
+        self.stock
+            .get(&(crate::inventory::DEFAULT_LOCATION, variant_id))
+            .copied()
+            .unwrap_or(crate::inventory::STARTING_STOCK)
     }
 
     /// Ids for things the API creates (refunds, payments, promotions, codes).
@@ -67,6 +78,23 @@ impl Data {
     pub fn order_mut(&mut self, id: u64) -> Option<&mut Order> {
         self.orders.iter_mut().find(|o| o.id == id)
     }
+}
+
+/// The seed's stock levels at the default location; the rest start at `STARTING_STOCK`.
+fn seed_stock(products: &[Product]) -> std::collections::BTreeMap<(u64, u64), i64> {
+    let loc = crate::inventory::DEFAULT_LOCATION;
+    let mut stock = std::collections::BTreeMap::new();
+    for p in products {
+        if let Some(level) = p.inventory_level {
+            stock.insert((loc, p.base_variant()), level);
+        }
+        for v in &p.variants {
+            if let Some(level) = v.inventory_level {
+                stock.insert((loc, v.id), level);
+            }
+        }
+    }
+    stock
 }
 
 /// A promotion as created through the API: the body it was created with, plus its codes.

@@ -172,9 +172,9 @@ pub fn order(ctx: &Ctx<'_>, o: &Order, consignments: bool) -> Value {
         "billing_address": billing(o),
         "is_email_opt_in": o.is_email_opt_in,
         "credit_card_type": null,
-        "order_source": "www",
+        "order_source": o.order_source,
         "channel_id": o.channel_id,
-        "external_source": "",
+        "external_source": o.external_source.as_deref().unwrap_or(""),
         "external_id": null,
         "external_merchant_id": null,
         "tax_provider_id": "BasicTaxProvider",
@@ -232,15 +232,42 @@ pub fn shipping_address_id(o: &Order) -> u64 {
 
 pub fn order_product(ctx: &Ctx<'_>, o: &Order, i: &OrderItem) -> Value {
     let product = ctx.products.iter().find(|p| p.id == i.product_id);
-    let name = product.map(|p| p.name.as_str()).unwrap_or("Custom item");
+    let name = product
+        .map(|p| p.name.as_str())
+        .or(i.name.as_deref())
+        .unwrap_or("Custom item");
     let sku = product.map(|p| p.sku.as_str()).unwrap_or("");
     let qty = Decimal::from(i.quantity);
     let line_total = i.price * qty;
+    let ex_tax = i.price_ex_tax.unwrap_or(i.price);
+    let options: Vec<Value> = i
+        .product_options
+        .iter()
+        .enumerate()
+        .map(|(n, op)| {
+            json!({
+                "id": i.id * 100 + n as u64 + 1,
+                "option_id": op.product_option_id,
+                "order_product_id": i.id,
+                "product_option_id": op.product_option_id,
+                "display_name": op.display_name,
+                "display_name_customer": op.display_name,
+                "display_name_merchant": op.display_name,
+                "display_value": op.display_value,
+                "display_value_customer": op.display_value,
+                "display_value_merchant": op.display_value,
+                "value": op.value,
+                "type": "Multiple choice",
+                "name": op.display_name,
+                "display_style": "Dropdown",
+            })
+        })
+        .collect();
     json!({
         "id": i.id,
         "order_id": o.id,
         "product_id": i.product_id,
-        "variant_id": i.product_id * 10,
+        "variant_id": i.variant_id.unwrap_or(i.product_id * 10),
         "order_pickup_method_id": 0,
         "order_address_id": shipping_address_id(o),
         "name": name,
@@ -250,13 +277,13 @@ pub fn order_product(ctx: &Ctx<'_>, o: &Order, i: &OrderItem) -> Value {
         "upc": "",
         "type": "physical",
         "base_price": money_v2(i.price),
-        "price_ex_tax": money_v2(i.price),
+        "price_ex_tax": money_v2(ex_tax),
         "price_inc_tax": money_v2(i.price),
-        "price_tax": ZERO,
+        "price_tax": money_v2(i.price - ex_tax),
         "base_total": money_v2(line_total),
-        "total_ex_tax": money_v2(line_total),
+        "total_ex_tax": money_v2(ex_tax * qty),
         "total_inc_tax": money_v2(line_total),
-        "total_tax": ZERO,
+        "total_tax": money_v2(line_total - ex_tax * qty),
         "weight": "1.0000",
         "width": "0.0000",
         "height": "0.0000",
@@ -291,7 +318,7 @@ pub fn order_product(ctx: &Ctx<'_>, o: &Order, i: &OrderItem) -> Value {
         "brand": "",
         "gift_certificate_id": null,
         "applied_discounts": [],
-        "product_options": [],
+        "product_options": options,
         "configurable_fields": [],
         "discounted_total_inc_tax": money_v2(line_total),
     })
@@ -395,10 +422,10 @@ pub fn catalog_product(p: &Product, with_image: bool) -> Value {
         "sku": p.sku,
         "price": money_v3(p.price),
         "weight": 1,
-        "is_visible": true,
+        "is_visible": p.is_visible,
         "inventory_level": 100,
-        "inventory_tracking": "none",
-        "availability": "available",
+        "inventory_tracking": p.inventory_tracking,
+        "availability": p.availability,
         "condition": "New",
         "custom_url": { "url": format!("/{}/", p.name.to_lowercase().replace(' ', "-")), "is_customized": false },
     });
