@@ -390,23 +390,33 @@ fn order(id: u64, customer: u64, email: &str, day: u32, extra: Value) -> Order {
     serde_json::from_value(v).unwrap_or_else(|e| panic!("order {id}: {e}"))
 }
 
+/// What a lookup context borrows: a warm container's caches, empty.
+#[derive(Default)]
+struct Caches {
+    rails: Guardrails,
+    images: ImageCache,
+    facts: StoreFactsCache,
+}
+
+impl Caches {
+    fn context(&self, deadline: Duration) -> LookupContext<'_> {
+        LookupContext {
+            store_hash: "abc",
+            storefront_url: None,
+            order_limit: 10,
+            deadline: tokio::time::Instant::now() + deadline,
+            images: &self.images,
+            guardrails: &self.rails,
+            facts: &self.facts,
+            phone_region: None,
+            asked_phones: &[],
+        }
+    }
+}
+
 async fn run<S: Store>(stub: &S, deadline: Duration) -> (Profile, shared::telemetry::RequestStats) {
-    let (rails, images, facts) = (
-        Guardrails::default(),
-        ImageCache::default(),
-        StoreFactsCache::default(),
-    );
-    let ctx = LookupContext {
-        store_hash: "abc",
-        storefront_url: None,
-        order_limit: 10,
-        deadline: tokio::time::Instant::now() + deadline,
-        images: &images,
-        guardrails: &rails,
-        facts: &facts,
-        phone_region: None,
-        asked_phones: &[],
-    };
+    let caches = Caches::default();
+    let ctx = caches.context(deadline);
     let (answer, stats) = shared::telemetry::gather(detailed_lookup(
         stub,
         &ShopperId::Registered(CustomerId(7)),
@@ -428,22 +438,8 @@ async fn the_orders_route_without_guest_orders_still_lists_the_accounts() {
             fail_guests: fail,
             ..Stub::default()
         };
-        let (rails, images, facts) = (
-            Guardrails::default(),
-            ImageCache::default(),
-            StoreFactsCache::default(),
-        );
-        let ctx = LookupContext {
-            store_hash: "abc",
-            storefront_url: None,
-            order_limit: 10,
-            deadline: tokio::time::Instant::now() + Duration::from_millis(500),
-            images: &images,
-            guardrails: &rails,
-            facts: &facts,
-            phone_region: None,
-            asked_phones: &[],
-        };
+        let caches = Caches::default();
+        let ctx = caches.context(Duration::from_millis(500));
         let cards = shared::lookup::shopper_orders(
             &stub,
             &ShopperId::Registered(CustomerId(7)),
