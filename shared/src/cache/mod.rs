@@ -14,6 +14,7 @@ pub mod table;
 
 use crate::bigcommerce::OrderQuery;
 use crate::ids::ShopperId;
+use crate::mapping::email::normal_email;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -110,7 +111,7 @@ pub mod keys {
         format!("{store}#customer#{id}")
     }
     pub fn emails(store: &str, emails: &[String]) -> String {
-        let mut e: Vec<String> = emails.iter().map(|e| e.trim().to_lowercase()).collect();
+        let mut e: Vec<String> = emails.iter().map(|e| normal_email(e)).collect();
         e.sort();
         e.dedup();
         format!("{store}#emails#{}", hash(&e.join(",")))
@@ -118,7 +119,7 @@ pub mod keys {
     fn shopper(s: &ShopperId) -> String {
         match s {
             ShopperId::Registered(c) => format!("c{}", c.0),
-            ShopperId::Guest(e) => format!("g{}", hash(&e.trim().to_lowercase())),
+            ShopperId::Guest(e) => format!("g{}", hash(&normal_email(e))),
         }
     }
     pub fn orders(store: &str, s: &ShopperId, limit: u32) -> String {
@@ -148,7 +149,7 @@ fn shopper_of(q: &OrderQuery) -> Option<ShopperId> {
     }
     match (q.customer_id, &q.email) {
         (Some(id), None) => Some(ShopperId::Registered(crate::ids::CustomerId(id))),
-        (None, Some(e)) => Some(ShopperId::Guest(e.trim().to_lowercase())),
+        (None, Some(e)) => Some(ShopperId::Guest(normal_email(e))),
         _ => None,
     }
 }

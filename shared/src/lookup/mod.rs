@@ -9,6 +9,7 @@ use crate::cache::StalePart;
 use crate::gladly::{Action, OrderCard, Profile, Query};
 use crate::guardrails::Guardrails;
 use crate::ids::{looks_like_email, CustomerId, OrderId, ShopperId};
+use crate::mapping::email::{normal_email, same_email};
 use crate::mapping::{self, mask, phone, MapContext};
 use crate::storefront::{StoreFacts, StoreFactsCache};
 use futures::future::join_all;
@@ -126,7 +127,7 @@ pub async fn basic<S: Store>(
         .await?;
         let found: Vec<&Customer> = found
             .iter()
-            .filter(|c| emails.contains(&c.email.trim().to_lowercase()))
+            .filter(|c| emails.iter().any(|e| same_email(e, &c.email)))
             .collect();
         if !found.is_empty() {
             return Ok(found
@@ -189,11 +190,11 @@ pub async fn basic<S: Store>(
     }
 }
 
-/// The emails of a BASIC query that can name a shopper, trimmed and lower-cased.
+/// The emails of a BASIC query that can name a shopper, in their normal form (`normal_email`).
 fn query_emails(q: &Query) -> Vec<String> {
     q.emails
         .iter()
-        .map(|e| e.trim().to_lowercase())
+        .map(|e| normal_email(e))
         .filter(|e| looks_like_email(e))
         .collect()
 }
@@ -220,7 +221,7 @@ async fn by_order_number<S: Store>(
         return Ok(Vec::new());
     };
     let Some(customer_id) = order.customer_id else {
-        let email = order.billing_address.email.trim().to_lowercase();
+        let email = normal_email(&order.billing_address.email);
         return Ok(if looks_like_email(&email) {
             vec![mapping::profile::guest(&email, &order, facts, asked)]
         } else {
@@ -254,9 +255,7 @@ async fn guest_orders<S: Store>(
     let orders = by_deadline(deadline, store.orders(&q)).await?;
     Ok(orders
         .into_iter()
-        .filter(|o| {
-            o.customer_id.is_none() && o.billing_address.email.trim().eq_ignore_ascii_case(email)
-        })
+        .filter(|o| o.customer_id.is_none() && same_email(&o.billing_address.email, email))
         .collect())
 }
 

@@ -11,6 +11,7 @@ mod harness;
 mod actions;
 mod chaos;
 mod currencies;
+mod edges;
 mod hardening;
 mod international;
 mod logs;
