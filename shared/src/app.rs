@@ -131,8 +131,9 @@ impl App {
         Ok(cfg)
     }
 
+    /// The reason goes to the log; the caller's 401 says only "unauthorized".
     fn refused(&self, e: crate::auth::AuthError) -> ApiError {
-        if e == crate::auth::AuthError::NotConfigured {
+        if e.is_setup() {
             tracing::error!("request refused: {e}");
         } else {
             tracing::warn!(reason = %e, "request refused");

@@ -9,6 +9,7 @@ use crate::cache::StalePart;
 use crate::gladly::{Action, OrderCard, Profile, Query};
 use crate::guardrails::Guardrails;
 use crate::ids::{looks_like_email, CustomerId, OrderId, ShopperId};
+use crate::mapping::email::{normal_email, same_email};
 use crate::mapping::{self, mask, phone, MapContext};
 use crate::storefront::{StoreFacts, StoreFactsCache};
 use futures::future::join_all;
@@ -133,7 +134,7 @@ pub async fn basic<S: Store>(
         .await?;
         let found: Vec<&Customer> = found
             .iter()
-            .filter(|c| emails.contains(&c.email.trim().to_lowercase()))
+            .filter(|c| emails.iter().any(|e| same_email(e, &c.email)))
             .collect();
         if !found.is_empty() {
             return Ok(found
@@ -196,11 +197,11 @@ pub async fn basic<S: Store>(
     }
 }
 
-/// The emails of a BASIC query that can name a shopper, trimmed and lower-cased.
+/// The emails of a BASIC query that can name a shopper, in their normal form (`normal_email`).
 fn query_emails(q: &Query) -> Vec<String> {
     q.emails
         .iter()
-        .map(|e| e.trim().to_lowercase())
+        .map(|e| normal_email(e))
         .filter(|e| looks_like_email(e))
         .collect()
 }
@@ -227,7 +228,7 @@ async fn by_order_number<S: Store>(
         return Ok(Vec::new());
     };
     let Some(customer_id) = order.customer_id else {
-        let email = order.billing_address.email.trim().to_lowercase();
+        let email = normal_email(&order.billing_address.email);
         return Ok(if looks_like_email(&email) {
             vec![mapping::profile::guest(&email, &order, facts, asked)]
         } else {
@@ -287,13 +288,7 @@ async fn guest_orders<S: Store>(
 fn guests_of(orders: Vec<Order>, email: &str) -> Vec<Order> {
     orders
         .into_iter()
-        .filter(|o| {
-            o.customer_id.is_none()
-                && o.billing_address
-                    .email
-                    .trim()
-                    .eq_ignore_ascii_case(email.trim())
-        })
+        .filter(|o| o.customer_id.is_none() && same_email(&o.billing_address.email, email))
         .collect()
 }
 
@@ -411,7 +406,7 @@ pub async fn detailed<S: Store>(
                 profile.actions = Some(actions.profile_actions(shopper, ctx.guardrails));
                 return Ok(vec![profile]);
             };
-            let email = c.email.trim().to_ascii_lowercase();
+            let email = normal_email(&c.email);
             let own_newest: Vec<&Order> = own.iter().take(limit).collect();
             let own_full = own.len() >= HISTORY_PAGE as usize;
             let (guests, own_rest, ()) = tokio::join!(
@@ -546,7 +541,7 @@ pub async fn shopper_orders<S: Store>(
             let email = customer
                 .ok()
                 .and_then(|cs| cs.into_iter().find(|c| c.id.0 == *id))
-                .map(|c| c.email.trim().to_ascii_lowercase())
+                .map(|c| normal_email(&c.email))
                 .filter(|e| looks_like_email(e));
             let guests = match email {
                 Some(e) => {

@@ -12,6 +12,7 @@ mod actions;
 mod card;
 mod chaos;
 mod currencies;
+mod edges;
 mod hardening;
 mod international;
 mod logs;

@@ -10,6 +10,7 @@ use crate::bigcommerce::requests::GiftCertificatePost;
 use crate::bigcommerce::{BcError, StoreActions};
 use crate::guardrails::Guardrails;
 use crate::ids::{RequestId, ShopperId};
+use crate::mapping::email::same_email;
 use crate::money::{Currency, Money};
 
 /// `GC-` and 13 characters (65 bits of the request's randomness): under BigCommerce's 20.
@@ -42,7 +43,7 @@ pub async fn create<S: StoreActions>(
         return Outcome::refused(why, "Nothing was created.");
     }
     let code = code_for(request_id);
-    let ours = |found: &GiftCertificate| found.to_email.eq_ignore_ascii_case(&g.to_email);
+    let ours = |found: &GiftCertificate| same_email(&found.to_email, &g.to_email);
     let collision = || {
         Outcome::refused(
             "This form's certificate code is already taken; nothing was created.",

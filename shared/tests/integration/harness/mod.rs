@@ -19,7 +19,9 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Once;
 
-pub const SIGNING_KEY: &str = "demo-signing-key";
+/// The tests' signing key: 32 bytes or more, and not the repository's demo key (which the
+/// sandbox store would accept too; `edges` tests that one on its own).
+pub const SIGNING_KEY: &str = "integration-tests-signing-key-0123456789";
 
 /// How to run the tests that need moto, said once per run.
 pub const HOW_TO_RUN: &str = "MOTO_ENDPOINT is not set: every test that needs moto (DynamoDB, Secrets Manager) fails unrun; run them with `scripts/with-moto cargo test -p shared` or `make test`";
@@ -43,7 +45,13 @@ pub fn moto() -> String {
 }
 
 pub async fn sandbox() -> Running {
-    let seed = parse_seed(DEFAULT_SEED).expect("seed");
+    sandbox_with(|_| {}).await
+}
+
+/// The sandbox store with its seed changed first (a customer or order of the test's own).
+pub async fn sandbox_with(edit: impl FnOnce(&mut bigcommerce_sandbox::Seed)) -> Running {
+    let mut seed = parse_seed(DEFAULT_SEED).expect("seed");
+    edit(&mut seed);
     start(
         seed,
         SandboxSettings::default(),
