@@ -71,6 +71,7 @@ async fn submit<A: Action, L: Ledger>(
                     request: id,
                     attempt,
                     rails,
+                    codes: turn.codes,
                 };
                 A::submit(job, target, input).await
             })

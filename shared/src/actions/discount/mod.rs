@@ -77,11 +77,16 @@ impl Action for Discount {
         shopper: &ShopperId,
         wanted: &DiscountInput,
     ) -> Outcome {
-        run::discount(job.store, shopper, wanted, job.request).await
+        run::discount(job.store, shopper, wanted, job.request, job.codes).await
     }
 
-    async fn look<S: StoreActions>(store: &S, _: &ShopperId, request: &RequestId) -> Looked {
-        run::look(store, request).await
+    async fn look<S: StoreActions>(
+        store: &S,
+        _: &ShopperId,
+        request: &RequestId,
+        codes: crate::actions::codes::Codes,
+    ) -> Looked {
+        run::look(store, request, codes).await
     }
 }
 

@@ -3,6 +3,7 @@
 //! with the attribute names and state strings every earlier version wrote, so their items read.
 
 use super::{Claim, Entry, Lease, Ledger, LedgerError, Record, State, KEEP_SECS};
+use crate::actions::codes::CodeSeed;
 use crate::actions::engine::{Outcome, Scope};
 use crate::ids::{OrderId, RequestId};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
@@ -72,6 +73,26 @@ struct StoredRecord {
     settle_at: i64,
     #[serde(default)]
     expires_at: i64,
+    /// The request's code seed, 32 hex digits (`codes`); absent in records of earlier
+    /// versions, and one that does not read is treated as absent.
+    #[serde(
+        default,
+        deserialize_with = "readable_seed",
+        serialize_with = "seed_hex",
+        skip_serializing_if = "Option::is_none"
+    )]
+    code_seed: Option<CodeSeed>,
+}
+
+fn readable_seed<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CodeSeed>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.and_then(|k| CodeSeed::from_hex(&k)))
+}
+
+fn seed_hex<S: Serializer>(seed: &Option<CodeSeed>, s: S) -> Result<S::Ok, S::Error> {
+    match seed {
+        Some(seed) => s.serialize_str(&seed.to_hex()),
+        None => s.serialize_none(),
+    }
 }
 
 fn readable_scope<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Scope>, D::Error> {
@@ -94,6 +115,7 @@ impl StoredRecord {
             state,
             claimed_at_ms: self.claimed_at,
             settle_at_ms: self.settle_at,
+            seed: self.code_seed,
         })
     }
 }
@@ -199,6 +221,7 @@ impl Ledger for DynamoLedger {
         scope: &Scope,
         now_ms: i64,
         settle_at_ms: i64,
+        seed: CodeSeed,
     ) -> Result<Claim, LedgerError> {
         let item = to_item(StoredRecord {
             request_id: id.to_string(),
@@ -208,6 +231,7 @@ impl Ledger for DynamoLedger {
             claimed_at: now_ms,
             settle_at: settle_at_ms,
             expires_at: now_ms / 1000 + KEEP_SECS,
+            code_seed: Some(seed),
         })
         .map_err(err)?;
         // A record released between our write and our read lets us try once more.
@@ -299,13 +323,28 @@ impl Ledger for DynamoLedger {
         claimed_at_ms: i64,
         now_ms: i64,
         settle_at_ms: i64,
+        seed: Option<CodeSeed>,
     ) -> Result<bool, LedgerError> {
-        let r = self
+        // A record's seed is never replaced: `if_not_exists` keeps the one it has.
+        let (set_seed, seed) = match seed {
+            Some(seed) => (
+                ", code_seed = if_not_exists(code_seed, :seed)",
+                seed.to_hex(),
+            ),
+            None => ("", String::new()),
+        };
+        let mut u = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("request_id", s(id.as_str()))
-            .update_expression("SET claimed_at = :now, settle_at = :at, #s = :p")
+            .update_expression(format!(
+                "SET claimed_at = :now, settle_at = :at, #s = :p{set_seed}"
+            ));
+        if !set_seed.is_empty() {
+            u = u.expression_attribute_values(":seed", s(&seed));
+        }
+        let r = u
             .condition_expression("claimed_at = :old AND #s <> :done")
             .expression_attribute_names("#s", "state")
             .expression_attribute_values(":now", n(now_ms))
@@ -427,16 +466,20 @@ mod tests {
             crate::actions::kind::ActionKind::Refund,
             crate::actions::engine::Target::Order(OrderId(101)),
         );
-        let written = to_item(StoredRecord {
-            request_id: "request-0001".into(),
-            scope: Some(scope.clone()),
-            state: Status::Pending,
-            answer: None,
-            claimed_at: 5,
-            settle_at: 7,
-            expires_at: 9,
-        })
-        .unwrap_or_default();
+        let pending = |code_seed: Option<CodeSeed>| {
+            to_item(StoredRecord {
+                request_id: "request-0001".into(),
+                scope: Some(scope.clone()),
+                state: Status::Pending,
+                answer: None,
+                claimed_at: 5,
+                settle_at: 7,
+                expires_at: 9,
+                code_seed,
+            })
+            .unwrap_or_default()
+        };
+        let written: HashMap<String, AttributeValue> = pending(None);
         assert_eq!(
             written,
             item(&[
@@ -448,6 +491,19 @@ mod tests {
                 ("expires_at", n(9)),
             ])
         );
+        // The seed goes out as 32 hex digits and comes back; one that does not read is none.
+        let seed = CodeSeed::random();
+        let mut seeded: HashMap<String, AttributeValue> = pending(Some(seed));
+        assert_eq!(seeded.get("code_seed"), Some(&s(&seed.to_hex())));
+        let back = |i: HashMap<String, AttributeValue>| {
+            from_item::<StoredRecord>(i)
+                .ok()
+                .and_then(StoredRecord::record)
+                .and_then(|r| r.seed)
+        };
+        assert_eq!(back(seeded.clone()), Some(seed));
+        seeded.insert("code_seed".into(), s("not hex"));
+        assert_eq!(back(seeded), None);
         let read = |state: &str, answer: Option<&str>, scope: &str| {
             let mut i = item(&[
                 ("request_id", s("request-0001")),
@@ -473,6 +529,7 @@ mod tests {
                 state: State::Done(done),
                 claimed_at_ms: 5,
                 settle_at_ms: 7,
+                seed: None,
             })
         );
         let state = |st: &str, a: Option<&str>| read(st, a, "refund:order:101").map(|r| r.state);

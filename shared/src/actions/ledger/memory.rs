@@ -1,6 +1,7 @@
 //! The in-memory ledger: the same rules as the DynamoDB one, for unit tests of the engine.
 
 use super::{Claim, Entry, Lease, Ledger, LedgerError, Record, State};
+use crate::actions::codes::CodeSeed;
 use crate::actions::engine::{Outcome, Scope};
 use crate::ids::{OrderId, RequestId};
 use std::collections::{BTreeSet, HashMap};
@@ -49,6 +50,7 @@ impl Ledger for MemoryLedger {
         scope: &Scope,
         now_ms: i64,
         settle_at_ms: i64,
+        seed: CodeSeed,
     ) -> Result<Claim, LedgerError> {
         Ok(self.with(|m| match m.get(id) {
             Some(r) => Claim::Lost(r.clone()),
@@ -60,6 +62,7 @@ impl Ledger for MemoryLedger {
                         state: State::Pending,
                         claimed_at_ms: now_ms,
                         settle_at_ms,
+                        seed: Some(seed),
                     },
                 );
                 Claim::Won
@@ -111,9 +114,11 @@ impl Ledger for MemoryLedger {
         claimed_at_ms: i64,
         now_ms: i64,
         settle_at_ms: i64,
+        seed: Option<CodeSeed>,
     ) -> Result<bool, LedgerError> {
         Ok(self.with(|m| match mine(m, id, claimed_at_ms) {
             Some(r) => {
+                r.seed = r.seed.or(seed);
                 r.claimed_at_ms = now_ms;
                 r.settle_at_ms = settle_at_ms;
                 r.state = State::Pending;

@@ -9,6 +9,7 @@ mod memory;
 pub use dynamo::DynamoLedger;
 pub use memory::MemoryLedger;
 
+use super::codes::CodeSeed;
 use super::engine::{Outcome, Scope};
 use crate::ids::{OrderId, RequestId};
 use std::future::Future;
@@ -37,6 +38,9 @@ pub struct Record {
     /// From then on BigCommerce has finished anything this attempt sent, so a marker search
     /// tells the truth and the record may be taken over.
     pub settle_at_ms: i64,
+    /// What the request's codes are made from (`codes`), kept from its claim on; `None` for a
+    /// record claimed by a version that kept none.
+    pub seed: Option<CodeSeed>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,13 +78,14 @@ pub trait Ledger: Send + Sync {
         &self,
         id: &RequestId,
     ) -> impl Future<Output = Result<Option<Record>, LedgerError>> + Send;
-    /// Creates the record (pending) only if none exists.
+    /// Creates the record (pending, with the request's code seed) only if none exists.
     fn claim(
         &self,
         id: &RequestId,
         scope: &Scope,
         now_ms: i64,
         settle_at_ms: i64,
+        seed: CodeSeed,
     ) -> impl Future<Output = Result<Claim, LedgerError>> + Send;
     /// Done, if the record is still the attempt's that claimed it at `claimed_at_ms`.
     fn complete(
@@ -102,13 +107,15 @@ pub trait Ledger: Send + Sync {
         settle_at_ms: i64,
     ) -> impl Future<Output = Result<(), LedgerError>> + Send;
     /// Takes over a record not done whose attempt claimed it at `claimed_at_ms`; false if
-    /// another attempt took it first.
+    /// another attempt took it first. `seed`, for a record that has none, is kept with it; a
+    /// record's seed is never replaced.
     fn take_over(
         &self,
         id: &RequestId,
         claimed_at_ms: i64,
         now_ms: i64,
         settle_at_ms: i64,
+        seed: Option<CodeSeed>,
     ) -> impl Future<Output = Result<bool, LedgerError>> + Send;
     /// Takes the order's lease for `owner` until `until_ms` (or renews it), and lists `owner`
     /// among the order's open requests.

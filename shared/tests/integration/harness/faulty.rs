@@ -5,6 +5,7 @@
 use super::engine::{
     Claim, DynamoLedger, Entry, Lease, Ledger, LedgerError, Outcome, Record, Scope,
 };
+use shared::actions::codes::CodeSeed;
 use shared::ids::{OrderId, RequestId};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -73,8 +74,9 @@ impl Ledger for FaultyLedger {
         scope: &Scope,
         now: i64,
         at: i64,
+        seed: CodeSeed,
     ) -> Result<Claim, LedgerError> {
-        self.inner.claim(id, scope, now, at).await
+        self.inner.claim(id, scope, now, at, seed).await
     }
     async fn complete(&self, id: &RequestId, c: i64, o: &Outcome) -> Result<(), LedgerError> {
         self.faults.take(&self.faults.complete)?;
@@ -94,8 +96,9 @@ impl Ledger for FaultyLedger {
         c: i64,
         now: i64,
         at: i64,
+        seed: Option<CodeSeed>,
     ) -> Result<bool, LedgerError> {
-        self.inner.take_over(id, c, now, at).await
+        self.inner.take_over(id, c, now, at, seed).await
     }
     async fn lease(
         &self,
