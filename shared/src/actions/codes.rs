@@ -132,11 +132,34 @@ fn encode(digest: &[u8], prefix: &str) -> String {
     format!("{prefix}{tail}")
 }
 
+/// Every kind of code this adaptor makes.
+pub const KINDS: [CodeKind; 2] = [
+    crate::actions::discount::run::CODE,
+    crate::actions::gift_certificate::run::CODE,
+];
+
 /// How a code may stand in a log line: its last four characters.
 pub fn masked(code: &str) -> String {
     let n = code.chars().count();
     let tail: String = code.chars().skip(n.saturating_sub(4)).collect();
     format!("…{tail}")
+}
+
+/// `text` with every code of ours in it masked to its prefix and last four characters
+/// (`Gift certificate GC-…7KQ2 for $20.00 created`), for a log line above debug.
+pub fn codes_in(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            match KINDS
+                .iter()
+                .find_map(|k| word.strip_prefix(k.prefix).map(|rest| (k.prefix, rest)))
+            {
+                Some((prefix, rest)) if !rest.is_empty() => format!("{prefix}{}", masked(rest)),
+                _ => word.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -179,5 +202,21 @@ mod tests {
         assert!(c.starts_with("GC-") && c.len() == 16, "{c}");
         assert_eq!(masked(&c).chars().count(), 5);
         assert!(c.ends_with(masked(&c).trim_start_matches('…')));
+    }
+
+    #[test]
+    fn log_text_keeps_only_a_codes_last_four_characters() {
+        let id = rid("0123456789abcdef");
+        let codes = Codes::new(CodeSeed::random());
+        for kind in KINDS {
+            let code = codes.code(&id, kind);
+            let line = codes_in(&format!("Made {code} for $20.00"));
+            assert!(!line.contains(&code[kind.prefix.len()..][..9]), "{line}");
+            assert_eq!(
+                line,
+                format!("Made {}{} for $20.00", kind.prefix, masked(&code))
+            );
+        }
+        assert_eq!(codes_in("Refunded $5.00 GC-"), "Refunded $5.00 GC-");
     }
 }
