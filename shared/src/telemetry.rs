@@ -72,6 +72,9 @@ pub struct RequestStats {
     pub cache_misses: u32,
     /// The adaptor's calls in the window as a fraction of its share (1.0: the share is spent).
     pub share_used: Option<f64>,
+    /// An action refused by a limit: its secret key (`max_refund`), or `unreadable` /
+    /// `unavailable` when its counter could not be read.
+    pub limit_refused: Option<&'static str>,
 }
 
 tokio::task_local! {
@@ -163,6 +166,11 @@ pub fn action(kind: &'static str, outcome: &'static str) {
     note(|s| s.action = Some((kind, outcome)));
 }
 
+/// An action refused by a limit (`LimitRefused`, by `Limit`).
+pub fn limit_refused(limit: &'static str) {
+    note(|s| s.limit_refused = Some(limit));
+}
+
 pub fn order_currency(currency: &str) {
     let c = currency.to_string();
     note(|s| s.currency = Some(c));
@@ -238,6 +246,15 @@ pub fn emf_line(function: &str, status: u16, ms: u64, s: &RequestStats, now_ms: 
         "Dimensions": dimensions,
         "Metrics": metrics,
     })];
+    if let Some(limit) = s.limit_refused {
+        root.insert("Limit".into(), json!(limit));
+        root.insert("LimitRefused".into(), json!(1));
+        directives.push(json!({
+            "Namespace": NAMESPACE,
+            "Dimensions": [["Limit"]],
+            "Metrics": [{"Name": "LimitRefused", "Unit": "Count"}],
+        }));
+    }
     if let Some(amount) = s.refunded {
         let currency = s.currency.as_deref().unwrap_or("unknown");
         root.insert("Currency".into(), json!(currency));

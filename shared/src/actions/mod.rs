@@ -15,6 +15,7 @@ pub mod fields;
 pub mod gift_certificate;
 pub mod kind;
 pub mod ledger;
+pub mod limits;
 pub mod order;
 pub mod outcomes;
 pub mod refund;

@@ -3,6 +3,7 @@
 
 pub mod form;
 pub mod input;
+pub mod policy;
 pub mod run;
 
 use super::action::{Action, Job, Opened};
@@ -77,7 +78,15 @@ impl Action for Discount {
         shopper: &ShopperId,
         wanted: &DiscountInput,
     ) -> Outcome {
-        run::discount(job.store, shopper, wanted, job.request, job.codes).await
+        run::discount(
+            job.store,
+            shopper,
+            wanted,
+            job.rails,
+            job.request,
+            job.codes,
+        )
+        .await
     }
 
     async fn look<S: StoreActions>(

@@ -71,6 +71,7 @@ pub async fn discount<S: StoreActions>(
     store: &S,
     shopper: &ShopperId,
     d: &DiscountInput,
+    rails: &crate::guardrails::Guardrails,
     request_id: &RequestId,
     codes: Codes,
 ) -> Outcome {
@@ -121,6 +122,14 @@ pub async fn discount<S: StoreActions>(
         Ok(Some(_)) => return collision(),
         Ok(None) => {}
         Err(e) => return unavailable(&e),
+    }
+    // Made earlier by this request: the answer above, whatever the limits say now.
+    if let Err((why, key)) = super::policy::within_limits(d, rails) {
+        crate::telemetry::limit_refused(key);
+        return Outcome::refused(
+            why,
+            "Nothing was created. A manager can raise the limit in the store secret, or make the code in the BigCommerce control panel.",
+        );
     }
     let promotion = match promotion {
         Some(p) => p,

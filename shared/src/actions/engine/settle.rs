@@ -166,6 +166,12 @@ impl<L: Ledger, K: Look> Engine<'_, L, K> {
                 if let Err(e) = ledger.release(other, now).await {
                     tracing::error!(error = %e, "idempotency table: settled claim not released");
                 }
+                // It never happened: what it counted toward the order's refund limit, kept while
+                // it was uncertain, is given back.
+                let counter = crate::actions::limits::refund_counter(order);
+                if let Err(e) = ledger.uncount(&counter, other).await {
+                    tracing::error!(error = %e, "a settled request's refund count was not given back; it stays counted");
+                }
                 None
             }
             Looked::Unknown(why) => {

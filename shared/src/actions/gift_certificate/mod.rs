@@ -110,6 +110,7 @@ impl Action for GiftCertificate {
     ) -> Outcome {
         run::create(
             job.store,
+            job.ledger,
             shopper,
             wanted,
             job.rails,

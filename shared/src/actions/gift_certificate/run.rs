@@ -5,6 +5,8 @@ use super::input::GiftInput;
 use super::policy::within_ceiling;
 use crate::actions::codes::{CodeKind, Codes};
 use crate::actions::engine::{Looked, Outcome};
+use crate::actions::ledger::Ledger;
+use crate::actions::limits;
 use crate::actions::outcomes::{not_confirmed, unavailable, write_failed};
 use crate::bigcommerce::models::GiftCertificate;
 use crate::bigcommerce::requests::GiftCertificatePost;
@@ -33,8 +35,11 @@ fn created(g: &GiftCertificate) -> Outcome {
     )
 }
 
-pub async fn create<S: StoreActions>(
+/// Makes the certificate once: an earlier attempt's is the answer; a new one is counted
+/// against the store's day (`limits`) before it is sent.
+pub async fn create<S: StoreActions, L: Ledger>(
     store: &S,
+    ledger: &L,
     shopper: &ShopperId,
     g: &GiftInput,
     rails: &Guardrails,
@@ -82,23 +87,28 @@ pub async fn create<S: StoreActions>(
             ShopperId::Guest(_) => None,
         },
     };
-    match store.create_gift_certificate(&post).await {
-        Ok(made) => created(&made),
-        // Made by a concurrent attempt of this request, or a collision: ask.
-        Err(BcError::Rejected { status: 409, .. }) => {
-            match store.find_gift_certificate(&code).await {
-                Ok(Some(found)) if ours(&found) => created(&found),
-                Ok(_) => collision(),
-                Err(e) => not_confirmed(&e, "the gift certificate"),
+    let go = async {
+        match store.create_gift_certificate(&post).await {
+            Ok(made) => created(&made),
+            // Made by a concurrent attempt of this request, or a collision: ask.
+            Err(BcError::Rejected { status: 409, .. }) => {
+                match store.find_gift_certificate(&code).await {
+                    Ok(Some(found)) if ours(&found) => created(&found),
+                    Ok(_) => collision(),
+                    Err(e) => not_confirmed(&e, "the gift certificate"),
+                }
             }
+            Err(e) => write_failed(&e, "the gift certificate", |message| {
+                Outcome::refused(
+                    format!("BigCommerce refused the gift certificate: {message}"),
+                    "Nothing was created.",
+                )
+            }),
         }
-        Err(e) => write_failed(&e, "the gift certificate", |message| {
-            Outcome::refused(
-                format!("BigCommerce refused the gift certificate: {message}"),
-                "Nothing was created.",
-            )
-        }),
-    }
+    };
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let tally = limits::gift_certificate_on(&today, g.amount, rails);
+    limits::within(ledger, request_id, &tally, go).await
 }
 
 /// What gift certificate request `id` did: its code is the proof.

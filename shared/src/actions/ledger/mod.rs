@@ -12,6 +12,7 @@ pub use memory::MemoryLedger;
 use super::codes::CodeSeed;
 use super::engine::{Outcome, Scope};
 use crate::ids::{OrderId, RequestId};
+use rust_decimal::Decimal;
 use std::future::Future;
 
 /// How long a record is kept (DynamoDB TTL on `expires_at`).
@@ -72,6 +73,60 @@ pub enum Entry {
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error("idempotency store: {0}")]
 pub struct LedgerError(pub String);
+
+/// What one request adds to one total of a counter (`refunded` on an order, `certificates` and
+/// `value` on a day), and the most that total may reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Add {
+    pub name: &'static str,
+    pub amount: Decimal,
+    pub limit: Decimal,
+}
+
+/// What counting a request did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Counted {
+    /// Counted now, or already by an earlier attempt of the same request (never twice).
+    Counted,
+    /// Counting would take total `name` past its limit: nothing was counted.
+    Over {
+        name: &'static str,
+        limit: Decimal,
+        used: Decimal,
+    },
+    /// The counter item does not read: nothing was counted, and nothing may pass uncounted.
+    Damaged,
+}
+
+/// A request's entry on a counter, as kept: `refunded=12.5;value=3`.
+pub(crate) fn entry_text(adds: &[Add]) -> String {
+    adds.iter()
+        .map(|a| format!("{}={}", a.name, a.amount.normalize()))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// An entry back: `None` if it does not read.
+pub(crate) fn entry_amounts(text: &str) -> Option<Vec<(String, Decimal)>> {
+    text.split(';')
+        .map(|pair| {
+            let (name, amount) = pair.split_once('=')?;
+            Some((name.to_string(), amount.parse::<Decimal>().ok()?))
+        })
+        .collect()
+}
+
+/// The first total that `adds` would take past its limit, given the totals counted so far.
+pub(crate) fn over(adds: &[Add], used: impl Fn(&str) -> Decimal) -> Option<Counted> {
+    adds.iter().find_map(|a| {
+        let used = used(a.name);
+        (used + a.amount > a.limit).then_some(Counted::Over {
+            name: a.name,
+            limit: a.limit,
+            used,
+        })
+    })
+}
 
 pub trait Ledger: Send + Sync {
     fn read(
@@ -143,4 +198,22 @@ pub trait Ledger: Send + Sync {
         &self,
         order: OrderId,
     ) -> impl Future<Output = Result<Vec<RequestId>, LedgerError>> + Send;
+    /// Counts request `id` on `counter` atomically: every total of `adds` stays within its limit,
+    /// or nothing is counted. The request's entry is kept on the counter, so a repeat of the
+    /// same request counts once (and one with other amounts replaces its entry).
+    fn count(
+        &self,
+        counter: &str,
+        id: &RequestId,
+        adds: &[Add],
+        now_ms: i64,
+        keep_secs: i64,
+    ) -> impl Future<Output = Result<Counted, LedgerError>> + Send;
+    /// Takes request `id`'s entry off `counter`, giving back what it counted (nothing if it has
+    /// none).
+    fn uncount(
+        &self,
+        counter: &str,
+        id: &RequestId,
+    ) -> impl Future<Output = Result<(), LedgerError>> + Send;
 }
