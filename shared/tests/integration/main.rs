@@ -13,6 +13,7 @@ mod chaos;
 mod currencies;
 mod hardening;
 mod international;
+mod limits;
 mod logs;
 mod lookups;
 mod money;

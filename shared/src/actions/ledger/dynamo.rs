@@ -572,8 +572,18 @@ impl Ledger for DynamoLedger {
                     .condition_expression(conditions.join(" AND "))
                     .send()
                     .await;
-                if applied(r)? {
-                    return Ok(Counted::Counted);
+                match applied(r) {
+                    Ok(true) => return Ok(Counted::Counted),
+                    Ok(false) => {}
+                    // DynamoDB may refuse the update outright rather than fail its condition
+                    // when a total is not a number: a damaged item, not an outage.
+                    Err(e) => {
+                        let item = self.counter_item(&key).await?.unwrap_or_default();
+                        return match CounterRead::of(&item, adds, &attr) {
+                            None => Ok(Counted::Damaged),
+                            Some(_) => Err(e),
+                        };
+                    }
                 }
             }
             let item = self.counter_item(&key).await?.unwrap_or_default();
