@@ -50,6 +50,20 @@ fn quota_share(v: Option<&Value>) -> crate::quota::Share {
     })
 }
 
+/// Limit keys whose value did not read: each logged once per container (naming the key, never
+/// the value), while its default holds.
+fn refused_limits(ignored: &[String]) {
+    static LOGGED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut logged = LOGGED.lock().unwrap_or_else(|e| e.into_inner());
+    for why in ignored {
+        if !logged.contains(why) {
+            let key = why.split_whitespace().next().unwrap_or_default();
+            tracing::error!(key, "the store secret's {why}");
+            logged.push(why.clone());
+        }
+    }
+}
+
 impl std::fmt::Debug for StoreConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoreConfig")
@@ -157,8 +171,10 @@ impl StoreConfig {
                         rails.insert(k, v);
                     }
                 }
-                crate::guardrails::Guardrails::from_keys(|k| rails.get(k).cloned())
-                    .map_err(ConfigError::SecretInvalid)?
+                let rails = crate::guardrails::Guardrails::from_keys(|k| rails.get(k).cloned())
+                    .map_err(ConfigError::SecretInvalid)?;
+                refused_limits(&rails.ignored);
+                rails
             },
             default_phone_region: get("default_phone_region")?
                 .map(|r| {

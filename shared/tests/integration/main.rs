@@ -15,6 +15,7 @@ mod currencies;
 mod edges;
 mod hardening;
 mod international;
+mod limits;
 mod logs;
 mod lookups;
 mod money;

@@ -246,6 +246,17 @@ pub async fn ledger() -> engine::DynamoLedger {
     engine::DynamoLedger::new(client, &name)
 }
 
+/// A fresh idempotency table in moto, with its client and name, for a test that writes items
+/// of its own into it (an earlier version's record, a damaged counter).
+pub async fn ledger_table() -> (engine::DynamoLedger, aws_sdk_dynamodb::Client, String) {
+    let (client, name) = moto_table("idem", "request_id").await;
+    (
+        engine::DynamoLedger::new(client.clone(), &name),
+        client,
+        name,
+    )
+}
+
 /// A fresh lookup cache table in moto, as the SAM template creates it.
 pub async fn cache_table() -> shared::cache::Table {
     let (_, name) = moto_table("cache", "k").await;
