@@ -103,14 +103,11 @@ pub async fn cancel<S: StoreActions, L: Ledger>(
                     total: r.total_left,
                 };
                 match limited_refund(
-                    store,
-                    ledger,
-                    rails,
+                    &job,
                     &o,
                     &r,
                     &full,
                     &format!("Order cancelled: {reason_text}"),
-                    request_id,
                 )
                 .await
                 {

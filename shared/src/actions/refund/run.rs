@@ -179,24 +179,20 @@ pub(crate) async fn do_refund<S: StoreActions>(
 /// one order in total, refunds and cancels alike), when the store sets one: counted before the
 /// refund is sent, given back if it surely failed, kept if it may have gone through
 /// (`limits`).
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn limited_refund<S: StoreActions, L: Ledger>(
-    store: &S,
-    ledger: &L,
-    rails: &crate::guardrails::Guardrails,
+    job: &Job<'_, S, L>,
     o: &crate::bigcommerce::models::Order,
     r: &Refundable,
     req: &RefundInput,
     reason_text: &str,
-    request_id: &RequestId,
 ) -> Outcome {
-    let go = do_refund(store, o.id, r, req, reason_text, request_id);
-    match rails.max_refund {
+    let go = do_refund(job.store, o.id, r, req, reason_text, job.request);
+    match job.rails.max_refund {
         None => go.await,
         Some(max) => {
             let (amount, currency) = policy::in_store_currency(req.total, o);
             let tally = limits::refund_on_order(o.id, amount, max, currency);
-            limits::within(ledger, request_id, &tally, go).await
+            limits::within(job.ledger, job.request, &tally, go).await
         }
     }
 }
@@ -251,8 +247,7 @@ pub async fn refund<S: StoreActions, L: Ledger>(
     if !req.note.is_empty() {
         reason_text = format!("{reason_text}: {}", req.note);
     }
-    let outcome =
-        limited_refund(store, ledger, rails, &o, &r, &req, &reason_text, request_id).await;
+    let outcome = limited_refund(&job, &o, &r, &req, &reason_text).await;
     let restocked = match &outcome {
         Outcome::Done { .. } if wants_restock => {
             Some(restock::restock(store, ledger, &o, &req.items, request_id).await)
