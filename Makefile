@@ -37,7 +37,7 @@ CI_STAGES := lint unit e2e console-test sam-local deploy-check
 # The stages share ports (the local stack) and the machine: never two at once, even under -j.
 .NOTPARALLEL:
 
-.PHONY: help setup browser build ci ci-start test $(CI_STAGES) fmt sandbox bench bench-quota demo console watch events invoke smoke deploy sizes
+.PHONY: help setup deny-tool browser build ci ci-start test $(CI_STAGES) fmt sandbox bench bench-quota demo console watch events invoke smoke deploy sizes
 
 help: ## list the commands
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,7 +48,12 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: $(VENV)/.installed ## install cargo-lambda, moto's server, cfn-lint and aws-sam-cli into .venv (no Docker)
+setup: $(VENV)/.installed deny-tool ## install cargo-lambda, moto's server, cfn-lint and aws-sam-cli into .venv (no Docker), and cargo-deny (pinned) into ~/.cache/gladly-bc-tools
+
+# cargo-deny for lint's supply-chain check: once per machine (scripts/install-cargo-deny), then a
+# version check.
+deny-tool:
+	@scripts/install-cargo-deny >/dev/null
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 browser: ## Debian's chromium and chromium-driver, for the console's browser test (apt-get, when missing)
@@ -71,7 +76,7 @@ ci: export CI_TIMES := $(CURDIR)/.run/ci-times
 ci-start:
 	@mkdir -p .run && rm -f "$(CI_TIMES)"
 
-lint: setup ## stage: the function list agrees everywhere, rustfmt, clippy (warnings are errors), cfn-lint, sam validate --lint
+lint: setup ## stage: the function list agrees everywhere (and its check fails when it should), rustfmt, clippy (warnings are errors), cargo deny (licenses, bans, sources; offline), cfn-lint, sam validate --lint
 	@CARGO='$(CARGO)' scripts/stage lint scripts/lint
 
 unit: setup ## stage: unit and integration tests of the workspace, under moto

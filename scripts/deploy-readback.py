@@ -9,7 +9,8 @@ and the physical ids the stack reports. Nothing expected is read from the stack'
       (logical id, type, physical id) for `gone`. --changed: each named parameter must reach at
       least one property read back (an update's parameters took effect where they should).
   deploy-readback.py gone STACK INVENTORY.json
-      the stack and every resource it had are gone.
+      the stack and every resource it had are gone, but those with DeletionPolicy: Retain, which
+      must still be there (and are then deleted here).
 
 Each mismatch prints "LogicalId.Property: template <value>, stack <value>"; exit status 1 if any.
 Endpoint, region and credentials come from the environment (AWS_ENDPOINT_URL, ...).
@@ -263,6 +264,9 @@ def check_function(c, lid, p, phys, r, ctx):
         if k in lc:
             c.same(f"{lid}.LoggingConfig.{k}", lc[k], cfg.get("LoggingConfig", {}).get(k))
     c.same(f"{lid}.PackageType", "Zip", cfg.get("PackageType"))
+    # Absent (ReservedConcurrency=0): nothing reserved, the account's unreserved pool is shared.
+    c.same(f"{lid}.ReservedConcurrentExecutions", p.get("ReservedConcurrentExecutions"),
+           lam.get_function_concurrency(FunctionName=phys).get("ReservedConcurrentExecutions"))
     if "Tags" in p and not ctx["emulator_transform"]:  # fakecloud's transform adds none
         stack_tags = {k: v for k, v in (got.get("Tags") or {}).items() if not k.startswith("aws:")}
         c.same(f"{lid}.Tags", tags_dict(p["Tags"]), stack_tags)
@@ -464,9 +468,11 @@ CHECKS = {
 
 def check_policies(c, template, physical, params, ctx, r):
     """What the README claims of the roles, read back: every function reads the one secret by its
-    ARN; table actions only on the tables, the idempotency table only for the action functions;
-    no resource "*"."""
+    ARN (GetSecretValue, nothing else of Secrets Manager) and, only when SecretKmsKeyArn is set,
+    may decrypt with that one key through Secrets Manager; table actions only on the tables, the
+    idempotency table only for the action functions; no resource "*"."""
     secret = params["StoreSecretArn"]
+    kms_key = params.get("SecretKmsKeyArn", "")
     for lid, res in template["Resources"].items():
         if res["Type"] != "AWS::Lambda::Function":
             continue
@@ -476,6 +482,7 @@ def check_policies(c, template, physical, params, ctx, r):
         env = res["Properties"].get("Environment", {}).get("Variables", {})
         action_fn = "IDEMPOTENCY_TABLE" in env
         reads_secret = False
+        decrypts = False
         idem = False
         for name, doc in docs.items():
             for s in statements(doc):
@@ -484,8 +491,16 @@ def check_policies(c, template, physical, params, ctx, r):
                 c.true(where + " resource not '*'", "*" not in res_list, f"Resource {show(res_list)}")
                 for action in as_list(s.get("Action")):
                     if action.startswith("secretsmanager:"):
+                        c.same(where + " GetSecretValue only", "secretsmanager:GetSecretValue", action)
                         c.same(where + " secret ARN only", [secret], res_list)
                         reads_secret = True
+                    elif action.startswith("kms:"):
+                        c.same(where + " Decrypt only", "kms:Decrypt", action)
+                        c.same(where + " the SecretKmsKeyArn key only", [kms_key], res_list)
+                        c.same(where + " through Secrets Manager only",
+                               {"StringEquals": {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}},
+                               s.get("Condition"))
+                        decrypts = True
                     elif action.startswith("dynamodb:"):
                         c.true(where + " on a table of the stack", all(x in ctx["tables"].values() for x in res_list),
                                f"Resource {show(res_list)}, tables {show(ctx['tables'])}")
@@ -493,6 +508,8 @@ def check_policies(c, template, physical, params, ctx, r):
                     else:
                         c.true(where, False, f"action {action} is not one the README defends")
         c.true(f"{lid} reads the store secret", reads_secret, "no secretsmanager statement")
+        c.true(f"{lid} may decrypt with a KMS key only when SecretKmsKeyArn is set", decrypts == bool(kms_key),
+               f"SecretKmsKeyArn {kms_key!r}, kms:Decrypt in its policy: {decrypts}")
         c.true(f"{lid} idempotency table access only if an action function", idem == action_fn,
                f"action function: {action_fn}, idempotency table in its policy: {idem}")
 
@@ -604,6 +621,8 @@ def check(argv):
         c.true(f"parameter {p_name}={params.get(p_name)!r} reached the stack", bool(where), "no property read back depends on it")
     Path(inventory).write_text(json.dumps(
         {"stack": stack_name, "resources": {k: [types[k], v] for k, v in physical.items()},
+         # What `sam delete` must leave in place (DeletionPolicy: Retain): the exactly-once ledger.
+         "retained": sorted(k for k in physical if template["Resources"].get(k, {}).get("DeletionPolicy") == "Retain"),
          "code": [template["Resources"][k]["Properties"]["Code"] for k in template["Resources"]
                   if template["Resources"][k]["Type"] == "AWS::Lambda::Function"]}, indent=1))
     kinds = {}
@@ -657,11 +676,16 @@ def gone(argv):
     except ClientError:
         status = "gone"
     c.true(f"stack {stack_name}", status in ("gone", "DELETE_COMPLETE"), f"still {status}")
-    left = []
+    retained = set(inv.get("retained", []))
     for lid, (kind, phys) in inv["resources"].items():
         e = exists(kind, phys)
-        if e:
-            left.append(f"{lid} ({kind} {phys})")
+        if lid in retained:
+            c.true(f"{lid} retained (DeletionPolicy: Retain)", e, f"{kind} {phys} was deleted with the stack")
+            if e and kind == "AWS::DynamoDB::Table":
+                # Kept as it should be; the check removes it itself so that nothing is left.
+                client("dynamodb").delete_table(TableName=phys)
+                print(f"  {lid} ({phys}) outlived the stack as DeletionPolicy: Retain says; deleted it by hand")
+            continue
         c.true(f"{lid} deleted", not e, f"{kind} {phys} still exists")
     s3 = client("s3")
     for code in inv["code"]:
@@ -673,7 +697,8 @@ def gone(argv):
     for f in c.failed:
         print("LEFT " + f)
     print(f"after sam delete {stack_name}: {c.passed} passed, {len(c.failed)} failed "
-          f"({len(inv['resources'])} resources and {len(inv['code'])} artifacts checked gone)")
+          f"({len(inv['resources']) - len(retained)} resources and {len(inv['code'])} artifacts checked gone, "
+          f"{len(retained)} checked retained)")
     return 1 if c.failed else 0
 
 

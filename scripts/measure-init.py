@@ -20,7 +20,7 @@ binary = sys.argv[1]
 runs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 moto = os.environ["MOTO_ENDPOINT"]
-key = "measure-key"
+key = "measure-init-signing-key-0123456789abcdef"
 
 sandbox = subprocess.Popen([os.path.join(root, "target/debug/bigcommerce-sandbox"), "--port", "4099"], stdout=subprocess.DEVNULL)
 for _ in range(200):

@@ -17,6 +17,7 @@ from samcli.yamlhelper import yaml_parse
 
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:gladly-bigcommerce-AbC123"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:gladly-alarms"
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 # Every retention CloudWatch Logs accepts (PutRetentionPolicy's retentionInDays).
 CLOUDWATCH_RETENTIONS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                          2192, 2557, 2922, 3288, 3653}
@@ -31,7 +32,26 @@ CASES = {
          ("arn:aws:secretsmanager:us-east-1:123456789012:gladly-bigcommerce", "no secret: part"),
          ("arn:aws:ssm:us-east-1:123456789012:parameter/gladly", "an SSM parameter"),
          ("arn:aws:secretsmanager:us-east-1:1234:secret:s-AbC123", "a short account id"),
-         (" " + SECRET, "a leading space (pasted)")],
+         (" " + SECRET, "a leading space (pasted)"),
+         ("arn:aws:secretsmanager:us-east-1:123456789012:secret:*", "every secret of the account"),
+         ("arn:aws:secretsmanager:us-east-1:123456789012:secret:gladly-*", "a wildcard name"),
+         ("arn:aws:secretsmanager:us-east-1:123456789012:secret:gladly-bigcommerce-??????", "? wildcards"),
+         ("arn:aws:secretsmanager:*:123456789012:secret:gladly-bigcommerce-AbC123", "every region"),
+         ("arn:aws:secretsmanager:us-east-1:123456789012:secret:gladly-bigcommerce", "a partial ARN (no 6-char suffix)")],
+    ),
+    "SecretKmsKeyArn": (
+        ["", KEY, "arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+         "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+        [("arn:aws:kms:us-east-1:123456789012:key/*", "every key of the account"),
+         ("arn:aws:kms:us-east-1:123456789012:alias/gladly", "an alias (grants nothing)"),
+         ("1234abcd-12ab-34cd-56ef-1234567890ab", "the key id, not its ARN"),
+         ("arn:aws:kms:*:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "every region"),
+         (SECRET, "the secret's ARN"),
+         (KEY + " ", "a trailing space (pasted)")],
+    ),
+    "ReservedConcurrency": (
+        ["0", "1", "20", "1000"],
+        [("-1", "negative"), ("1001", "above MaxValue"), ("none", "not a number"), ("", "empty: 0 is none")],
     ),
     "OrderLimit": (
         ["1", "10", "50"],

@@ -131,8 +131,9 @@ impl App {
         Ok(cfg)
     }
 
+    /// The reason goes to the log; the caller's 401 says only "unauthorized".
     fn refused(&self, e: crate::auth::AuthError) -> ApiError {
-        if e == crate::auth::AuthError::NotConfigured {
+        if e.is_setup() {
             tracing::error!("request refused: {e}");
         } else {
             tracing::warn!(reason = %e, "request refused");
@@ -391,9 +392,15 @@ pub struct StoreLook<'a> {
 }
 
 impl Look for StoreLook<'_> {
-    async fn look(&self, scope: &Scope, id: &RequestId, deadline: Instant) -> Looked {
+    async fn look(
+        &self,
+        scope: &Scope,
+        id: &RequestId,
+        codes: crate::actions::codes::Codes,
+        deadline: Instant,
+    ) -> Looked {
         match self.app.client(self.cfg, deadline) {
-            Ok(c) => crate::actions::look(&c, scope, id).await,
+            Ok(c) => crate::actions::look(&c, scope, id, codes).await,
             Err(e) => Looked::Unknown(e.to_string()),
         }
     }

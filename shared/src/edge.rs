@@ -122,7 +122,7 @@ mod tests {
             Some("application/json")
         );
         assert!(
-            matches!(gw.body, Some(Body::Text(t)) if t == r#"{"errors":[{"message":"unauthorized: x"}]}"#)
+            matches!(gw.body, Some(Body::Text(t)) if t == r#"{"errors":[{"message":"unauthorized"}]}"#)
         );
     }
 

@@ -1,9 +1,11 @@
 //! What the shop's managers allow agents to do, from optional keys of the store secret:
-//! `actions` (which actions are offered; default all), `max_refund` (the largest refund one
-//! action may make, in the store's default currency), `max_gift_certificate` (default 100),
-//! `gift_certificate_from_name` / `gift_certificate_from_email` (the sender on certificates).
+//! `actions` (which actions are offered; default all), `max_refund` (the most the adaptor
+//! refunds on one order in total, across refunds and cancels, in the store's default currency),
+//! `max_gift_certificate` (one certificate, default 100), `gift_certificate_from_name` /
+//! `gift_certificate_from_email` (the sender on certificates), and the limits of `LIMITS`
+//! (a discount's most, and the store's gift certificates per day).
 //! A disabled action has no link and answers 406; an action over a ceiling answers 406 with the
-//! limit in words.
+//! limit in words and what is left.
 
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
@@ -12,14 +14,83 @@ use std::str::FromStr;
 pub use crate::actions::kind::ActionKind;
 
 /// The secret keys the guardrails read.
-pub const KEYS: [&str; 6] = [
+pub const KEYS: [&str; 12] = [
     "actions",
     "max_refund",
     "max_gift_certificate",
     "gift_certificate_from_name",
     "gift_certificate_from_email",
     "restock_default",
+    "max_discount_percent",
+    "max_discount_amount",
+    "max_discount_uses",
+    "max_discount_days",
+    "max_gift_certificates_per_day",
+    "max_gift_certificate_value_per_day",
 ];
+
+/// The limits with a default: a value that does not read is refused by name (`ignored`) and the
+/// default holds, so a typo never lifts a limit and never stops the store.
+pub const LIMITS: [(&str, Limit); 6] = [
+    (
+        "max_discount_percent",
+        Limit::Amount(Decimal::from_parts(50, 0, 0, false, 0)),
+    ),
+    ("max_discount_amount", Limit::Amount(Decimal::ONE_HUNDRED)),
+    ("max_discount_uses", Limit::Count(10)),
+    ("max_discount_days", Limit::Count(90)),
+    ("max_gift_certificates_per_day", Limit::Count(20)),
+    (
+        "max_gift_certificate_value_per_day",
+        Limit::Amount(Decimal::ONE_THOUSAND),
+    ),
+];
+
+/// A limit's value: an amount above 0 with at most 4 decimals (`250.00`), or a whole number
+/// from 1 on (`10`). Nothing else reads: no sign, no exponent, no thousands separator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    Amount(Decimal),
+    Count(u64),
+}
+
+impl Limit {
+    fn read(self, text: &str) -> Option<Limit> {
+        let plain = !text.is_empty()
+            && text.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && text.chars().filter(|c| *c == '.').count() <= 1;
+        if !plain {
+            return None;
+        }
+        match self {
+            Limit::Amount(_) => Decimal::from_str(text)
+                .ok()
+                .filter(|d| {
+                    *d > Decimal::ZERO && d.scale() <= 4 && *d < Decimal::from(1_000_000_000)
+                })
+                .map(Limit::Amount),
+            Limit::Count(_) => text
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .map(Limit::Count),
+        }
+    }
+
+    pub fn amount(self) -> Decimal {
+        match self {
+            Limit::Amount(d) => d,
+            Limit::Count(n) => Decimal::from(n),
+        }
+    }
+
+    fn must_be(self) -> &'static str {
+        match self {
+            Limit::Amount(_) => "an amount above 0, like 250.00",
+            Limit::Count(_) => "a whole number from 1 to 1000000",
+        }
+    }
+}
 
 pub const DEFAULT_MAX_GIFT_CERTIFICATE: Decimal = Decimal::ONE_HUNDRED;
 
@@ -35,6 +106,23 @@ pub struct Guardrails {
     pub gift_from_email: Option<String>,
     /// Whether "Return the items to stock" starts ticked (`restock_default`).
     pub restock_default: bool,
+    /// The most percent off one discount code may take (`max_discount_percent`, default 50).
+    pub max_discount_percent: Decimal,
+    /// The most a fixed-amount discount takes off, in the store's default currency
+    /// (`max_discount_amount`, default 100).
+    pub max_discount_amount: Decimal,
+    /// The most uses one discount code may have (`max_discount_uses`, default 10).
+    pub max_discount_uses: u64,
+    /// The most days one discount code may last (`max_discount_days`, default 90).
+    pub max_discount_days: u64,
+    /// The store's gift certificates per day (UTC), count and value in the store's default
+    /// currency (`max_gift_certificates_per_day` default 20,
+    /// `max_gift_certificate_value_per_day` default 1000).
+    pub max_gift_certificates_per_day: u64,
+    pub max_gift_certificate_value_per_day: Decimal,
+    /// Limit keys whose value did not read, each named with what it must be (never its value):
+    /// their defaults hold, and the secret's reader logs them.
+    pub ignored: Vec<String>,
 }
 
 impl Default for Guardrails {
@@ -46,6 +134,13 @@ impl Default for Guardrails {
             gift_from_name: None,
             gift_from_email: None,
             restock_default: false,
+            max_discount_percent: LIMITS[0].1.amount(),
+            max_discount_amount: LIMITS[1].1.amount(),
+            max_discount_uses: 10,
+            max_discount_days: 90,
+            max_gift_certificates_per_day: 20,
+            max_gift_certificate_value_per_day: LIMITS[5].1.amount(),
+            ignored: Vec::new(),
         }
     }
 }
@@ -94,6 +189,26 @@ impl Guardrails {
                 "false" | "no" | "0" => false,
                 _ => return Err("restock_default must be true or false".into()),
             };
+        }
+        for (key, default) in LIMITS {
+            let Some(text) = get(key) else { continue };
+            let Some(value) = default.read(&text) else {
+                g.ignored.push(format!(
+                    "{key} must be {}; its default {} holds",
+                    default.must_be(),
+                    default.amount()
+                ));
+                continue;
+            };
+            let (amount, count) = (value.amount(), u64::try_from(value.amount()).unwrap_or(0));
+            match key {
+                "max_discount_percent" => g.max_discount_percent = amount.min(Decimal::ONE_HUNDRED),
+                "max_discount_amount" => g.max_discount_amount = amount,
+                "max_discount_uses" => g.max_discount_uses = count,
+                "max_discount_days" => g.max_discount_days = count,
+                "max_gift_certificates_per_day" => g.max_gift_certificates_per_day = count,
+                _ => g.max_gift_certificate_value_per_day = amount,
+            }
         }
         Ok(g)
     }
@@ -149,5 +264,59 @@ mod tests {
             let e = from(&[bad]).unwrap_err();
             assert!(e.starts_with(bad.0) && !e.contains(bad.1), "{e}");
         }
+    }
+
+    #[test]
+    fn limits_default_and_a_value_that_does_not_read_leaves_the_default() {
+        let g = from(&[]).unwrap_or_default();
+        assert_eq!(
+            (
+                g.max_discount_percent,
+                g.max_discount_amount,
+                g.max_discount_uses,
+                g.max_discount_days,
+                g.max_gift_certificates_per_day,
+                g.max_gift_certificate_value_per_day
+            ),
+            (dec!(50), dec!(100), 10, 90, 20, dec!(1000))
+        );
+        let g = from(&[
+            ("max_discount_percent", "25"),
+            ("max_discount_amount", "12.50"),
+            ("max_discount_uses", "3"),
+            ("max_gift_certificates_per_day", "1"),
+        ])
+        .unwrap_or_default();
+        assert_eq!(
+            (
+                g.max_discount_percent,
+                g.max_discount_amount,
+                g.max_discount_uses
+            ),
+            (dec!(25), dec!(12.50), 3)
+        );
+        assert_eq!(g.max_gift_certificates_per_day, 1);
+        assert!(g.ignored.is_empty());
+        for bad in ["-5", "abc", "1e9", "0", "2.5.1", " ", "1,000", "+3", "NaN"] {
+            let g = from(&[
+                ("max_discount_uses", bad),
+                ("max_gift_certificate_value_per_day", bad),
+            ])
+            .unwrap_or_default();
+            assert_eq!(g.max_discount_uses, 10, "{bad}");
+            assert_eq!(g.max_gift_certificate_value_per_day, dec!(1000), "{bad}");
+            assert_eq!(g.ignored.len(), 2, "{bad}: {:?}", g.ignored);
+            assert!(g.ignored[0].starts_with("max_discount_uses must be"));
+            if ["-5", "abc", "1e9"].contains(&bad) {
+                assert!(g.ignored.iter().all(|m| !m.contains(bad)), "{bad}");
+            }
+        }
+        // A count is whole.
+        assert_eq!(
+            from(&[("max_discount_days", "7.5")])
+                .unwrap_or_default()
+                .max_discount_days,
+            90
+        );
     }
 }

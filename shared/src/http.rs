@@ -146,6 +146,10 @@ pub enum ApiError {
     MissingScope(&'static str),
 }
 
+/// The whole of a 401's message: which check failed is for the log only, so a caller probing
+/// keys, clocks or headers learns nothing from the answer.
+pub const UNAUTHORIZED_MESSAGE: &str = "unauthorized";
+
 /// The fixed words of the 5xx answers.
 pub const UNAVAILABLE_MESSAGE: &str = "temporarily unavailable";
 pub const UNAVAILABLE_DETAIL: &str =
@@ -171,6 +175,7 @@ impl ApiError {
         let one = |message: &str, detail: &str| json!({ "errors": [{ "message": message, "detail": detail }] });
         match self {
             ApiError::BadRequest { message, detail } => one(message, detail),
+            ApiError::Unauthorized(_) => json!({ "errors": [{ "message": UNAUTHORIZED_MESSAGE }] }),
             ApiError::Unavailable(_) => one(UNAVAILABLE_MESSAGE, UNAVAILABLE_DETAIL),
             ApiError::Misconfigured(_) => one(MISCONFIGURED_MESSAGE, MISCONFIGURED_DETAIL),
             ApiError::MissingScope(_) => one(
@@ -377,6 +382,22 @@ mod tests {
                 e.to_string().contains("123456789012"),
                 "the log keeps the reason"
             );
+        }
+    }
+
+    #[test]
+    fn a_401_body_says_only_unauthorized() {
+        for e in [
+            crate::auth::AuthError::BadSignature,
+            crate::auth::AuthError::StaleTime,
+            crate::auth::AuthError::NotConfigured,
+            crate::auth::AuthError::KeyRefused(crate::auth::KeyRefused::DemoKey),
+        ] {
+            let why = e.to_string();
+            let api = ApiError::from(e);
+            assert_eq!(api.status(), 401);
+            assert_eq!(api.body(), json!({"errors": [{"message": "unauthorized"}]}));
+            assert!(api.to_string().contains(&why), "the log keeps the reason");
         }
     }
 

@@ -62,7 +62,7 @@ impl ShopperId {
     pub fn parse(s: &str) -> Option<Self> {
         let s = s.trim();
         if let Some(email) = s.strip_prefix("guest:") {
-            let email = email.trim().to_lowercase();
+            let email = crate::mapping::email::normal_email(email);
             return looks_like_email(&email).then_some(ShopperId::Guest(email));
         }
         parse_positive(s).map(|n| ShopperId::Registered(CustomerId(n)))

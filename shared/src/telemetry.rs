@@ -74,6 +74,9 @@ pub struct RequestStats {
     pub share_used: Option<f64>,
     /// Orders left out of `lifetimeValue`: their currency or exchange rate could not be read.
     pub left_out_of_value: u32,
+    /// An action refused by a limit: its secret key (`max_refund`), or `unreadable` /
+    /// `unavailable` when its counter could not be read.
+    pub limit_refused: Option<&'static str>,
 }
 
 tokio::task_local! {
@@ -169,6 +172,11 @@ pub fn action(kind: &'static str, outcome: &'static str) {
     note(|s| s.action = Some((kind, outcome)));
 }
 
+/// An action refused by a limit (`LimitRefused`, by `Limit`).
+pub fn limit_refused(limit: &'static str) {
+    note(|s| s.limit_refused = Some(limit));
+}
+
 pub fn order_currency(currency: &str) {
     let c = currency.to_string();
     note(|s| s.currency = Some(c));
@@ -251,6 +259,15 @@ pub fn emf_line(function: &str, status: u16, ms: u64, s: &RequestStats, now_ms: 
         "Dimensions": dimensions,
         "Metrics": metrics,
     })];
+    if let Some(limit) = s.limit_refused {
+        root.insert("Limit".into(), json!(limit));
+        root.insert("LimitRefused".into(), json!(1));
+        directives.push(json!({
+            "Namespace": NAMESPACE,
+            "Dimensions": [["Limit"]],
+            "Metrics": [{"Name": "LimitRefused", "Unit": "Count"}],
+        }));
+    }
     if let Some(amount) = s.refunded {
         let currency = s.currency.as_deref().unwrap_or("unknown");
         root.insert("Currency".into(), json!(currency));

@@ -4,7 +4,7 @@ use lambda_http::{Body, Request};
 use shared::auth::{sign, SignatureInput};
 
 /// The signing key the benches' apps are given.
-pub const KEY: &str = "bench-key";
+pub const KEY: &str = "bench-signing-key-0123456789abcdefgh";
 
 /// `POST /lookup` with `body`, signed now with `KEY`.
 pub fn signed_lookup(body: &str) -> Request {

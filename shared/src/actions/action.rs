@@ -3,6 +3,7 @@
 //! in its own folder; the generic handler (`handlers::action`), the links of the DETAILED
 //! lookup (`StandardActions`) and the engine's settle step all read it.
 
+use super::codes::Codes;
 use super::engine::{Attempt, Looked, Outcome, Target};
 use super::fields;
 use super::kind::{ActionKind, On, Spec};
@@ -113,6 +114,8 @@ pub struct Job<'a, S, L> {
     pub request: &'a RequestId,
     pub attempt: Attempt,
     pub rails: &'a Guardrails,
+    /// What the request's codes are made from (`codes`).
+    pub codes: Codes,
 }
 
 pub trait Action: Send + Sync + 'static {
@@ -147,10 +150,12 @@ pub trait Action: Send + Sync + 'static {
         input: &Self::Input,
     ) -> impl Future<Output = Outcome> + Send;
 
-    /// What request `id` did at BigCommerce, changing nothing (the engine's settle step).
+    /// What request `id` did at BigCommerce, changing nothing (the engine's settle step);
+    /// `codes` are what its claim keeps for the codes it made.
     fn look<S: StoreActions>(
         store: &S,
         target: &Self::Target,
         id: &RequestId,
+        codes: Codes,
     ) -> impl Future<Output = Looked> + Send;
 }

@@ -8,12 +8,14 @@ pub mod action;
 pub mod address;
 pub mod amount;
 pub mod cancel;
+pub mod codes;
 pub mod discount;
 pub mod engine;
 pub mod fields;
 pub mod gift_certificate;
 pub mod kind;
 pub mod ledger;
+pub mod limits;
 pub mod order;
 pub mod outcomes;
 pub mod refund;
@@ -89,6 +91,7 @@ struct LookFor<'a, S> {
     store: &'a S,
     target: &'a Target,
     id: &'a RequestId,
+    codes: codes::Codes,
 }
 
 impl<'a, S: StoreActions> ForAction for LookFor<'a, S> {
@@ -96,7 +99,7 @@ impl<'a, S: StoreActions> ForAction for LookFor<'a, S> {
     fn with<A: Action>(self) -> Looking<'a> {
         Box::pin(async move {
             match A::Target::from_scoped(self.target) {
-                Some(t) => A::look(self.store, &t, self.id).await,
+                Some(t) => A::look(self.store, &t, self.id, self.codes).await,
                 None => Looked::Unknown("the request's scope does not fit its action".into()),
             }
         })
@@ -104,9 +107,22 @@ impl<'a, S: StoreActions> ForAction for LookFor<'a, S> {
 }
 
 /// What request `id` did at BigCommerce, changing nothing: the engine's settle step, by scope.
-pub async fn look<S: StoreActions>(store: &S, scope: &Scope, id: &RequestId) -> Looked {
+pub async fn look<S: StoreActions>(
+    store: &S,
+    scope: &Scope,
+    id: &RequestId,
+    codes: codes::Codes,
+) -> Looked {
     match scope {
-        Scope::Action(kind, target) => kind.with(LookFor { store, target, id }).await,
+        Scope::Action(kind, target) => {
+            kind.with(LookFor {
+                store,
+                target,
+                id,
+                codes,
+            })
+            .await
+        }
         // Never on an order's open list: a restock is settled by its own record only.
         Scope::Restock(_) => Looked::Unknown("a return to stock has no marker".into()),
     }

@@ -23,23 +23,6 @@ pub fn marked(id: &RequestId, text: &str, max: usize) -> String {
         .to_string()
 }
 
-/// A code made from a request id: `prefix` and 13 characters of an unambiguous alphabet, 65
-/// bits of SHA-256 over `salt:id`, so the same request always makes the same code, two requests
-/// practically never share one, and the code carries the request's randomness.
-pub fn code_from(id: &RequestId, salt: &str, prefix: &str) -> String {
-    use sha2::{Digest, Sha256};
-    const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-    let digest = Sha256::digest(format!("{salt}{id}").as_bytes());
-    let mut bits: u128 = 0;
-    for b in digest.iter().take(9) {
-        bits = (bits << 8) | u128::from(*b);
-    }
-    let tail: String = (0..13)
-        .map(|i| ALPHABET[((bits >> (5 * i)) & 31) as usize] as char)
-        .collect();
-    format!("{prefix}{tail}")
-}
-
 /// The order's staff notes with one more audit line: `[gladly:<id>] 2026-11-26 14:03 UTC what`.
 /// Earlier notes stay as they were; the marker leads the line, so a later attempt finds it.
 pub fn append_audit(existing: &str, id: &RequestId, what: &str) -> String {

@@ -88,7 +88,16 @@ pub async fn restock<S: StoreActions, L: Ledger>(
     let scope = Scope::Restock(o.id);
     let claimed_at = now_ms();
     // Never taken over: a step that may have landed is not repeated.
-    match ledger.claim(&step, &scope, claimed_at, i64::MAX).await {
+    match ledger
+        .claim(
+            &step,
+            &scope,
+            claimed_at,
+            i64::MAX,
+            crate::actions::codes::CodeSeed::random(),
+        )
+        .await
+    {
         Err(e) => return Restocked::Failed(format!("its record could not be written ({e})")),
         Ok(Claim::Lost(r)) if matches!(r.state, State::Done(_)) => return Restocked::AlreadyDone,
         Ok(Claim::Lost(_)) => return Restocked::NotConfirmed,

@@ -14,6 +14,7 @@ pub mod table;
 
 use crate::bigcommerce::OrderQuery;
 use crate::ids::ShopperId;
+use crate::mapping::email::normal_email;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -113,7 +114,7 @@ pub mod keys {
         format!("{store}#customer#{id}")
     }
     pub fn emails(store: &str, emails: &[String]) -> String {
-        let mut e: Vec<String> = emails.iter().map(|e| e.trim().to_lowercase()).collect();
+        let mut e: Vec<String> = emails.iter().map(|e| normal_email(e)).collect();
         e.sort();
         e.dedup();
         format!("{store}#emails#{}", hash(&e.join(",")))
@@ -121,7 +122,7 @@ pub mod keys {
     fn shopper(s: &ShopperId) -> String {
         match s {
             ShopperId::Registered(c) => format!("c{}", c.0),
-            ShopperId::Guest(e) => format!("g{}", hash(&e.trim().to_lowercase())),
+            ShopperId::Guest(e) => format!("g{}", hash(&normal_email(e))),
         }
     }
     pub fn orders(store: &str, s: &ShopperId, limit: u32) -> String {
@@ -166,7 +167,7 @@ fn orders_key(store: &str, owner: Option<u64>, q: &OrderQuery) -> Option<(String
             None,
         )),
         (Some(0) | None, Some(e)) => {
-            let e = e.trim().to_lowercase();
+            let e = normal_email(e);
             Some(match owner {
                 Some(c) => (keys::guest_orders(store, c, q.limit), Some(hash(&e))),
                 None => (keys::orders(store, &ShopperId::Guest(e), q.limit), None),

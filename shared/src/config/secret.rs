@@ -50,6 +50,20 @@ fn quota_share(v: Option<&Value>) -> crate::quota::Share {
     })
 }
 
+/// Limit keys whose value did not read: each logged once per container (naming the key, never
+/// the value), while its default holds.
+fn refused_limits(ignored: &[String]) {
+    static LOGGED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut logged = LOGGED.lock().unwrap_or_else(|e| e.into_inner());
+    for why in ignored {
+        if !logged.contains(why) {
+            let key = why.split_whitespace().next().unwrap_or_default();
+            tracing::error!(key, "the store secret's {why}");
+            logged.push(why.clone());
+        }
+    }
+}
+
 impl std::fmt::Debug for StoreConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoreConfig")
@@ -114,6 +128,20 @@ impl StoreConfig {
             }
             Ok(u)
         };
+        let api_base_url = url(
+            "api_base_url",
+            get("api_base_url")?.unwrap_or_else(|| DEFAULT_API_BASE.to_string()),
+        )?;
+        // Only the sandbox puts the store on this machine: where the demo key is accepted.
+        let store_is_local =
+            is_loopback(&api_base_url) || (under_sam_local && is_docker_host(&api_base_url));
+        let (signing_key, refused) = match get("gladly_signing_key")? {
+            None => (None, None),
+            Some(raw) => match crate::auth::signing_key(&raw, store_is_local) {
+                Ok(key) => (Some(key), None),
+                Err(why) => (None, Some(why)),
+            },
+        };
         let basic = match (get("gladly_basic_username")?, get("gladly_basic_password")?) {
             (Some(u), Some(p)) => Some(BasicCredentials::new(&u, &p)),
             (None, None) => None,
@@ -127,13 +155,11 @@ impl StoreConfig {
             store_hash,
             access_token: SecretString::from(required("access_token")?),
             auth: AuthKeys {
-                signing_key: get("gladly_signing_key")?.map(SecretString::from),
+                signing_key,
                 basic,
+                refused,
             },
-            api_base_url: url(
-                "api_base_url",
-                get("api_base_url")?.unwrap_or_else(|| DEFAULT_API_BASE.to_string()),
-            )?,
+            api_base_url,
             storefront_url: get("storefront_url")?
                 .map(|u| url("storefront_url", u))
                 .transpose()?,
@@ -145,8 +171,10 @@ impl StoreConfig {
                         rails.insert(k, v);
                     }
                 }
-                crate::guardrails::Guardrails::from_keys(|k| rails.get(k).cloned())
-                    .map_err(ConfigError::SecretInvalid)?
+                let rails = crate::guardrails::Guardrails::from_keys(|k| rails.get(k).cloned())
+                    .map_err(ConfigError::SecretInvalid)?;
+                refused_limits(&rails.ignored);
+                rails
             },
             default_phone_region: get("default_phone_region")?
                 .map(|r| {
@@ -184,7 +212,7 @@ mod tests {
 
     #[test]
     fn a_full_secret() {
-        let c = StoreConfig::from_secret(r#"{"store_hash":"abc123","access_token":"tok","gladly_signing_key":"k",
+        let c = StoreConfig::from_secret(r#"{"store_hash":"abc123","access_token":"tok","gladly_signing_key":"a-signing-key-of-32-bytes-or-more",
             "gladly_basic_username":"u","gladly_basic_password":"p","api_base_url":"http://127.0.0.1:4010",
             "storefront_url":"https://shop.example.com"}"#)
         .unwrap();
@@ -271,6 +299,45 @@ mod tests {
             assert!(!e.contains("t0k3n"));
         }
         assert!(!format!("{c:?}").contains("t0k3n"));
+    }
+
+    #[test]
+    fn a_short_key_or_the_demo_key_off_the_sandbox_is_refused_not_an_error() {
+        use crate::auth::{KeyRefused, DEMO_SIGNING_KEY};
+        let refused = |key: &str, api: &str, sam_local: bool| {
+            let secret = serde_json::json!({"store_hash":"abc","access_token":"t",
+                "gladly_signing_key":key,"api_base_url":api});
+            let c = StoreConfig::from_secret_in(&secret.to_string(), sam_local).unwrap();
+            assert_eq!(c.auth.signing_key.is_some(), c.auth.refused.is_none());
+            c.auth.refused
+        };
+        let sandbox = "http://127.0.0.1:4010";
+        let docker_host = "http://host.docker.internal:4010";
+        let bigcommerce = "https://api.bigcommerce.com";
+        assert_eq!(refused(DEMO_SIGNING_KEY, sandbox, false), None);
+        assert_eq!(
+            refused(DEMO_SIGNING_KEY, "http://localhost:4010", false),
+            None
+        );
+        assert_eq!(refused(DEMO_SIGNING_KEY, docker_host, true), None);
+        assert_eq!(
+            refused(DEMO_SIGNING_KEY, bigcommerce, false),
+            Some(KeyRefused::DemoKey)
+        );
+        // sam local with the real store is no sandbox either.
+        assert_eq!(
+            refused(DEMO_SIGNING_KEY, bigcommerce, true),
+            Some(KeyRefused::DemoKey)
+        );
+        let short = "a-31-byte-key-xxxxxxxxxxxxxxxxx";
+        assert_eq!(short.len(), 31);
+        for api in [sandbox, bigcommerce] {
+            assert_eq!(
+                refused(short, api, false),
+                Some(KeyRefused::TooShort { bytes: 31 })
+            );
+        }
+        assert_eq!(refused(&format!("{short}y"), bigcommerce, false), None);
     }
 
     #[test]

@@ -71,6 +71,7 @@ async fn submit<A: Action, L: Ledger>(
                     request: id,
                     attempt,
                     rails,
+                    codes: turn.codes,
                 };
                 A::submit(job, target, input).await
             })
@@ -108,15 +109,15 @@ async fn after<L: Ledger>(
         }
     }
     // The audit line: what changed, with the marker it left at BigCommerce. The message names
-    // amounts, orders and codes, never the shopper (details, which may quote agent notes or
-    // addresses, stay out).
+    // amounts and orders, never the shopper (details, which may quote agent notes or
+    // addresses, stay out), and a code only by its last four characters: a code is money.
     if let Outcome::Done { message, .. } | Outcome::Partial { message, .. } = outcome {
         tracing::info!(
             audit = true,
             action = kind,
             order = scope.order().map(|o| o.0),
             marker = %crate::actions::outcomes::marker(id),
-            what = %crate::mapping::mask::emails_in(message),
+            what = %crate::actions::codes::codes_in(&crate::mapping::mask::emails_in(message)),
             "audit"
         );
     }

@@ -9,6 +9,7 @@ use crate::cache::StalePart;
 use crate::gladly::{Action, OrderCard, Profile, Query};
 use crate::guardrails::Guardrails;
 use crate::ids::{looks_like_email, CustomerId, OrderId, ShopperId};
+use crate::mapping::email::{normal_email, same_email};
 use crate::mapping::{self, mask, phone, MapContext};
 use crate::storefront::{StoreFacts, StoreFactsCache};
 use futures::future::join_all;
@@ -133,7 +134,7 @@ pub async fn basic<S: Store>(
         .await?;
         let found: Vec<&Customer> = found
             .iter()
-            .filter(|c| emails.contains(&c.email.trim().to_lowercase()))
+            .filter(|c| emails.iter().any(|e| same_email(e, &c.email)))
             .collect();
         if !found.is_empty() {
             return Ok(found
@@ -196,11 +197,11 @@ pub async fn basic<S: Store>(
     }
 }
 
-/// The emails of a BASIC query that can name a shopper, trimmed and lower-cased.
+/// The emails of a BASIC query that can name a shopper, in their normal form (`normal_email`).
 fn query_emails(q: &Query) -> Vec<String> {
     q.emails
         .iter()
-        .map(|e| e.trim().to_lowercase())
+        .map(|e| normal_email(e))
         .filter(|e| looks_like_email(e))
         .collect()
 }
@@ -227,7 +228,7 @@ async fn by_order_number<S: Store>(
         return Ok(Vec::new());
     };
     let Some(customer_id) = order.customer_id else {
-        let email = order.billing_address.email.trim().to_lowercase();
+        let email = normal_email(&order.billing_address.email);
         return Ok(if looks_like_email(&email) {
             vec![mapping::profile::guest(&email, &order, facts, asked)]
         } else {
@@ -287,13 +288,7 @@ async fn guest_orders<S: Store>(
 fn guests_of(orders: Vec<Order>, email: &str) -> Vec<Order> {
     orders
         .into_iter()
-        .filter(|o| {
-            o.customer_id.is_none()
-                && o.billing_address
-                    .email
-                    .trim()
-                    .eq_ignore_ascii_case(email.trim())
-        })
+        .filter(|o| o.customer_id.is_none() && same_email(&o.billing_address.email, email))
         .collect()
 }
 
@@ -411,7 +406,7 @@ pub async fn detailed<S: Store>(
                 profile.actions = Some(actions.profile_actions(shopper, ctx.guardrails));
                 return Ok(vec![profile]);
             };
-            let email = c.email.trim().to_ascii_lowercase();
+            let email = normal_email(&c.email);
             let own_newest: Vec<&Order> = own.iter().take(limit).collect();
             let own_full = own.len() >= HISTORY_PAGE as usize;
             let (guests, own_rest, ()) = tokio::join!(
@@ -444,14 +439,11 @@ pub async fn detailed<S: Store>(
                     (Vec::new(), None)
                 }
             };
-            let mut shown: Vec<Order> = own.iter().take(limit).cloned().collect();
-            shown.extend(guests.iter().take(limit).cloned());
-            shown.sort_by(|a, b| {
-                b.date_created
-                    .cmp(&a.date_created)
-                    .then(b.id.0.cmp(&a.id.0))
-            });
-            shown.truncate(limit);
+            let shown = newest_first(
+                own.iter().take(limit).cloned().collect(),
+                guests.iter().take(limit).cloned().collect(),
+                limit,
+            );
             let history = match (own_rest, guests_rest) {
                 (Some(rest), Some(guests_rest)) => {
                     let mut all = own;
@@ -508,7 +500,21 @@ pub async fn detailed<S: Store>(
     Ok(vec![profile])
 }
 
-/// Recent orders of one shopper as ORDER cards (the `lookup-orders` function).
+/// The account's orders and its guest checkouts, newest first, at most `limit`.
+fn newest_first(own: Vec<Order>, guests: Vec<Order>, limit: usize) -> Vec<Order> {
+    let mut shown: Vec<Order> = own.into_iter().take(limit).collect();
+    shown.extend(guests.into_iter().take(limit));
+    shown.sort_by(|a, b| {
+        b.date_created
+            .cmp(&a.date_created)
+            .then(b.id.0.cmp(&a.id.0))
+    });
+    shown.truncate(limit);
+    shown
+}
+
+/// Recent orders of one shopper as ORDER cards (the `lookup-orders` function): for an account,
+/// its guest checkouts too, as on the DETAILED card.
 pub async fn shopper_orders<S: Store>(
     store: &S,
     shopper: &ShopperId,
@@ -523,7 +529,43 @@ pub async fn shopper_orders<S: Store>(
                 with_line_items: true,
                 ..OrderQuery::default()
             };
-            by_deadline(ctx.deadline, store.orders(&q)).await
+            let cq = CustomerQuery::Ids(vec![*id]);
+            let (own, customer) = tokio::join!(
+                Box::pin(by_deadline(ctx.deadline, store.orders(&q))),
+                Box::pin(by_deadline(ctx.deadline, store.customers(&cq))),
+            );
+            let own = own.map_err(LookupError::Unavailable)?;
+            // The same orders the DETAILED card shows: the account's and its email's guest
+            // checkouts. Without the account's email (the read failed, or the quota held the
+            // guest query back) the account's own, as before, and the log says so.
+            let email = customer
+                .ok()
+                .and_then(|cs| cs.into_iter().find(|c| c.id.0 == *id))
+                .map(|c| normal_email(&c.email))
+                .filter(|e| looks_like_email(e));
+            let guests = match email {
+                Some(e) => {
+                    match guest_orders(store, &e, GuestQuery::Optional, ctx.deadline).await {
+                        Ok((list, _, _)) => list,
+                        Err(err) => {
+                            crate::telemetry::left_out("guest orders");
+                            tracing::warn!(customer = *id, error = %err, "guest orders unavailable; the account's orders only, guest orders left out");
+                            Vec::new()
+                        }
+                    }
+                }
+                None => Vec::new(),
+            };
+            let facts = ctx.store_facts(store).await;
+            let shown = newest_first(own, guests, ctx.order_limit as usize);
+            let mut cards = cards(store, &shown, ctx, actions, &facts).await;
+            let profile_id = shopper.to_string();
+            for card in cards.iter_mut() {
+                if card.external_customer_id != profile_id {
+                    mapping::order::on_account_card(card, &profile_id);
+                }
+            }
+            return Ok(cards);
         }
         ShopperId::Guest(email) => guest_orders(
             store,

@@ -1,5 +1,6 @@
 //! BigCommerce records to Gladly profiles and ORDER cards: one module for both functions.
 
+pub mod email;
 pub mod mask;
 pub mod order;
 pub mod phone;

@@ -112,7 +112,7 @@ pub fn card(
         .iter()
         .find(|f| !f.tracking_number.trim().is_empty());
     let shopper = match o.customer_id {
-        None => ShopperId::Guest(o.billing_address.email.trim().to_lowercase()),
+        None => ShopperId::Guest(super::email::normal_email(&o.billing_address.email)),
         Some(c) => ShopperId::Registered(c),
     };
     let status = if o.custom_status.trim().is_empty() {

@@ -171,11 +171,11 @@ pub fn guest(email: &str, newest: &Order, facts: &StoreFacts, asked: &[phone::As
     attrs.insert("company".to_string(), b.company.clone());
     let line = billing_line(b);
     Profile {
-        external_customer_id: ShopperId::Guest(email.to_lowercase()).to_string(),
+        external_customer_id: ShopperId::Guest(super::email::normal_email(email)).to_string(),
         name: full_name(&b.first_name, &b.last_name),
         address: (!line.is_empty()).then_some(line),
         emails: vec![Email {
-            original: email.to_lowercase(),
+            original: super::email::normal_email(email),
         }],
         phones: phones(
             [b.phone.clone()],

@@ -161,6 +161,28 @@ async fn a_registered_card_holds_the_guest_orders_of_its_email_and_can_route_on_
 }
 
 #[tokio::test]
+async fn the_orders_route_lists_the_same_guest_orders_as_the_card() {
+    let sb = store().await;
+    let app = TestApp::new(&sb).await;
+    let (status, v) = app.get("/customers/1/orders").await;
+    assert_eq!(status, 200, "{v}");
+    let orders = v["orders"].as_array().cloned().unwrap_or_default();
+    let numbers: Vec<&str> = orders
+        .iter()
+        .filter_map(|o| o["orderNumber"].as_str())
+        .collect();
+    assert_eq!(numbers, ["101", "102", "103", "104", "105", "167"], "{v}");
+    let guest = &orders[5];
+    assert_eq!(guest["externalCustomerId"], "1", "on her profile");
+    assert!(
+        guest["note"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("Guest checkout")),
+        "{guest}"
+    );
+}
+
+#[tokio::test]
 async fn groups_read_as_names_once_per_container_and_an_unlisted_one_as_its_id() {
     let sb = store().await;
     let app = TestApp::new(&sb).await;
@@ -368,23 +390,33 @@ fn order(id: u64, customer: u64, email: &str, day: u32, extra: Value) -> Order {
     serde_json::from_value(v).unwrap_or_else(|e| panic!("order {id}: {e}"))
 }
 
+/// What a lookup context borrows: a warm container's caches, empty.
+#[derive(Default)]
+struct Caches {
+    rails: Guardrails,
+    images: ImageCache,
+    facts: StoreFactsCache,
+}
+
+impl Caches {
+    fn context(&self, deadline: Duration) -> LookupContext<'_> {
+        LookupContext {
+            store_hash: "abc",
+            storefront_url: None,
+            order_limit: 10,
+            deadline: tokio::time::Instant::now() + deadline,
+            images: &self.images,
+            guardrails: &self.rails,
+            facts: &self.facts,
+            phone_region: None,
+            asked_phones: &[],
+        }
+    }
+}
+
 async fn run<S: Store>(stub: &S, deadline: Duration) -> (Profile, shared::telemetry::RequestStats) {
-    let (rails, images, facts) = (
-        Guardrails::default(),
-        ImageCache::default(),
-        StoreFactsCache::default(),
-    );
-    let ctx = LookupContext {
-        store_hash: "abc",
-        storefront_url: None,
-        order_limit: 10,
-        deadline: tokio::time::Instant::now() + deadline,
-        images: &images,
-        guardrails: &rails,
-        facts: &facts,
-        phone_region: None,
-        asked_phones: &[],
-    };
+    let caches = Caches::default();
+    let ctx = caches.context(deadline);
     let (answer, stats) = shared::telemetry::gather(detailed_lookup(
         stub,
         &ShopperId::Registered(CustomerId(7)),
@@ -395,6 +427,37 @@ async fn run<S: Store>(stub: &S, deadline: Duration) -> (Profile, shared::teleme
     let mut answer = answer.unwrap_or_else(|e| panic!("lookup failed: {e}"));
     assert_eq!(answer.len(), 1);
     (answer.remove(0), stats)
+}
+
+#[tokio::test]
+async fn the_orders_route_without_guest_orders_still_lists_the_accounts() {
+    for fail in [false, true] {
+        let stub = Stub {
+            own: vec![order(1, 7, "ada@example.com", 20, json!({}))],
+            guests: vec![order(2, 0, " ADA@example.com ", 21, json!({}))],
+            fail_guests: fail,
+            ..Stub::default()
+        };
+        let caches = Caches::default();
+        let ctx = caches.context(Duration::from_millis(500));
+        let cards = shared::lookup::shopper_orders(
+            &stub,
+            &ShopperId::Registered(CustomerId(7)),
+            &ctx,
+            &StandardActions,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("orders failed: {e}"));
+        let numbers: Vec<&str> = cards.iter().map(|c| c.order_number.as_str()).collect();
+        let want: &[&str] = if fail { &["1"] } else { &["2", "1"] };
+        assert_eq!(numbers, want, "guest query failing: {fail}");
+        assert_eq!(
+            stub.asked.load(Ordering::SeqCst),
+            2,
+            "own and guest queries asked"
+        );
+        assert!(cards.iter().all(|c| c.external_customer_id == "7"));
+    }
 }
 
 fn order_numbers(p: &Profile) -> Vec<String> {

@@ -5,6 +5,9 @@
 //! from the store's own state and request log: no request refunded twice, no order refunded
 //! beyond its total, and every answer an agent saw was true.
 //!
+//! Refunds run under a `max_refund` cap per order (`CAP`), so the cumulative limit's counter is
+//! raced and faulted too: no order is refunded past it.
+//!
 //! The draws are seeded (`CHAOS_SEED=<n>` repeats them; the seed is printed). Six workers run
 //! at once, so the interleavings differ between runs; the invariants must hold for all of them.
 
@@ -23,6 +26,8 @@ use std::time::Duration;
 const REFUND_POST: &str = "POST /v3/orders/{id}/payment_actions/refunds";
 const WORKERS: u64 = 6;
 const SUBMITS: u64 = 240;
+/// `max_refund`: what the adaptor may refund on one order in total, in the store's currency.
+const CAP: &str = "8.00";
 
 /// What the agent was told, as the agent reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,6 +123,9 @@ impl Run {
     async fn submit(&self, f: &Form) -> Seen {
         self.submits.fetch_add(1, Ordering::SeqCst);
         let (status, v) = self.app.submit(&f.path, &f.body).await;
+        if status == 406 && v.to_string().contains("(max_refund)") {
+            self.count("refused over max_refund");
+        }
         let seen = classify(status, &v);
         self.record(&f.rid, seen.clone());
         seen
@@ -279,7 +287,15 @@ async fn money_chaos() {
     )
     .await;
     let run = Run {
-        app: TestApp::of(&sb).timing(chaos_timing()).faulty().await,
+        app: TestApp::of(&sb)
+            .secret({
+                let mut secret = store_secret(&sb);
+                secret["max_refund"] = json!(CAP);
+                secret
+            })
+            .timing(chaos_timing())
+            .faulty()
+            .await,
         sb,
         forms: Mutex::new(Vec::new()),
         seen: Mutex::new(Vec::new()),
@@ -414,6 +430,10 @@ async fn money_chaos() {
         "{stats:?}"
     );
     assert!(kinds.get("done").copied().unwrap_or(0) >= 30, "{kinds:?}");
+    assert!(
+        stats.get("refused over max_refund").copied().unwrap_or(0) >= 1,
+        "premise: the cap was reached: {stats:?}"
+    );
 
     // Invariants.
     assert_eq!(unsettled, 0, "every request settles once the faults stop");
@@ -434,6 +454,27 @@ async fn money_chaos() {
     for (order, sum) in &refunded {
         let total = totals.get(order).copied().unwrap_or_default();
         assert!(*sum <= total, "order {order} refunded {sum} of {total}");
+    }
+    // What the adaptor refunded (the refunds with a marker; the store's own earlier refunds do
+    // not count) stays within the cap, in the store's currency (an order in another currency
+    // is converted at its own rate).
+    let mut ours: HashMap<u64, Decimal> = HashMap::new();
+    for (order, amount) in by_marker.values().flatten() {
+        *ours.entry(*order).or_default() += *amount;
+    }
+    let cap = Decimal::from_str(CAP).unwrap_or_default();
+    for (order, sum) in &ours {
+        let o = bc_order(&run.sb, *order).await;
+        let rate = money(&o["store_default_to_transactional_exchange_rate"]);
+        let in_store = if rate > Decimal::ZERO {
+            *sum / rate
+        } else {
+            *sum
+        };
+        assert!(
+            in_store <= cap + Decimal::new(1, 2),
+            "order {order}: the adaptor refunded {in_store} in the store's currency, over max_refund {cap}"
+        );
     }
     for f in &forms {
         let answers: Vec<&Seen> = seen

@@ -153,6 +153,73 @@ async fn log_lines_carry_the_correlation_id_and_no_unmasked_email() {
     }
 }
 
+#[tokio::test]
+async fn no_log_line_holds_a_code_that_stands_for_money() {
+    let sb = sandbox().await;
+    let app = TestApp::new(&sb).await;
+    let (_guard, logs) = crate::harness::capture::logs();
+    // One run that makes both kinds: a discount code and a gift certificate, each submitted
+    // twice (the repeat answers from the ledger).
+    let mut codes = Vec::new();
+    for (form, body) in [
+        (
+            "/customers/1/discount",
+            json!({"type": "percent", "value": "10"}),
+        ),
+        (
+            "/customers/1/gift-certificate",
+            json!({"amount": "20", "to_name": "Jane Doe", "to_email": "jane.doe@example.com",
+                   "from_email": "care@example.com"}),
+        ),
+    ] {
+        let (status, f) = app.form(form).await;
+        assert_eq!(status, 200, "{f}");
+        let path = action_url(&f);
+        for _ in 0..2 {
+            let (status, v) = app.submit(&path, &body).await;
+            assert_eq!(status, 200, "{v}");
+            let message = v["message"].as_str().unwrap_or_default();
+            let code = message
+                .split_whitespace()
+                .find(|w| w.starts_with("GLADLY-") || w.starts_with("GC-"))
+                .unwrap_or_default()
+                .to_string();
+            codes.push(code);
+        }
+    }
+    codes.dedup();
+    assert!(
+        codes.len() == 2 && codes.iter().all(|c| c.len() >= 16),
+        "premise: both codes were made and shown to the agent: {codes:?}"
+    );
+    let text = logs.text();
+    let audits: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["fields"]["audit"] == true)
+        .collect();
+    assert_eq!(
+        audits.len(),
+        4,
+        "premise: the capture saw every audit line: {text}"
+    );
+    for code in &codes {
+        // Not the code, nor any run of its secret characters longer than the last four.
+        let secret = &code[code.find('-').map_or(0, |i| i + 1)..];
+        assert!(
+            !text.contains(&secret[..secret.len() - 4]),
+            "{code} in {text}"
+        );
+        let tail = &secret[secret.len() - 4..];
+        assert!(
+            audits.iter().any(|a| a["fields"]["what"]
+                .as_str()
+                .is_some_and(|w| w.contains(tail))),
+            "the audit line names the code by its last four: {audits:?}"
+        );
+    }
+}
+
 #[test]
 fn a_quota_share_out_of_range_is_refused_by_name_and_the_default_used() {
     use shared::config::StoreConfig;

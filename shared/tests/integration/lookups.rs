@@ -5,6 +5,11 @@ use crate::harness::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
+/// Signing keys an admin rotates between (each 32 bytes or more, as every key must be).
+const OLD_KEY: &str = "old-signing-key-0123456789abcdefgh";
+const NEW_KEY: &str = "new-signing-key-0123456789abcdefgh";
+const ROTATED_KEY: &str = "rotated-signing-key-0123456789abcd";
+
 #[tokio::test]
 async fn auto_link_by_email_makes_one_call_and_matches_exactly_one() {
     let sb = sandbox().await;
@@ -216,24 +221,46 @@ async fn authentication_failures_are_401() {
     let app = TestApp::new(&sb).await;
     let body = basic(json!({"emails": ["jane.doe@example.com"]}));
     let cases = [
-        ("unsigned", unsigned("POST", "/lookup", &body)),
-        ("wrong key", signed("POST", "/lookup", &body, "not-the-key")),
+        (
+            "unsigned",
+            unsigned("POST", "/lookup", &body),
+            "missing Gladly-Authorization header",
+        ),
+        (
+            "wrong key",
+            signed("POST", "/lookup", &body, "not-the-key"),
+            "request signature does not match",
+        ),
         (
             "stale",
             signed_at("POST", "/lookup", &body, SIGNING_KEY, &gladly_time(-600)),
+            "more than 5 minutes from now",
         ),
         (
             "future",
             signed_at("POST", "/lookup", &body, SIGNING_KEY, &gladly_time(600)),
+            "more than 5 minutes from now",
         ),
     ];
-    for (what, req) in cases {
+    // The answer says only "unauthorized"; which check failed is in the log.
+    let (guard, logs) = crate::harness::capture::logs();
+    for (what, req, reason) in cases {
+        let before = logs.text().len();
         let resp = app.call(Function::LookupCustomer, req).await;
         assert_eq!(resp.status(), 401, "{what}");
-        let v = json_of(&resp);
-        assert!(v["errors"][0]["message"].is_string(), "{what}");
-        assert!(!v.to_string().contains(SIGNING_KEY));
+        assert_eq!(
+            json_of(&resp),
+            json!({"errors": [{"message": "unauthorized"}]}),
+            "{what}"
+        );
+        let logged = logs.text()[before..].to_string();
+        assert!(
+            logged.contains("request refused") && logged.contains(reason),
+            "{what}: the log keeps the reason {reason:?}: {logged}"
+        );
+        assert!(!logged.contains(SIGNING_KEY), "{what}");
     }
+    drop(guard);
     // A body changed after signing.
     let mut req = signed("POST", "/lookup", &body, SIGNING_KEY);
     *req.body_mut() = lambda_http::Body::from(body.replace("jane", "john"));
@@ -248,6 +275,7 @@ async fn no_auth_key_in_the_secret_refuses_everything() {
         .as_object_mut()
         .map(|o| o.remove("gladly_signing_key"));
     let app = TestApp::of(&sb).secret(secret).build().await;
+    let (guard, logs) = crate::harness::capture::logs();
     let resp = app
         .call(
             Function::LookupCustomer,
@@ -259,10 +287,19 @@ async fn no_auth_key_in_the_secret_refuses_everything() {
             ),
         )
         .await;
+    drop(guard);
     assert_eq!(resp.status(), 401);
-    assert!(json_of(&resp)["errors"][0]["message"]
-        .as_str()
-        .is_some_and(|m| m.contains("no Gladly auth configured")));
+    assert_eq!(
+        json_of(&resp),
+        json!({"errors": [{"message": "unauthorized"}]})
+    );
+    // The admin finds the reason in the log, at ERROR: the store's setup is at fault.
+    let text = logs.text();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("\"level\":\"ERROR\"") && l.contains("no Gladly auth configured")),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -306,7 +343,7 @@ fn base64_encode(s: &str) -> String {
 async fn a_rotated_signing_key_or_token_works_without_a_redeploy() {
     let sb = sandbox().await;
     let mut secret = store_secret(&sb);
-    secret["gladly_signing_key"] = json!("old-key");
+    secret["gladly_signing_key"] = json!(OLD_KEY);
     secret["access_token"] = json!("old-token");
     let app = TestApp::of(&sb).secret(secret.clone()).build().await;
     let body = basic(json!({"emails": ["jane.doe@example.com"]}));
@@ -314,20 +351,20 @@ async fn a_rotated_signing_key_or_token_works_without_a_redeploy() {
     assert_eq!(
         app.call(
             Function::LookupCustomer,
-            signed("POST", "/lookup", &body, "old-key")
+            signed("POST", "/lookup", &body, OLD_KEY)
         )
         .await
         .status(),
         500
     );
     // The admin rotates both; the next request signed with the new key succeeds at once.
-    secret["gladly_signing_key"] = json!("new-key");
+    secret["gladly_signing_key"] = json!(NEW_KEY);
     secret["access_token"] = json!(sb.token);
     app.put_secret(&secret).await;
     let resp = app
         .call(
             Function::LookupCustomer,
-            signed("POST", "/lookup", &body, "new-key"),
+            signed("POST", "/lookup", &body, NEW_KEY),
         )
         .await;
     assert_eq!(resp.status(), 200);
@@ -620,12 +657,12 @@ async fn bad_signatures_force_at_most_one_secret_refetch_per_30_seconds() {
         401
     );
     // ...so a key rotated right after is only seen when the cache expires or 30 s have passed.
-    secret["gladly_signing_key"] = json!("rotated-key");
+    secret["gladly_signing_key"] = json!(ROTATED_KEY);
     app.put_secret(&secret).await;
     assert_eq!(
         app.call(
             Function::LookupCustomer,
-            signed("POST", "/lookup", &body, "rotated-key")
+            signed("POST", "/lookup", &body, ROTATED_KEY)
         )
         .await
         .status(),

@@ -188,6 +188,64 @@ async fn a_gift_certificate_is_made_once_within_the_ceiling() {
 }
 
 #[tokio::test]
+async fn a_certificate_made_by_an_earlier_version_is_found_not_made_again() {
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+    let sb = sandbox().await;
+    let (ledger, client, table) = crate::harness::ledger_table().await;
+    let app = TestApp::of(&sb).timing(fast_timing()).ledger(ledger).await;
+    let rid = "legacy-gift-request-01";
+    let id = shared::ids::RequestId::parse(rid).expect("rid");
+    // An earlier version claimed this request without a seed, made the certificate with the
+    // code it derived from the request id, and lost the answer.
+    let legacy =
+        shared::actions::codes::legacy_code(&id, shared::actions::gift_certificate::run::CODE);
+    let long_ago = chrono::Utc::now().timestamp_millis() - 120_000;
+    client
+        .put_item()
+        .table_name(&table)
+        .item("request_id", S(rid.into()))
+        .item("scope", S("gift_certificate:customer:1".into()))
+        .item("state", S("uncertain".into()))
+        .item("claimed_at", N(long_ago.to_string()))
+        .item("settle_at", N((long_ago + 1).to_string()))
+        .send()
+        .await
+        .expect("the earlier version's record");
+    let made = reqwest::Client::new()
+        .post(format!("{}/v2/gift_certificates", sb.store_url()))
+        .header("x-auth-token", &sb.token)
+        .json(
+            &json!({"to_name": "Jane Doe", "to_email": "jane.doe@example.com", "from_name": "Shop",
+                      "from_email": "care@example.com", "amount": "20", "code": legacy}),
+        )
+        .send()
+        .await
+        .expect("certificate");
+    assert!(
+        made.status().is_success(),
+        "premise: the legacy certificate exists"
+    );
+    clear_log(&sb).await;
+    let body = json!({"amount": "20", "to_name": "Jane Doe", "to_email": "jane.doe@example.com",
+                      "from_email": "care@example.com"});
+    let (status, v) = app
+        .submit(&format!("/customers/1/gift-certificate/{rid}"), &body)
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert!(
+        v["message"].as_str().is_some_and(|m| m.contains(&legacy)),
+        "the earlier certificate, still valid: {v}"
+    );
+    assert_eq!(
+        calls(&sb).await.1["POST /v2/gift_certificates"]
+            .as_u64()
+            .unwrap_or(0),
+        0,
+        "not made again"
+    );
+}
+
+#[tokio::test]
 async fn guardrails_hide_switched_off_actions_and_refuse_over_the_ceiling() {
     let sb = sandbox().await;
     let mut secret = store_secret(&sb);

@@ -95,7 +95,12 @@ impl Action for Address {
         run::change(job.store, *id, to, job.request, job.attempt).await
     }
 
-    async fn look<S: StoreActions>(store: &S, id: &OrderId, request: &RequestId) -> Looked {
+    async fn look<S: StoreActions>(
+        store: &S,
+        id: &OrderId,
+        request: &RequestId,
+        _: crate::actions::codes::Codes,
+    ) -> Looked {
         run::look(store, *id, request).await
     }
 }

@@ -103,7 +103,12 @@ impl Action for Cancel {
         run::cancel(job, *id, wanted).await
     }
 
-    async fn look<S: StoreActions>(store: &S, id: &OrderId, request: &RequestId) -> Looked {
+    async fn look<S: StoreActions>(
+        store: &S,
+        id: &OrderId,
+        request: &RequestId,
+        _: crate::actions::codes::Codes,
+    ) -> Looked {
         run::look(store, *id, request).await
     }
 }

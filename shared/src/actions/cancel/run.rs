@@ -13,7 +13,7 @@ use crate::actions::outcomes::{
 };
 use crate::actions::refund::input::{Destination, RefundInput};
 use crate::actions::refund::policy::{within_refund_ceiling, Refundable};
-use crate::actions::refund::run::{do_refund, ours};
+use crate::actions::refund::run::{limited_refund, ours};
 use crate::actions::restock;
 use crate::bigcommerce::requests::OrderPut;
 use crate::bigcommerce::{BcError, StoreActions};
@@ -102,13 +102,12 @@ pub async fn cancel<S: StoreActions, L: Ledger>(
                     note: String::new(),
                     total: r.total_left,
                 };
-                match do_refund(
-                    store,
-                    order,
+                match limited_refund(
+                    &job,
+                    &o,
                     &r,
                     &full,
                     &format!("Order cancelled: {reason_text}"),
-                    request_id,
                 )
                 .await
                 {

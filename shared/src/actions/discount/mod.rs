@@ -3,6 +3,7 @@
 
 pub mod form;
 pub mod input;
+pub mod policy;
 pub mod run;
 
 use super::action::{Action, Job, Opened};
@@ -77,11 +78,24 @@ impl Action for Discount {
         shopper: &ShopperId,
         wanted: &DiscountInput,
     ) -> Outcome {
-        run::discount(job.store, shopper, wanted, job.request).await
+        run::discount(
+            job.store,
+            shopper,
+            wanted,
+            job.rails,
+            job.request,
+            job.codes,
+        )
+        .await
     }
 
-    async fn look<S: StoreActions>(store: &S, _: &ShopperId, request: &RequestId) -> Looked {
-        run::look(store, request).await
+    async fn look<S: StoreActions>(
+        store: &S,
+        _: &ShopperId,
+        request: &RequestId,
+        codes: crate::actions::codes::Codes,
+    ) -> Looked {
+        run::look(store, request, codes).await
     }
 }
 

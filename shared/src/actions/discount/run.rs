@@ -1,9 +1,10 @@
 //! Creating the promotion and its code at BigCommerce, both findable by the request id.
 
 use super::input::{DiscountInput, DiscountKind};
+use crate::actions::codes::{legacy_code, CodeKind, Codes};
 use crate::actions::engine::{Looked, Outcome};
 use crate::actions::fields::defang;
-use crate::actions::outcomes::{code_from, marked, not_confirmed, unavailable, write_failed};
+use crate::actions::outcomes::{marked, not_confirmed, unavailable, write_failed};
 use crate::bigcommerce::requests::{
     CartCondition, ChannelRef, Discount, PromotionAction, PromotionCondition, PromotionPost,
     PromotionRule,
@@ -12,11 +13,31 @@ use crate::bigcommerce::{BcError, StoreActions};
 use crate::ids::{RequestId, ShopperId};
 use rust_decimal::Decimal;
 
-/// The coupon code a request id makes: the same id always makes the same code, and the code
-/// carries 65 bits of the request's randomness (13 characters of 5 bits), so two requests
-/// practically never share one (and if they do, it is refused, never passed off as made).
-pub fn code_for(id: &RequestId) -> String {
-    code_from(id, "", "GLADLY-")
+/// Coupon codes: `GLADLY-` and 13 characters (65 bits of the request's HMAC, `codes`), so two
+/// requests practically never share one (and if they do, it is refused, never passed off as
+/// made).
+pub const CODE: CodeKind = CodeKind {
+    salt: "",
+    prefix: "GLADLY-",
+};
+
+/// The promotion's name: the marker and the shopper, never the code (a request whose claim was
+/// released makes a new code, and still reuses the promotion it left).
+fn promotion_name(request_id: &RequestId, shopper: &ShopperId) -> String {
+    marked(
+        request_id,
+        &format!("Gladly discount for {}", defang(&shopper.to_string())),
+        255,
+    )
+}
+
+/// An earlier version's promotion: named after the code it derived from the request id.
+fn legacy_promotion_name(request_id: &RequestId, shopper: &ShopperId, code: &str) -> String {
+    marked(
+        request_id,
+        &format!("Gladly {code} for {}", defang(&shopper.to_string())),
+        255,
+    )
 }
 
 fn discount_summary(d: &DiscountInput, ends: &str) -> String {
@@ -50,14 +71,12 @@ pub async fn discount<S: StoreActions>(
     store: &S,
     shopper: &ShopperId,
     d: &DiscountInput,
+    rails: &crate::guardrails::Guardrails,
     request_id: &RequestId,
+    codes: Codes,
 ) -> Outcome {
-    let code = code_for(request_id);
-    let name = marked(
-        request_id,
-        &format!("Gladly {code} for {}", defang(&shopper.to_string())),
-        255,
-    );
+    let code = codes.code(request_id, CODE);
+    let name = promotion_name(request_id, shopper);
     let ends_at = chrono::Utc::now() + chrono::TimeDelta::days(i64::from(d.days));
     // The day it ends where the store is (its time zone), as the agent will tell the shopper.
     let ends = ends_at
@@ -79,6 +98,19 @@ pub async fn discount<S: StoreActions>(
             "Close the form and open it again for a new code.",
         )
     };
+    // A request claimed by an earlier version may have made its code and promotion already.
+    if codes.legacy {
+        let legacy = legacy_code(request_id, CODE);
+        let legacy_name = legacy_promotion_name(request_id, shopper, &legacy);
+        match (
+            store.find_promotion(&legacy_name).await,
+            store.find_code(&legacy).await,
+        ) {
+            (Ok(Some(p)), Ok(Some(c))) if p.id == c.promotion_id => return done(&c.code),
+            (Err(e), _) | (_, Err(e)) => return unavailable(&e),
+            _ => {}
+        }
+    }
     let promotion = match store.find_promotion(&name).await {
         Ok(p) => p,
         Err(e) => return unavailable(&e),
@@ -90,6 +122,14 @@ pub async fn discount<S: StoreActions>(
         Ok(Some(_)) => return collision(),
         Ok(None) => {}
         Err(e) => return unavailable(&e),
+    }
+    // Made earlier by this request: the answer above, whatever the limits say now.
+    if let Err((why, key)) = super::policy::within_limits(d, rails) {
+        crate::telemetry::limit_refused(key);
+        return Outcome::refused(
+            why,
+            "Nothing was created. A manager can raise the limit in the store secret, or make the code in the BigCommerce control panel.",
+        );
     }
     let promotion = match promotion {
         Some(p) => p,
@@ -160,21 +200,28 @@ pub async fn discount<S: StoreActions>(
     }
 }
 
-/// What discount request `id` did, changing nothing.
-pub async fn look<S: StoreActions>(store: &S, id: &RequestId) -> Looked {
-    match store.find_code(&code_for(id)).await {
-        Ok(Some(c)) => Looked::Found(Outcome::done(
-            format!("Discount code {} created", c.code),
-            "Created by an earlier submit of the form.",
-        )),
-        Ok(None) => Looked::NotFound,
-        Err(e) => Looked::Unknown(e.to_string()),
+/// What discount request `id` did, changing nothing: a code its claim's seed (or, for a claim
+/// of an earlier version, the request id) makes.
+pub async fn look<S: StoreActions>(store: &S, id: &RequestId, codes: Codes) -> Looked {
+    for code in codes.made(id, CODE) {
+        match store.find_code(&code).await {
+            Ok(Some(c)) => {
+                return Looked::Found(Outcome::done(
+                    format!("Discount code {} created", c.code),
+                    "Created by an earlier submit of the form.",
+                ))
+            }
+            Ok(None) => {}
+            Err(e) => return Looked::Unknown(e.to_string()),
+        }
     }
+    Looked::NotFound
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actions::codes::CodeSeed;
 
     fn rid(s: &str) -> RequestId {
         RequestId::parse(s).unwrap_or_else(RequestId::new_random)
@@ -183,15 +230,19 @@ mod tests {
     #[test]
     fn codes_are_stable_readable_and_carry_65_bits() {
         let a = rid("0123456789abcdef");
-        assert_eq!(code_for(&a), code_for(&a));
-        assert_ne!(code_for(&a), code_for(&rid("0123456789abcdeg")));
-        let c = code_for(&a);
+        let codes = Codes::new(CodeSeed::random());
+        assert_eq!(codes.code(&a, CODE), codes.code(&a, CODE));
+        assert_ne!(
+            codes.code(&a, CODE),
+            codes.code(&rid("0123456789abcdeg"), CODE)
+        );
+        let c = codes.code(&a, CODE);
         assert!(c.starts_with("GLADLY-") && c.len() == 20, "{c}");
         assert!(!c[7..].contains(['0', 'O', '1', 'I']));
         // 10,000 random requests, no two codes alike.
-        let codes: std::collections::HashSet<String> = (0..10_000)
-            .map(|_| code_for(&RequestId::new_random()))
+        let all: std::collections::HashSet<String> = (0..10_000)
+            .map(|_| Codes::new(CodeSeed::random()).code(&RequestId::new_random(), CODE))
             .collect();
-        assert_eq!(codes.len(), 10_000);
+        assert_eq!(all.len(), 10_000);
     }
 }

@@ -4,6 +4,7 @@ use super::outcome::{ledger_down, wrong_scope, Outcome};
 use super::scope::Scope;
 use super::settle::Look;
 use super::timing::{now_ms, seconds_until, Timing};
+use crate::actions::codes::{CodeSeed, Codes};
 use crate::actions::ledger::{Claim, Entry, Lease, Ledger, Record, State};
 use crate::ids::{OrderId, RequestId};
 use std::future::Future;
@@ -50,6 +51,8 @@ pub struct Turn {
     pub attempt: Attempt,
     /// For the BigCommerce client: set after the claim and the lease.
     pub deadline: Instant,
+    /// What the request's codes are made from, as its claim keeps it.
+    pub codes: Codes,
 }
 
 /// The claim this attempt holds.
@@ -57,6 +60,7 @@ pub struct Turn {
 struct Claimed {
     attempt: Attempt,
     at_ms: i64,
+    codes: Codes,
 }
 
 impl<'a, L: Ledger, K: Look> Engine<'a, L, K> {
@@ -102,6 +106,7 @@ impl<'a, L: Ledger, K: Look> Engine<'a, L, K> {
         let outcome = act(Turn {
             attempt: claimed.attempt,
             deadline,
+            codes: claimed.codes,
         })
         .await;
         // 5: keep it.
@@ -117,10 +122,11 @@ impl<'a, L: Ledger, K: Look> Engine<'a, L, K> {
     async fn claim(&self, submit: Submit<'_>) -> Result<Claimed, Outcome> {
         let (ledger, t, id, scope) = (self.ledger, self.timing, submit.id, submit.scope);
         let waited_until = Instant::now() + t.wait_for_duplicate;
+        let seed = CodeSeed::random();
         loop {
             let now = now_ms();
             let lost = match ledger
-                .claim(id, scope, now, t.settle_at_for_claim(now))
+                .claim(id, scope, now, t.settle_at_for_claim(now), seed)
                 .await
             {
                 Err(e) => return Err(ledger_down(&e)),
@@ -128,6 +134,7 @@ impl<'a, L: Ledger, K: Look> Engine<'a, L, K> {
                     return Ok(Claimed {
                         attempt: Attempt::First,
                         at_ms: now,
+                        codes: Codes::new(seed),
                     })
                 }
                 Ok(Claim::Lost(r)) => r,
@@ -140,12 +147,17 @@ impl<'a, L: Ledger, K: Look> Engine<'a, L, K> {
                 _ if now >= lost.settle_at_ms => {
                     let now = now_ms();
                     let at = t.settle_at_for_claim(now);
-                    match ledger.take_over(id, lost.claimed_at_ms, now, at).await {
+                    let (codes, fresh) = codes_of(&lost, seed);
+                    match ledger
+                        .take_over(id, lost.claimed_at_ms, now, at, fresh)
+                        .await
+                    {
                         Err(e) => return Err(ledger_down(&e)),
                         Ok(true) => {
                             return Ok(Claimed {
                                 attempt: Attempt::Settling,
                                 at_ms: now,
+                                codes,
                             })
                         }
                         Ok(false) => continue,
@@ -274,6 +286,21 @@ impl<'a, L: Ledger, K: Look> Engine<'a, L, K> {
         if let Err(e) = self.ledger.unlease(order, id, entry).await {
             tracing::error!(error = %e, order = order.0, "idempotency table: lease not returned; it expires on its own");
         }
+    }
+}
+
+/// The codes of a record about to be taken over, and the seed to keep with it if it has none
+/// (claimed by an earlier version: its own code may have been the legacy one).
+pub(super) fn codes_of(r: &Record, fresh: CodeSeed) -> (Codes, Option<CodeSeed>) {
+    match r.seed {
+        Some(seed) => (Codes::new(seed), None),
+        None => (
+            Codes {
+                seed: fresh,
+                legacy: true,
+            },
+            Some(fresh),
+        ),
     }
 }
 

@@ -2,9 +2,10 @@
 //! once BigCommerce must have finished, and kept in the ledger.
 
 use super::outcome::{ledger_down, Outcome};
-use super::run::Engine;
+use super::run::{codes_of, Engine};
 use super::scope::Scope;
 use super::timing::{now_ms, seconds_until};
+use crate::actions::codes::{CodeSeed, Codes};
 use crate::actions::ledger::{Ledger, LedgerError, State};
 use crate::ids::{OrderId, RequestId};
 use std::future::Future;
@@ -27,6 +28,7 @@ pub trait Look: Send + Sync {
         &self,
         scope: &Scope,
         id: &RequestId,
+        codes: Codes,
         deadline: Instant,
     ) -> impl Future<Output = Looked> + Send;
 }
@@ -36,9 +38,10 @@ impl<K: Look> Look for &K {
         &self,
         scope: &Scope,
         id: &RequestId,
+        codes: Codes,
         deadline: Instant,
     ) -> impl Future<Output = Looked> + Send {
-        (**self).look(scope, id, deadline)
+        (**self).look(scope, id, codes, deadline)
     }
 }
 
@@ -135,12 +138,14 @@ impl<L: Ledger, K: Look> Engine<'_, L, K> {
         if now < rec.settle_at_ms {
             return Err(pending_elsewhere());
         }
+        let (codes, fresh) = codes_of(&rec, CodeSeed::random());
         match ledger
             .take_over(
                 other,
                 rec.claimed_at_ms,
                 now,
                 self.timing.settle_at_for_claim(now),
+                fresh,
             )
             .await
         {
@@ -148,7 +153,7 @@ impl<L: Ledger, K: Look> Engine<'_, L, K> {
             Ok(false) => return Err(pending_elsewhere()),
             Ok(true) => {}
         }
-        let found = self.look.look(&scope, other, deadline).await;
+        let found = self.look.look(&scope, other, codes, deadline).await;
         tracing::info!(request = other.short(), scope = %crate::mapping::mask::emails_in(&scope.key()), found = ?std::mem::discriminant(&found), "settled an earlier request");
         let result = match found {
             Looked::Found(o) => {
@@ -160,6 +165,12 @@ impl<L: Ledger, K: Look> Engine<'_, L, K> {
             Looked::NotFound => {
                 if let Err(e) = ledger.release(other, now).await {
                     tracing::error!(error = %e, "idempotency table: settled claim not released");
+                }
+                // It never happened: what it counted toward the order's refund limit, kept while
+                // it was uncertain, is given back.
+                let counter = crate::actions::limits::refund_counter(order);
+                if let Err(e) = ledger.uncount(&counter, other).await {
+                    tracing::error!(error = %e, "a settled request's refund count was not given back; it stays counted");
                 }
                 None
             }

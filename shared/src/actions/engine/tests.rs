@@ -20,13 +20,23 @@ fn rid(s: &str) -> RequestId {
 struct Marks(Mutex<Vec<RequestId>>);
 
 impl Look for Marks {
-    async fn look(&self, _: &Scope, id: &RequestId, _: Instant) -> Looked {
+    async fn look(
+        &self,
+        _: &Scope,
+        id: &RequestId,
+        _: crate::actions::codes::Codes,
+        _: Instant,
+    ) -> Looked {
         if self.0.lock().map(|m| m.contains(id)).unwrap_or(false) {
             Looked::Found(Outcome::done("found", "by marker"))
         } else {
             Looked::NotFound
         }
     }
+}
+
+fn seed() -> crate::actions::codes::CodeSeed {
+    crate::actions::codes::CodeSeed::random()
 }
 
 fn fast() -> Timing {
@@ -194,7 +204,9 @@ async fn a_taken_over_request_that_cannot_go_on_stays_on_the_orders_list() {
     assert!(matches!(a, Outcome::Uncertain { .. }));
     // Another request died on the order, long from settleable; its lease has run out.
     let now = now_ms();
-    let _ = ledger.claim(&other, &ORDER, now, now + 60_000).await;
+    let _ = ledger
+        .claim(&other, &ORDER, now, now + 60_000, seed())
+        .await;
     let _ = ledger.lease(OrderId(1), &other, now, now).await;
     tokio::time::sleep(t.settle_after).await;
     let b = engine
@@ -238,7 +250,9 @@ async fn an_abandoned_claim_is_taken_over_once_settleable() {
     let engine = Engine::new(&ledger, &t, &marks);
     let id = rid("request-0004");
     let long_ago = now_ms() - 60_000;
-    let _ = ledger.claim(&id, &ORDER, long_ago, long_ago + 1).await;
+    let _ = ledger
+        .claim(&id, &ORDER, long_ago, long_ago + 1, seed())
+        .await;
     let a = engine
         .run(submit(&id, &ORDER), |turn| async move {
             assert!(turn.attempt.settles());

@@ -3,6 +3,7 @@
 use crate::actions::amount::parse_amount;
 use crate::actions::fields::{coded, defang, FieldError, Fields};
 use crate::ids::looks_like_email;
+use crate::mapping::email::normal_email;
 use rust_decimal::Decimal;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +46,7 @@ pub fn parse(body: &[u8]) -> Result<GiftInput, Vec<FieldError>> {
         },
     };
     let email = |attr: &str, e: &mut Vec<FieldError>| -> String {
-        let v = f.text(attr).unwrap_or_default().to_lowercase();
+        let v = normal_email(&f.text(attr).unwrap_or_default());
         if v.is_empty() {
             e.push(coded(attr, "required", "Enter an email address"));
         } else if !looks_like_email(&v) {

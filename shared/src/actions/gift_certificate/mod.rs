@@ -108,10 +108,24 @@ impl Action for GiftCertificate {
         shopper: &ShopperId,
         wanted: &GiftInput,
     ) -> Outcome {
-        run::create(job.store, shopper, wanted, job.rails, job.request).await
+        run::create(
+            job.store,
+            job.ledger,
+            shopper,
+            wanted,
+            job.rails,
+            job.request,
+            job.codes,
+        )
+        .await
     }
 
-    async fn look<S: StoreActions>(store: &S, _: &ShopperId, request: &RequestId) -> Looked {
-        run::look(store, request).await
+    async fn look<S: StoreActions>(
+        store: &S,
+        _: &ShopperId,
+        request: &RequestId,
+        codes: crate::actions::codes::Codes,
+    ) -> Looked {
+        run::look(store, request, codes).await
     }
 }

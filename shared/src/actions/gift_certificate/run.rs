@@ -3,19 +3,24 @@
 
 use super::input::GiftInput;
 use super::policy::within_ceiling;
+use crate::actions::codes::{CodeKind, Codes};
 use crate::actions::engine::{Looked, Outcome};
-use crate::actions::outcomes::{code_from, not_confirmed, unavailable, write_failed};
+use crate::actions::ledger::Ledger;
+use crate::actions::limits;
+use crate::actions::outcomes::{not_confirmed, unavailable, write_failed};
 use crate::bigcommerce::models::GiftCertificate;
 use crate::bigcommerce::requests::GiftCertificatePost;
 use crate::bigcommerce::{BcError, StoreActions};
 use crate::guardrails::Guardrails;
 use crate::ids::{RequestId, ShopperId};
+use crate::mapping::email::same_email;
 use crate::money::{Currency, Money};
 
-/// `GC-` and 13 characters (65 bits of the request's randomness): under BigCommerce's 20.
-pub fn code_for(id: &RequestId) -> String {
-    code_from(id, "gift-certificate:", "GC-")
-}
+/// `GC-` and 13 characters (65 bits of the request's HMAC, `codes`): under BigCommerce's 20.
+pub const CODE: CodeKind = CodeKind {
+    salt: "gift-certificate:",
+    prefix: "GC-",
+};
 
 fn created(g: &GiftCertificate) -> Outcome {
     let amount = Money::new(
@@ -31,29 +36,37 @@ fn created(g: &GiftCertificate) -> Outcome {
     )
 }
 
-pub async fn create<S: StoreActions>(
+/// Makes the certificate once: an earlier attempt's is the answer; a new one is counted
+/// against the store's day (`limits`) before it is sent.
+pub async fn create<S: StoreActions, L: Ledger>(
     store: &S,
+    ledger: &L,
     shopper: &ShopperId,
     g: &GiftInput,
     rails: &Guardrails,
     request_id: &RequestId,
+    codes: Codes,
 ) -> Outcome {
     if let Err(why) = within_ceiling(g.amount, rails) {
         return Outcome::refused(why, "Nothing was created.");
     }
-    let code = code_for(request_id);
-    let ours = |found: &GiftCertificate| found.to_email.eq_ignore_ascii_case(&g.to_email);
+    let code = codes.code(request_id, CODE);
+    let ours = |found: &GiftCertificate| same_email(&found.to_email, &g.to_email);
     let collision = || {
         Outcome::refused(
             "This form's certificate code is already taken; nothing was created.",
             "Close the form and open it again for a new code.",
         )
     };
-    match store.find_gift_certificate(&code).await {
-        Ok(Some(found)) if ours(&found) => return created(&found),
-        Ok(Some(_)) => return collision(),
-        Ok(None) => {}
-        Err(e) => return unavailable(&e),
+    // What an earlier attempt made: this claim's code, or an earlier version's.
+    for (i, made) in codes.made(request_id, CODE).iter().enumerate() {
+        match store.find_gift_certificate(made).await {
+            Ok(Some(found)) if ours(&found) => return created(&found),
+            // Taken by another: refused only for the code this attempt would make.
+            Ok(Some(_)) if i == 0 => return collision(),
+            Ok(_) => {}
+            Err(e) => return unavailable(&e),
+        }
     }
     let post = GiftCertificatePost {
         to_name: g.to_name.clone(),
@@ -75,44 +88,57 @@ pub async fn create<S: StoreActions>(
             ShopperId::Guest(_) => None,
         },
     };
-    match store.create_gift_certificate(&post).await {
-        Ok(made) => created(&made),
-        // Made by a concurrent attempt of this request, or a collision: ask.
-        Err(BcError::Rejected { status: 409, .. }) => {
-            match store.find_gift_certificate(&code).await {
-                Ok(Some(found)) if ours(&found) => created(&found),
-                Ok(_) => collision(),
-                Err(e) => not_confirmed(&e, "the gift certificate"),
+    let go = async {
+        match store.create_gift_certificate(&post).await {
+            Ok(made) => created(&made),
+            // Made by a concurrent attempt of this request, or a collision: ask.
+            Err(BcError::Rejected { status: 409, .. }) => {
+                match store.find_gift_certificate(&code).await {
+                    Ok(Some(found)) if ours(&found) => created(&found),
+                    Ok(_) => collision(),
+                    Err(e) => not_confirmed(&e, "the gift certificate"),
+                }
             }
+            Err(e) => write_failed(&e, "the gift certificate", |message| {
+                Outcome::refused(
+                    format!("BigCommerce refused the gift certificate: {message}"),
+                    "Nothing was created.",
+                )
+            }),
         }
-        Err(e) => write_failed(&e, "the gift certificate", |message| {
-            Outcome::refused(
-                format!("BigCommerce refused the gift certificate: {message}"),
-                "Nothing was created.",
-            )
-        }),
-    }
+    };
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let tally = limits::gift_certificate_on(&today, g.amount, rails);
+    limits::within(ledger, request_id, &tally, go).await
 }
 
 /// What gift certificate request `id` did: its code is the proof.
-pub async fn look<S: StoreActions>(store: &S, id: &RequestId) -> Looked {
-    match store.find_gift_certificate(&code_for(id)).await {
-        Ok(Some(g)) => Looked::Found(created(&g)),
-        Ok(None) => Looked::NotFound,
-        Err(e) => Looked::Unknown(e.to_string()),
+pub async fn look<S: StoreActions>(store: &S, id: &RequestId, codes: Codes) -> Looked {
+    for code in codes.made(id, CODE) {
+        match store.find_gift_certificate(&code).await {
+            Ok(Some(g)) => return Looked::Found(created(&g)),
+            Ok(None) => {}
+            Err(e) => return Looked::Unknown(e.to_string()),
+        }
     }
+    Looked::NotFound
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actions::codes::CodeSeed;
 
     #[test]
     fn codes_fit_bigcommerce_and_differ_from_discount_codes() {
         let id = RequestId::parse("0123456789abcdef").unwrap_or_else(RequestId::new_random);
-        let c = code_for(&id);
+        let codes = Codes::new(CodeSeed::random());
+        let c = codes.code(&id, CODE);
         assert!(c.starts_with("GC-") && c.len() == 16, "{c}");
-        assert_eq!(c, code_for(&id));
-        assert_ne!(c[3..], crate::actions::discount::run::code_for(&id)[7..]);
+        assert_eq!(c, codes.code(&id, CODE));
+        assert_ne!(
+            c[3..],
+            codes.code(&id, crate::actions::discount::run::CODE)[7..]
+        );
     }
 }

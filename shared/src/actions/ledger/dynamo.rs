@@ -2,10 +2,15 @@
 //! `expires_at`). Records and lease items go to and from DynamoDB through serde (`serde_dynamo`),
 //! with the attribute names and state strings every earlier version wrote, so their items read.
 
-use super::{Claim, Entry, Lease, Ledger, LedgerError, Record, State, KEEP_SECS};
+use super::{
+    entry_amounts, entry_text, over, Add, Claim, Counted, Entry, Lease, Ledger, LedgerError,
+    Record, State, KEEP_SECS,
+};
+use crate::actions::codes::CodeSeed;
 use crate::actions::engine::{Outcome, Scope};
 use crate::ids::{OrderId, RequestId};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
@@ -72,6 +77,26 @@ struct StoredRecord {
     settle_at: i64,
     #[serde(default)]
     expires_at: i64,
+    /// The request's code seed, 32 hex digits (`codes`); absent in records of earlier
+    /// versions, and one that does not read is treated as absent.
+    #[serde(
+        default,
+        deserialize_with = "readable_seed",
+        serialize_with = "seed_hex",
+        skip_serializing_if = "Option::is_none"
+    )]
+    code_seed: Option<CodeSeed>,
+}
+
+fn readable_seed<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CodeSeed>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.and_then(|k| CodeSeed::from_hex(&k)))
+}
+
+fn seed_hex<S: Serializer>(seed: &Option<CodeSeed>, s: S) -> Result<S::Ok, S::Error> {
+    match seed {
+        Some(seed) => s.serialize_str(&seed.to_hex()),
+        None => s.serialize_none(),
+    }
 }
 
 fn readable_scope<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Scope>, D::Error> {
@@ -94,6 +119,7 @@ impl StoredRecord {
             state,
             claimed_at_ms: self.claimed_at,
             settle_at_ms: self.settle_at,
+            seed: self.code_seed,
         })
     }
 }
@@ -156,6 +182,48 @@ fn open_list(item: Option<&HashMap<String, AttributeValue>>) -> Vec<RequestId> {
     ids
 }
 
+/// A counter's item key: `limit:refund:order:101`; a `:` never occurs in a `RequestId`.
+fn counter_key(counter: &str) -> String {
+    format!("limit:{counter}")
+}
+
+/// The attribute of a request's entry on a counter item.
+fn entry_attr(id: &RequestId) -> String {
+    format!("r_{id}")
+}
+
+fn num(d: Decimal) -> AttributeValue {
+    AttributeValue::N(d.normalize().to_string())
+}
+
+/// A counter item as read: its totals, and the entry of one request. `None` if a total this
+/// request counts on, or its entry, does not read.
+struct CounterRead {
+    totals: HashMap<String, Decimal>,
+    mine: Option<String>,
+}
+
+impl CounterRead {
+    fn of(item: &HashMap<String, AttributeValue>, adds: &[Add], mine: &str) -> Option<Self> {
+        let mut totals = HashMap::new();
+        for a in adds {
+            match item.get(a.name) {
+                None => {}
+                Some(AttributeValue::N(n)) => {
+                    totals.insert(a.name.to_string(), n.parse::<Decimal>().ok()?);
+                }
+                Some(_) => return None,
+            }
+        }
+        let mine = match item.get(mine) {
+            None => None,
+            Some(AttributeValue::S(e)) if entry_amounts(e).is_some() => Some(e.clone()),
+            Some(_) => return None,
+        };
+        Some(CounterRead { totals, mine })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct DynamoLedger {
     client: aws_sdk_dynamodb::Client,
@@ -173,6 +241,50 @@ impl DynamoLedger {
     /// From the SDK's environment (`AWS_ENDPOINT_URL_DYNAMODB` for moto); `endpoint` overrides.
     pub async fn connect(table: &str, endpoint: Option<&str>) -> Self {
         Self::new(crate::config::dynamodb_client(endpoint), table)
+    }
+}
+
+impl DynamoLedger {
+    async fn counter_item(
+        &self,
+        key: &str,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, LedgerError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("request_id", s(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| err(e.into_service_error()))?;
+        Ok(out.item)
+    }
+
+    /// Takes entry `entry` (as read) off the counter item; `Ok(false)` if it was not there.
+    async fn take_back(&self, key: &str, attr: &str, entry: &str) -> Result<bool, LedgerError> {
+        let amounts = entry_amounts(entry).unwrap_or_default();
+        let mut u = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("request_id", s(key))
+            .condition_expression("#r = :entry")
+            .expression_attribute_names("#r", attr)
+            .expression_attribute_values(":entry", s(entry));
+        let mut adds = Vec::new();
+        for (i, (name, amount)) in amounts.iter().enumerate() {
+            adds.push(format!("#d{i} :d{i}"));
+            u = u
+                .expression_attribute_names(format!("#d{i}"), name)
+                .expression_attribute_values(format!(":d{i}"), num(-*amount));
+        }
+        let expr = if adds.is_empty() {
+            "REMOVE #r".to_string()
+        } else {
+            format!("REMOVE #r ADD {}", adds.join(", "))
+        };
+        applied(u.update_expression(expr).send().await)
     }
 }
 
@@ -199,6 +311,7 @@ impl Ledger for DynamoLedger {
         scope: &Scope,
         now_ms: i64,
         settle_at_ms: i64,
+        seed: CodeSeed,
     ) -> Result<Claim, LedgerError> {
         let item = to_item(StoredRecord {
             request_id: id.to_string(),
@@ -208,6 +321,7 @@ impl Ledger for DynamoLedger {
             claimed_at: now_ms,
             settle_at: settle_at_ms,
             expires_at: now_ms / 1000 + KEEP_SECS,
+            code_seed: Some(seed),
         })
         .map_err(err)?;
         // A record released between our write and our read lets us try once more.
@@ -299,13 +413,28 @@ impl Ledger for DynamoLedger {
         claimed_at_ms: i64,
         now_ms: i64,
         settle_at_ms: i64,
+        seed: Option<CodeSeed>,
     ) -> Result<bool, LedgerError> {
-        let r = self
+        // A record's seed is never replaced: `if_not_exists` keeps the one it has.
+        let (set_seed, seed) = match seed {
+            Some(seed) => (
+                ", code_seed = if_not_exists(code_seed, :seed)",
+                seed.to_hex(),
+            ),
+            None => ("", String::new()),
+        };
+        let mut u = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("request_id", s(id.as_str()))
-            .update_expression("SET claimed_at = :now, settle_at = :at, #s = :p")
+            .update_expression(format!(
+                "SET claimed_at = :now, settle_at = :at, #s = :p{set_seed}"
+            ));
+        if !set_seed.is_empty() {
+            u = u.expression_attribute_values(":seed", s(&seed));
+        }
+        let r = u
             .condition_expression("claimed_at = :old AND #s <> :done")
             .expression_attribute_names("#s", "state")
             .expression_attribute_values(":now", n(now_ms))
@@ -396,6 +525,105 @@ impl Ledger for DynamoLedger {
         applied(r).map(|_| ())
     }
 
+    /// One conditional update: the request's entry is new and every total stays within its
+    /// limit, or nothing changes. When the condition fails, the item read says why: counted
+    /// already (a repeat), over a limit, damaged, or changed meanwhile (tried again).
+    async fn count(
+        &self,
+        counter: &str,
+        id: &RequestId,
+        adds: &[Add],
+        now_ms: i64,
+        keep_secs: i64,
+    ) -> Result<Counted, LedgerError> {
+        let (key, attr, entry) = (counter_key(counter), entry_attr(id), entry_text(adds));
+        for _ in 0..4 {
+            // A total missing from the item reads as 0 to the condition too, so an amount
+            // over its limit on its own never gets to the write.
+            if adds.iter().all(|a| a.amount <= a.limit) {
+                let mut u = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key("request_id", s(&key))
+                    .expression_attribute_names("#r", &attr)
+                    .expression_attribute_values(":entry", s(&entry))
+                    .expression_attribute_values(":exp", n(now_ms / 1000 + keep_secs));
+                let (mut sums, mut conditions) =
+                    (Vec::new(), vec!["attribute_not_exists(#r)".to_string()]);
+                for (i, a) in adds.iter().enumerate() {
+                    sums.push(format!("#d{i} :a{i}"));
+                    conditions.push(format!(
+                        "(attribute_not_exists(#d{i}) OR #d{i} <= :room{i})"
+                    ));
+                    u = u
+                        .expression_attribute_names(format!("#d{i}"), a.name)
+                        .expression_attribute_values(format!(":a{i}"), num(a.amount))
+                        .expression_attribute_values(format!(":room{i}"), num(a.limit - a.amount));
+                }
+                let set = "SET #r = :entry, expires_at = :exp".to_string();
+                let expr = if sums.is_empty() {
+                    set
+                } else {
+                    format!("{set} ADD {}", sums.join(", "))
+                };
+                let r = u
+                    .update_expression(expr)
+                    .condition_expression(conditions.join(" AND "))
+                    .send()
+                    .await;
+                match applied(r) {
+                    Ok(true) => return Ok(Counted::Counted),
+                    Ok(false) => {}
+                    // DynamoDB may refuse the update outright rather than fail its condition
+                    // when a total is not a number: a damaged item, not an outage.
+                    Err(e) => {
+                        let item = self.counter_item(&key).await?.unwrap_or_default();
+                        return match CounterRead::of(&item, adds, &attr) {
+                            None => Ok(Counted::Damaged),
+                            Some(_) => Err(e),
+                        };
+                    }
+                }
+            }
+            let item = self.counter_item(&key).await?.unwrap_or_default();
+            let Some(read) = CounterRead::of(&item, adds, &attr) else {
+                return Ok(Counted::Damaged);
+            };
+            match read.mine {
+                Some(mine) if mine == entry => return Ok(Counted::Counted),
+                // The same request counted other amounts (its form changed): give those back
+                // and count again.
+                Some(mine) => {
+                    self.take_back(&key, &attr, &mine).await?;
+                    continue;
+                }
+                None => {}
+            }
+            let used = |name: &str| read.totals.get(name).copied().unwrap_or_default();
+            if let Some(refused) = over(adds, used) {
+                return Ok(refused);
+            }
+        }
+        Err(LedgerError(format!(
+            "counter {counter} changed on every try"
+        )))
+    }
+
+    async fn uncount(&self, counter: &str, id: &RequestId) -> Result<(), LedgerError> {
+        let (key, attr) = (counter_key(counter), entry_attr(id));
+        let item = self.counter_item(&key).await?.unwrap_or_default();
+        match item.get(&attr) {
+            None => Ok(()),
+            Some(AttributeValue::S(entry)) if entry_amounts(entry).is_some() => {
+                self.take_back(&key, &attr, entry).await.map(|_| ())
+            }
+            Some(_) => Err(LedgerError(format!(
+                "counter {counter}: an entry does not read"
+            ))),
+        }
+    }
+
     async fn open_requests(&self, order: OrderId) -> Result<Vec<RequestId>, LedgerError> {
         let out = self
             .client
@@ -427,16 +655,20 @@ mod tests {
             crate::actions::kind::ActionKind::Refund,
             crate::actions::engine::Target::Order(OrderId(101)),
         );
-        let written = to_item(StoredRecord {
-            request_id: "request-0001".into(),
-            scope: Some(scope.clone()),
-            state: Status::Pending,
-            answer: None,
-            claimed_at: 5,
-            settle_at: 7,
-            expires_at: 9,
-        })
-        .unwrap_or_default();
+        let pending = |code_seed: Option<CodeSeed>| {
+            to_item(StoredRecord {
+                request_id: "request-0001".into(),
+                scope: Some(scope.clone()),
+                state: Status::Pending,
+                answer: None,
+                claimed_at: 5,
+                settle_at: 7,
+                expires_at: 9,
+                code_seed,
+            })
+            .unwrap_or_default()
+        };
+        let written: HashMap<String, AttributeValue> = pending(None);
         assert_eq!(
             written,
             item(&[
@@ -448,6 +680,19 @@ mod tests {
                 ("expires_at", n(9)),
             ])
         );
+        // The seed goes out as 32 hex digits and comes back; one that does not read is none.
+        let seed = CodeSeed::random();
+        let mut seeded: HashMap<String, AttributeValue> = pending(Some(seed));
+        assert_eq!(seeded.get("code_seed"), Some(&s(&seed.to_hex())));
+        let back = |i: HashMap<String, AttributeValue>| {
+            from_item::<StoredRecord>(i)
+                .ok()
+                .and_then(StoredRecord::record)
+                .and_then(|r| r.seed)
+        };
+        assert_eq!(back(seeded.clone()), Some(seed));
+        seeded.insert("code_seed".into(), s("not hex"));
+        assert_eq!(back(seeded), None);
         let read = |state: &str, answer: Option<&str>, scope: &str| {
             let mut i = item(&[
                 ("request_id", s("request-0001")),
@@ -473,6 +718,7 @@ mod tests {
                 state: State::Done(done),
                 claimed_at_ms: 5,
                 settle_at_ms: 7,
+                seed: None,
             })
         );
         let state = |st: &str, a: Option<&str>| read(st, a, "refund:order:101").map(|r| r.state);

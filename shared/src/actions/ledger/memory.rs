@@ -1,8 +1,10 @@
 //! The in-memory ledger: the same rules as the DynamoDB one, for unit tests of the engine.
 
-use super::{Claim, Entry, Lease, Ledger, LedgerError, Record, State};
+use super::{over, Add, Claim, Counted, Entry, Lease, Ledger, LedgerError, Record, State};
+use crate::actions::codes::CodeSeed;
 use crate::actions::engine::{Outcome, Scope};
 use crate::ids::{OrderId, RequestId};
+use rust_decimal::Decimal;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
@@ -12,10 +14,26 @@ struct LeaseItem {
     open: BTreeSet<RequestId>,
 }
 
+/// A counter: its totals, and what each request counted on it.
+#[derive(Debug, Default)]
+struct CounterItem {
+    totals: HashMap<String, Decimal>,
+    entries: HashMap<RequestId, Vec<Add>>,
+}
+
+impl CounterItem {
+    fn take_back(&mut self, id: &RequestId) {
+        for a in self.entries.remove(id).unwrap_or_default() {
+            *self.totals.entry(a.name.to_string()).or_default() -= a.amount;
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct MemoryLedger {
     records: Mutex<HashMap<RequestId, Record>>,
     leases: Mutex<HashMap<OrderId, LeaseItem>>,
+    counters: Mutex<HashMap<String, CounterItem>>,
 }
 
 impl MemoryLedger {
@@ -49,6 +67,7 @@ impl Ledger for MemoryLedger {
         scope: &Scope,
         now_ms: i64,
         settle_at_ms: i64,
+        seed: CodeSeed,
     ) -> Result<Claim, LedgerError> {
         Ok(self.with(|m| match m.get(id) {
             Some(r) => Claim::Lost(r.clone()),
@@ -60,6 +79,7 @@ impl Ledger for MemoryLedger {
                         state: State::Pending,
                         claimed_at_ms: now_ms,
                         settle_at_ms,
+                        seed: Some(seed),
                     },
                 );
                 Claim::Won
@@ -111,9 +131,11 @@ impl Ledger for MemoryLedger {
         claimed_at_ms: i64,
         now_ms: i64,
         settle_at_ms: i64,
+        seed: Option<CodeSeed>,
     ) -> Result<bool, LedgerError> {
         Ok(self.with(|m| match mine(m, id, claimed_at_ms) {
             Some(r) => {
+                r.seed = r.seed.or(seed);
                 r.claimed_at_ms = now_ms;
                 r.settle_at_ms = settle_at_ms;
                 r.state = State::Pending;
@@ -170,6 +192,40 @@ impl Ledger for MemoryLedger {
                 item.open.remove(id);
             }
         });
+        Ok(())
+    }
+
+    async fn count(
+        &self,
+        counter: &str,
+        id: &RequestId,
+        adds: &[Add],
+        _: i64,
+        _: i64,
+    ) -> Result<Counted, LedgerError> {
+        let mut all = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        let item = all.entry(counter.to_string()).or_default();
+        match item.entries.get(id) {
+            Some(mine) if mine.as_slice() == adds => return Ok(Counted::Counted),
+            Some(_) => item.take_back(id),
+            None => {}
+        }
+        let used = |name: &str| item.totals.get(name).copied().unwrap_or_default();
+        if let Some(refused) = over(adds, used) {
+            return Ok(refused);
+        }
+        for a in adds {
+            *item.totals.entry(a.name.to_string()).or_default() += a.amount;
+        }
+        item.entries.insert(id.clone(), adds.to_vec());
+        Ok(Counted::Counted)
+    }
+
+    async fn uncount(&self, counter: &str, id: &RequestId) -> Result<(), LedgerError> {
+        let mut all = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(item) = all.get_mut(counter) {
+            item.take_back(id);
+        }
         Ok(())
     }
 

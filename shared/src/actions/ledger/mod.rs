@@ -9,8 +9,10 @@ mod memory;
 pub use dynamo::DynamoLedger;
 pub use memory::MemoryLedger;
 
+use super::codes::CodeSeed;
 use super::engine::{Outcome, Scope};
 use crate::ids::{OrderId, RequestId};
+use rust_decimal::Decimal;
 use std::future::Future;
 
 /// How long a record is kept (DynamoDB TTL on `expires_at`).
@@ -37,6 +39,9 @@ pub struct Record {
     /// From then on BigCommerce has finished anything this attempt sent, so a marker search
     /// tells the truth and the record may be taken over.
     pub settle_at_ms: i64,
+    /// What the request's codes are made from (`codes`), kept from its claim on; `None` for a
+    /// record claimed by a version that kept none.
+    pub seed: Option<CodeSeed>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,18 +74,73 @@ pub enum Entry {
 #[error("idempotency store: {0}")]
 pub struct LedgerError(pub String);
 
+/// What one request adds to one total of a counter (`refunded` on an order, `certificates` and
+/// `value` on a day), and the most that total may reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Add {
+    pub name: &'static str,
+    pub amount: Decimal,
+    pub limit: Decimal,
+}
+
+/// What counting a request did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Counted {
+    /// Counted now, or already by an earlier attempt of the same request (never twice).
+    Counted,
+    /// Counting would take total `name` past its limit: nothing was counted.
+    Over {
+        name: &'static str,
+        limit: Decimal,
+        used: Decimal,
+    },
+    /// The counter item does not read: nothing was counted, and nothing may pass uncounted.
+    Damaged,
+}
+
+/// A request's entry on a counter, as kept: `refunded=12.5;value=3`.
+pub(crate) fn entry_text(adds: &[Add]) -> String {
+    adds.iter()
+        .map(|a| format!("{}={}", a.name, a.amount.normalize()))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// An entry back: `None` if it does not read.
+pub(crate) fn entry_amounts(text: &str) -> Option<Vec<(String, Decimal)>> {
+    text.split(';')
+        .map(|pair| {
+            let (name, amount) = pair.split_once('=')?;
+            Some((name.to_string(), amount.parse::<Decimal>().ok()?))
+        })
+        .collect()
+}
+
+/// The first total that `adds` would take past its limit, given the totals counted so far.
+pub(crate) fn over(adds: &[Add], used: impl Fn(&str) -> Decimal) -> Option<Counted> {
+    adds.iter().find_map(|a| {
+        let used = used(a.name);
+        (used + a.amount > a.limit).then_some(Counted::Over {
+            name: a.name,
+            limit: a.limit,
+            used,
+        })
+    })
+}
+
 pub trait Ledger: Send + Sync {
     fn read(
         &self,
         id: &RequestId,
     ) -> impl Future<Output = Result<Option<Record>, LedgerError>> + Send;
-    /// Creates the record (pending) only if none exists.
+    /// Creates the record (pending, with the request's code seed) only if none exists.
     fn claim(
         &self,
         id: &RequestId,
         scope: &Scope,
         now_ms: i64,
         settle_at_ms: i64,
+        seed: CodeSeed,
     ) -> impl Future<Output = Result<Claim, LedgerError>> + Send;
     /// Done, if the record is still the attempt's that claimed it at `claimed_at_ms`.
     fn complete(
@@ -102,13 +162,15 @@ pub trait Ledger: Send + Sync {
         settle_at_ms: i64,
     ) -> impl Future<Output = Result<(), LedgerError>> + Send;
     /// Takes over a record not done whose attempt claimed it at `claimed_at_ms`; false if
-    /// another attempt took it first.
+    /// another attempt took it first. `seed`, for a record that has none, is kept with it; a
+    /// record's seed is never replaced.
     fn take_over(
         &self,
         id: &RequestId,
         claimed_at_ms: i64,
         now_ms: i64,
         settle_at_ms: i64,
+        seed: Option<CodeSeed>,
     ) -> impl Future<Output = Result<bool, LedgerError>> + Send;
     /// Takes the order's lease for `owner` until `until_ms` (or renews it), and lists `owner`
     /// among the order's open requests.
@@ -136,4 +198,22 @@ pub trait Ledger: Send + Sync {
         &self,
         order: OrderId,
     ) -> impl Future<Output = Result<Vec<RequestId>, LedgerError>> + Send;
+    /// Counts request `id` on `counter` atomically: every total of `adds` stays within its limit,
+    /// or nothing is counted. The request's entry is kept on the counter, so a repeat of the
+    /// same request counts once (and one with other amounts replaces its entry).
+    fn count(
+        &self,
+        counter: &str,
+        id: &RequestId,
+        adds: &[Add],
+        now_ms: i64,
+        keep_secs: i64,
+    ) -> impl Future<Output = Result<Counted, LedgerError>> + Send;
+    /// Takes request `id`'s entry off `counter`, giving back what it counted (nothing if it has
+    /// none).
+    fn uncount(
+        &self,
+        counter: &str,
+        id: &RequestId,
+    ) -> impl Future<Output = Result<(), LedgerError>> + Send;
 }

@@ -110,7 +110,12 @@ impl Action for Refund {
         run::refund(job, *id, body).await
     }
 
-    async fn look<S: StoreActions>(store: &S, id: &OrderId, request: &RequestId) -> Looked {
+    async fn look<S: StoreActions>(
+        store: &S,
+        id: &OrderId,
+        request: &RequestId,
+        _: crate::actions::codes::Codes,
+    ) -> Looked {
         run::look(store, *id, request).await
     }
 }

@@ -43,20 +43,27 @@ pub fn refund_allowed(o: &Order) -> Result<(), String> {
     }
 }
 
-/// The managers' ceiling (`max_refund`, in the store's default currency) against a refund in the
-/// order's own currency, through the order's exchange rate.
-pub fn within_refund_ceiling(total: Decimal, o: &Order, rails: &Guardrails) -> Result<(), String> {
-    let Some(max) = rails.max_refund else {
-        return Ok(());
-    };
+/// `total`, in the order's own currency, in the store's default currency (through the order's
+/// exchange rate), and that currency.
+pub fn in_store_currency(total: Decimal, o: &Order) -> (Decimal, Currency) {
     let rate = o.store_default_to_transactional_exchange_rate;
     let in_default = if rate > Decimal::ZERO {
         total / rate
     } else {
         total
     };
+    let default = Currency::new(&o.store_default_currency_code).unwrap_or_else(Currency::usd);
+    (in_default, default)
+}
+
+/// The managers' ceiling (`max_refund`, in the store's default currency) against a refund in the
+/// order's own currency, through the order's exchange rate.
+pub fn within_refund_ceiling(total: Decimal, o: &Order, rails: &Guardrails) -> Result<(), String> {
+    let Some(max) = rails.max_refund else {
+        return Ok(());
+    };
+    let (in_default, default) = in_store_currency(total, o);
     if in_default > max {
-        let default = Currency::new(&o.store_default_currency_code).unwrap_or_else(Currency::usd);
         return Err(format!(
             "Refunds above {} need a manager; this one is {}.",
             Money::new(max, default.clone()),

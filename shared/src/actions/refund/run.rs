@@ -6,6 +6,7 @@ use super::policy::{self, Refundable};
 use crate::actions::action::Job;
 use crate::actions::engine::{Looked, Outcome};
 use crate::actions::ledger::Ledger;
+use crate::actions::limits;
 use crate::actions::outcomes::{
     append_audit, currency_of, describe_payments, label, marked, marker, not_confirmed,
     unavailable, write_failed,
@@ -174,6 +175,28 @@ pub(crate) async fn do_refund<S: StoreActions>(
     }
 }
 
+/// `do_refund` under the order's cumulative limit (`max_refund`: what the adaptor refunds on
+/// one order in total, refunds and cancels alike), when the store sets one: counted before the
+/// refund is sent, given back if it surely failed, kept if it may have gone through
+/// (`limits`).
+pub(crate) async fn limited_refund<S: StoreActions, L: Ledger>(
+    job: &Job<'_, S, L>,
+    o: &crate::bigcommerce::models::Order,
+    r: &Refundable,
+    req: &RefundInput,
+    reason_text: &str,
+) -> Outcome {
+    let go = do_refund(job.store, o.id, r, req, reason_text, job.request);
+    match job.rails.max_refund {
+        None => go.await,
+        Some(max) => {
+            let (amount, currency) = policy::in_store_currency(req.total, o);
+            let tally = limits::refund_on_order(o.id, amount, max, currency);
+            limits::within(job.ledger, job.request, &tally, go).await
+        }
+    }
+}
+
 /// `POST /orders/{id}/refund/{requestId}` once claimed. When settling, an earlier refund with
 /// this request's marker is the answer. The input is checked against what remains now, and a
 /// mistake releases the claim, so the agent can fix the form and send it again.
@@ -224,7 +247,7 @@ pub async fn refund<S: StoreActions, L: Ledger>(
     if !req.note.is_empty() {
         reason_text = format!("{reason_text}: {}", req.note);
     }
-    let outcome = do_refund(store, order, &r, &req, &reason_text, request_id).await;
+    let outcome = limited_refund(&job, &o, &r, &req, &reason_text).await;
     let restocked = match &outcome {
         Outcome::Done { .. } if wants_restock => {
             Some(restock::restock(store, ledger, &o, &req.items, request_id).await)

@@ -2,7 +2,9 @@
 //! tests: when the engine's modules move, only this file changes.
 
 pub use shared::actions::engine::{Outcome, Scope, Timing};
-pub use shared::actions::ledger::{Claim, DynamoLedger, Entry, Lease, Ledger, LedgerError, Record};
+pub use shared::actions::ledger::{
+    Add, Claim, Counted, DynamoLedger, Entry, Lease, Ledger, LedgerError, Record,
+};
 pub use shared::app::ActionApp;
 use std::time::Duration;
 

@@ -3,8 +3,9 @@
 //! can assert that its fault actually fired.
 
 use super::engine::{
-    Claim, DynamoLedger, Entry, Lease, Ledger, LedgerError, Outcome, Record, Scope,
+    Add, Claim, Counted, DynamoLedger, Entry, Lease, Ledger, LedgerError, Outcome, Record, Scope,
 };
+use shared::actions::codes::CodeSeed;
 use shared::ids::{OrderId, RequestId};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -15,6 +16,8 @@ pub struct Faults {
     pub release: AtomicU32,
     pub mark_uncertain: AtomicU32,
     pub unlease: AtomicU32,
+    /// The counters of cumulative limits (DynamoDB down when a limit is counted).
+    pub count: AtomicU32,
     /// How many injected failures fired.
     pub fired: AtomicU32,
 }
@@ -42,6 +45,7 @@ impl Faults {
             &self.release,
             &self.mark_uncertain,
             &self.unlease,
+            &self.count,
         ] {
             f.store(0, Ordering::SeqCst);
         }
@@ -73,8 +77,9 @@ impl Ledger for FaultyLedger {
         scope: &Scope,
         now: i64,
         at: i64,
+        seed: CodeSeed,
     ) -> Result<Claim, LedgerError> {
-        self.inner.claim(id, scope, now, at).await
+        self.inner.claim(id, scope, now, at, seed).await
     }
     async fn complete(&self, id: &RequestId, c: i64, o: &Outcome) -> Result<(), LedgerError> {
         self.faults.take(&self.faults.complete)?;
@@ -94,8 +99,9 @@ impl Ledger for FaultyLedger {
         c: i64,
         now: i64,
         at: i64,
+        seed: Option<CodeSeed>,
     ) -> Result<bool, LedgerError> {
-        self.inner.take_over(id, c, now, at).await
+        self.inner.take_over(id, c, now, at, seed).await
     }
     async fn lease(
         &self,
@@ -115,5 +121,19 @@ impl Ledger for FaultyLedger {
     }
     async fn open_requests(&self, o: OrderId) -> Result<Vec<RequestId>, LedgerError> {
         self.inner.open_requests(o).await
+    }
+    async fn count(
+        &self,
+        counter: &str,
+        id: &RequestId,
+        adds: &[Add],
+        now: i64,
+        keep: i64,
+    ) -> Result<Counted, LedgerError> {
+        self.faults.take(&self.faults.count)?;
+        self.inner.count(counter, id, adds, now, keep).await
+    }
+    async fn uncount(&self, counter: &str, id: &RequestId) -> Result<(), LedgerError> {
+        self.inner.uncount(counter, id).await
     }
 }

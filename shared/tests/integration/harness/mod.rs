@@ -19,7 +19,9 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Once;
 
-pub const SIGNING_KEY: &str = "demo-signing-key";
+/// The tests' signing key: 32 bytes or more, and not the repository's demo key (which the
+/// sandbox store would accept too; `edges` tests that one on its own).
+pub const SIGNING_KEY: &str = "integration-tests-signing-key-0123456789";
 
 /// How to run the tests that need moto, said once per run.
 pub const HOW_TO_RUN: &str = "MOTO_ENDPOINT is not set: every test that needs moto (DynamoDB, Secrets Manager) fails unrun; run them with `scripts/with-moto cargo test -p shared` or `make test`";
@@ -43,7 +45,13 @@ pub fn moto() -> String {
 }
 
 pub async fn sandbox() -> Running {
-    let seed = parse_seed(DEFAULT_SEED).expect("seed");
+    sandbox_with(|_| {}).await
+}
+
+/// The sandbox store with its seed changed first (a customer or order of the test's own).
+pub async fn sandbox_with(edit: impl FnOnce(&mut bigcommerce_sandbox::Seed)) -> Running {
+    let mut seed = parse_seed(DEFAULT_SEED).expect("seed");
+    edit(&mut seed);
     start(
         seed,
         SandboxSettings::default(),
@@ -236,6 +244,17 @@ async fn moto_table(prefix: &str, key: &str) -> (aws_sdk_dynamodb::Client, Strin
 pub async fn ledger() -> engine::DynamoLedger {
     let (client, name) = moto_table("idem", "request_id").await;
     engine::DynamoLedger::new(client, &name)
+}
+
+/// A fresh idempotency table in moto, with its client and name, for a test that writes items
+/// of its own into it (an earlier version's record, a damaged counter).
+pub async fn ledger_table() -> (engine::DynamoLedger, aws_sdk_dynamodb::Client, String) {
+    let (client, name) = moto_table("idem", "request_id").await;
+    (
+        engine::DynamoLedger::new(client.clone(), &name),
+        client,
+        name,
+    )
 }
 
 /// A fresh lookup cache table in moto, as the SAM template creates it.

@@ -180,7 +180,7 @@ pub fn autolink(shopper: &Shopper, answer: &Value) -> LinkDecision {
 }
 
 fn email_key(e: &str) -> String {
-    e.trim().to_lowercase()
+    shared::mapping::email::normal_email(e)
 }
 
 fn phone_key(p: &str) -> String {
