@@ -11,6 +11,7 @@ pub enum ActionKind {
     Discount,
     Address,
     GiftCertificate,
+    Note,
 }
 
 /// Something done with one action's definition, whichever it is.
@@ -101,23 +102,25 @@ impl Routes {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 5] = [
+    pub const ALL: [ActionKind; 6] = [
         ActionKind::Cancel,
         ActionKind::Refund,
         ActionKind::Discount,
         ActionKind::Address,
         ActionKind::GiftCertificate,
+        ActionKind::Note,
     ];
 
     /// Does `f` with this kind's definition.
     pub fn with<F: ForAction>(self, f: F) -> F::Out {
-        use super::{address, cancel, discount, gift_certificate, refund};
+        use super::{address, cancel, discount, gift_certificate, note, refund};
         match self {
             ActionKind::Cancel => f.with::<cancel::Cancel>(),
             ActionKind::Refund => f.with::<refund::Refund>(),
             ActionKind::Discount => f.with::<discount::Discount>(),
             ActionKind::Address => f.with::<address::Address>(),
             ActionKind::GiftCertificate => f.with::<gift_certificate::GiftCertificate>(),
+            ActionKind::Note => f.with::<note::Note>(),
         }
     }
 

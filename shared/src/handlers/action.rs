@@ -1,4 +1,4 @@
-//! The one handler of the five action functions, over an action's definition (`Action`):
+//! The one handler of every action function, over an action's definition (`Action`):
 //! authentication first (nothing else answers an unsigned request), then the route, then the
 //! managers' switch; then the form, or the submit under the exactly-once engine.
 

@@ -26,6 +26,7 @@ action_function!(
     create_discount: crate::actions::discount::Discount,
     update_address: crate::actions::address::Address,
     create_gift_certificate: crate::actions::gift_certificate::GiftCertificate,
+    add_order_note: crate::actions::note::Note,
 );
 
 use crate::http::{ApiError, Incoming};

@@ -358,7 +358,7 @@ async fn full_refund_then_nothing_left_and_the_lookup_shows_it() {
     );
     assert_eq!(
         app.card_actions("1", 101).await,
-        vec!["Cancel & refund", "Refund", "Change address"]
+        vec!["Cancel & refund", "Refund", "Change address", "Add note"]
     );
     assert_eq!(
         detailed["results"][0]["actions"][0]["formUrl"],

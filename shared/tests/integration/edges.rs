@@ -7,7 +7,7 @@ use crate::harness::*;
 use serde_json::{json, Value};
 use shared::auth::DEMO_SIGNING_KEY;
 
-/// One request to each of the seven functions, signed with `key`.
+/// One request to each function, signed with `key`.
 fn one_per_function(key: &str) -> Vec<(Function, lambda_http::Request)> {
     let lookup = basic(json!({"emails": ["jane.doe@example.com"]}));
     [
@@ -22,6 +22,7 @@ fn one_per_function(key: &str) -> Vec<(Function, lambda_http::Request)> {
             "GET",
             "/customers/1/gift-certificate",
         ),
+        (Function::AddOrderNote, "GET", "/orders/101/note"),
     ]
     .into_iter()
     .map(|(f, method, path)| {

@@ -125,6 +125,11 @@ async fn unsigned_requests_to_every_route_get_401_and_nothing_else() {
         ),
         ("GET", format!("{leak}/gift-certificate")),
         ("POST", format!("{leak}/gift-certificate/abcdefgh12345678")),
+        ("GET", "/orders/101/note".to_string()),
+        (
+            "POST",
+            "/lookup/orders/101/note/abcdefgh12345678".to_string(),
+        ),
     ];
     let huge = "x".repeat(200 * 1024);
     for (method, path) in &paths {

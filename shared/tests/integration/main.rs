@@ -20,6 +20,7 @@ mod logs;
 mod lookups;
 mod money;
 mod more_actions;
+mod notes;
 mod phones;
 mod properties;
 mod quota;

@@ -13,11 +13,11 @@ use shared::app::App;
 use shared::cache::Table;
 use shared::config::{SecretSource, Settings};
 use shared::handlers::{
-    cancel_order, create_discount, create_gift_certificate, lookup_customer, lookup_orders,
-    refund_order, update_address,
+    add_order_note, cancel_order, create_discount, create_gift_certificate, lookup_customer,
+    lookup_orders, refund_order, update_address,
 };
 
-/// The seven functions, as `template.yaml` names them.
+/// The eight functions, as `template.yaml` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Function {
     LookupCustomer,
@@ -27,10 +27,11 @@ pub enum Function {
     CreateDiscount,
     UpdateAddress,
     CreateGiftCertificate,
+    AddOrderNote,
 }
 
 impl Function {
-    pub const ALL: [Function; 7] = [
+    pub const ALL: [Function; 8] = [
         Function::LookupCustomer,
         Function::LookupOrders,
         Function::CancelOrder,
@@ -38,6 +39,7 @@ impl Function {
         Function::CreateDiscount,
         Function::UpdateAddress,
         Function::CreateGiftCertificate,
+        Function::AddOrderNote,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +51,7 @@ impl Function {
             Function::CreateDiscount => "create-discount",
             Function::UpdateAddress => "update-address",
             Function::CreateGiftCertificate => "create-gift-certificate",
+            Function::AddOrderNote => "add-order-note",
         }
     }
 
@@ -64,6 +67,7 @@ impl Function {
             ["orders", _, "cancel", ..] => Function::CancelOrder,
             ["orders", _, "refund", ..] => Function::RefundOrder,
             ["orders", _, "address", ..] => Function::UpdateAddress,
+            ["orders", _, "note", ..] => Function::AddOrderNote,
             ["customers", _, "discount", ..] => Function::CreateDiscount,
             ["customers", _, "gift-certificate", ..] => Function::CreateGiftCertificate,
             _ => return None,
@@ -205,6 +209,7 @@ impl<L: Ledger> TestApp<L> {
                 Function::CreateGiftCertificate => {
                     Box::pin(create_gift_certificate::handle(actions, req))
                 }
+                Function::AddOrderNote => Box::pin(add_order_note::handle(actions, req)),
             };
         answer.await
     }
