@@ -85,7 +85,7 @@ pub async fn warm_up(target: &Target, key: &str) -> Result<(), String> {
     };
     step(0, title);
     let nobody = json!({"lookupLevel": "BASIC", "query": {"emails": ["nobody@example.com"]}, "uniqueMatchRequired": false}).to_string();
-    let calls: [(&str, &str, &str, Option<&str>); 7] = [
+    let calls: [(&str, &str, &str, Option<&str>); 8] = [
         ("lookup-customer", "POST", "/lookup", Some(nobody.as_str())),
         ("lookup-orders", "GET", "/orders/999999", None),
         ("cancel-order", "GET", "/orders/999999/cancel", None),
@@ -98,6 +98,7 @@ pub async fn warm_up(target: &Target, key: &str) -> Result<(), String> {
             "/customers/1/gift-certificate",
             None,
         ),
+        ("add-order-note", "GET", "/orders/999999/note", None),
     ];
     for (function, method, path, body) in calls {
         let r = send(target, Some(key), method, path, body).await?;
@@ -224,7 +225,7 @@ pub async fn play(target: &Target, key: &str) -> Result<(), String> {
 
     step(
         5,
-        "\"I moved last week\": order #101 has not shipped, so its address changes",
+        "\"I moved last week\": order #101 has not shipped, so its address changes; a note tells the team",
     );
     let (_, r) = submit_form(
         target,
@@ -239,6 +240,18 @@ pub async fn play(target: &Target, key: &str) -> Result<(), String> {
         "   → {}: {}",
         r.json["message"].as_str().unwrap_or(""),
         r.json["detail"].as_str().unwrap_or("")
+    );
+    let (_, r) = submit_form(
+        target,
+        key,
+        "/orders/101/note",
+        json!({"note": "Jane moved to 200 Congress Ave; check older orders too."}),
+    )
+    .await?;
+    expect(&r, 200, "order note")?;
+    println!(
+        "   → and a note for the team: {}",
+        r.json["message"].as_str().unwrap_or("")
     );
 
     step(

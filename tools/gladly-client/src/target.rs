@@ -34,6 +34,7 @@ impl Target {
             ["orders", _, "refund", ..] => "refund-order",
             ["customers", _, "discount", ..] => "create-discount",
             ["orders", _, "address", ..] => "update-address",
+            ["orders", _, "note", ..] => "add-order-note",
             ["customers", _, "gift-certificate", ..] => "create-gift-certificate",
             _ => "lookup-orders",
         }
