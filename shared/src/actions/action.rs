@@ -100,6 +100,45 @@ impl ActionTarget for ShopperId {
     }
 }
 
+/// What an order's form opens on: the notes on what was settled before it, the order, and what
+/// else the form read beside it.
+pub struct OrderForm<T> {
+    pub earlier: Vec<String>,
+    pub order: Order,
+    pub read: T,
+}
+
+/// The start every order form shares: settle what was open on the order (`Err`: the answer
+/// while it cannot be yet), then read the order and whatever else `fetch` reads with it, within
+/// a lookup's deadline; an order BigCommerce does not have is a 404.
+pub async fn open_order_form<L, T, F, Fut>(
+    app: &ActionApp<L>,
+    cfg: StoreConfig,
+    id: OrderId,
+    fetch: F,
+) -> Result<Result<OrderForm<T>, Outcome>, ApiError>
+where
+    L: Ledger,
+    F: Fn(crate::bigcommerce::Client) -> Fut,
+    Fut: Future<Output = Result<(Option<Order>, T), crate::bigcommerce::BcError>>,
+{
+    let earlier = match app.settle_before_form(&cfg, id).await {
+        Ok(notes) => notes,
+        Err(o) => return Ok(Err(o)),
+    };
+    let until = tokio::time::Instant::now() + crate::app::LOOKUP_DEADLINE;
+    let (order, read) = app
+        .app
+        .with_store(cfg, until, |store, _| fetch(store))
+        .await?;
+    let order = order.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
+    Ok(Ok(OrderForm {
+        earlier,
+        order,
+        read,
+    }))
+}
+
 /// What a form request answers: the form, or why it cannot open (an outcome, 406 or 400).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Opened {

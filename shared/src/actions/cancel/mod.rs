@@ -6,20 +6,19 @@ pub mod input;
 pub mod policy;
 pub mod run;
 
-use super::action::{Action, Job, Opened};
+use super::action::{open_order_form, Action, Job, Opened, OrderForm};
 use super::engine::{Looked, Outcome};
 use super::fields;
 use super::kind::{ActionKind, Spec};
 use super::ledger::Ledger;
 use super::refund::policy::Refundable;
-use crate::app::{ActionApp, LOOKUP_DEADLINE};
+use crate::app::ActionApp;
 use crate::bigcommerce::models::Order;
-use crate::bigcommerce::{BcError, Store, StoreActions};
+use crate::bigcommerce::{Store, StoreActions};
 use crate::config::StoreConfig;
 use crate::http::ApiError;
 use crate::ids::{OrderId, RequestId};
 use policy::CancelPlan;
-use tokio::time::Instant;
 
 pub struct Cancel;
 
@@ -46,27 +45,26 @@ impl Action for Cancel {
         cfg: StoreConfig,
         id: OrderId,
     ) -> Result<Opened, ApiError> {
-        let earlier = match app.settle_before_form(&cfg, id).await {
-            Ok(notes) => notes,
+        let restock_default = cfg.guardrails.restock_default;
+        let opened = open_order_form(app, cfg, id, move |store| async move {
+            let Some(order) = store.order(id).await? else {
+                return Ok((None, None));
+            };
+            let refunds = match policy::cancel_plan(&order) {
+                Ok(CancelPlan::RefundThenCancel) => Some(store.refunds(id).await?),
+                _ => None,
+            };
+            Ok((Some(order), refunds))
+        })
+        .await?;
+        let OrderForm {
+            earlier,
+            order,
+            read: refunds,
+        } = match opened {
+            Ok(f) => f,
             Err(o) => return Ok(Opened::Closed(o)),
         };
-        let restock_default = cfg.guardrails.restock_default;
-        let until = Instant::now() + LOOKUP_DEADLINE;
-        let (order, refunds) = app
-            .app
-            .with_store(cfg, until, move |store, _| async move {
-                let Some(order) = store.order(id).await? else {
-                    return Ok((None, None));
-                };
-                let refunds = match policy::cancel_plan(&order) {
-                    Ok(CancelPlan::RefundThenCancel) => Some(store.refunds(id).await?),
-                    _ => None,
-                };
-                Ok::<_, BcError>((Some(order), refunds))
-            })
-            .await?;
-        let order =
-            order.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
         let plan = match policy::cancel_plan(&order) {
             Ok(p) => p,
             Err(why) => {

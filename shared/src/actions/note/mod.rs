@@ -7,19 +7,18 @@ pub mod input;
 pub mod policy;
 pub mod run;
 
-use super::action::{Action, Job, Opened};
+use super::action::{open_order_form, Action, Job, Opened, OrderForm};
 use super::engine::{Looked, Outcome};
 use super::fields;
 use super::kind::{ActionKind, Spec};
 use super::ledger::Ledger;
-use crate::app::{ActionApp, LOOKUP_DEADLINE};
+use crate::app::ActionApp;
 use crate::bigcommerce::models::Order;
 use crate::bigcommerce::{Store, StoreActions};
 use crate::config::StoreConfig;
 use crate::http::ApiError;
 use crate::ids::{OrderId, RequestId};
 use input::NoteInput;
-use tokio::time::Instant;
 
 pub struct Note;
 
@@ -46,20 +45,14 @@ impl Action for Note {
         cfg: StoreConfig,
         id: OrderId,
     ) -> Result<Opened, ApiError> {
-        let earlier = match app.settle_before_form(&cfg, id).await {
-            Ok(notes) => notes,
+        let opened = open_order_form(app, cfg, id, move |store| async move {
+            Ok((store.order(id).await?, ()))
+        })
+        .await?;
+        let OrderForm { earlier, order, .. } = match opened {
+            Ok(f) => f,
             Err(o) => return Ok(Opened::Closed(o)),
         };
-        let until = Instant::now() + LOOKUP_DEADLINE;
-        let order = app
-            .app
-            .with_store(
-                cfg,
-                until,
-                move |store, _| async move { store.order(id).await },
-            )
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
         if let Err(why) = policy::note_allowed(&order) {
             return Ok(Opened::Closed(Outcome::refused(
                 why,

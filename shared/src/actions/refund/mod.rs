@@ -6,19 +6,18 @@ pub mod input;
 pub mod policy;
 pub mod run;
 
-use super::action::{Action, Job, Opened};
+use super::action::{open_order_form, Action, Job, Opened, OrderForm};
 use super::engine::{Looked, Outcome};
 use super::fields;
 use super::kind::{ActionKind, Spec};
 use super::ledger::Ledger;
-use crate::app::{ActionApp, LOOKUP_DEADLINE};
+use crate::app::ActionApp;
 use crate::bigcommerce::models::Order;
-use crate::bigcommerce::{BcError, Store, StoreActions};
+use crate::bigcommerce::{Store, StoreActions};
 use crate::config::StoreConfig;
 use crate::http::ApiError;
 use crate::ids::{OrderId, RequestId};
 use policy::Refundable;
-use tokio::time::Instant;
 
 pub struct Refund;
 
@@ -47,21 +46,20 @@ impl Action for Refund {
         cfg: StoreConfig,
         id: OrderId,
     ) -> Result<Opened, ApiError> {
-        let earlier = match app.settle_before_form(&cfg, id).await {
-            Ok(notes) => notes,
+        let restock_default = cfg.guardrails.restock_default;
+        let opened = open_order_form(app, cfg, id, move |store| async move {
+            let (order, refunds) = tokio::join!(store.order(id), store.refunds(id));
+            Ok((order?, refunds))
+        })
+        .await?;
+        let OrderForm {
+            earlier,
+            order,
+            read: refunds,
+        } = match opened {
+            Ok(f) => f,
             Err(o) => return Ok(Opened::Closed(o)),
         };
-        let restock_default = cfg.guardrails.restock_default;
-        let until = Instant::now() + LOOKUP_DEADLINE;
-        let (order, refunds) = app
-            .app
-            .with_store(cfg, until, move |store, _| async move {
-                let (order, refunds) = tokio::join!(store.order(id), store.refunds(id));
-                Ok::<_, BcError>((order?, refunds))
-            })
-            .await?;
-        let order =
-            order.ok_or_else(|| ApiError::NotFound(format!("order #{id} does not exist")))?;
         if let Err(why) = policy::refund_allowed(&order) {
             return Ok(Opened::Closed(Outcome::refused(
                 why,
