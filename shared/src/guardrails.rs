@@ -120,6 +120,9 @@ pub struct Guardrails {
     /// `max_gift_certificate_value_per_day` default 1000).
     pub max_gift_certificates_per_day: u64,
     pub max_gift_certificate_value_per_day: Decimal,
+    /// The merchant's reasons (`reasons`), offered by refund, cancel, replacement, store credit
+    /// and gift certificate; `None`: each form's own list.
+    pub reasons: Option<crate::actions::reasons::MerchantReasons>,
     /// Limit keys whose value did not read, each named with what it must be (never its value):
     /// their defaults hold, and the secret's reader logs them.
     pub ignored: Vec<String>,
@@ -140,6 +143,7 @@ impl Default for Guardrails {
             max_discount_days: 90,
             max_gift_certificates_per_day: 20,
             max_gift_certificate_value_per_day: LIMITS[5].1.amount(),
+            reasons: None,
             ignored: Vec::new(),
         }
     }

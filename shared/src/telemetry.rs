@@ -77,6 +77,9 @@ pub struct RequestStats {
     /// An action refused by a limit: its secret key (`max_refund`), or `unreadable` /
     /// `unavailable` when its counter could not be read.
     pub limit_refused: Option<&'static str>,
+    /// The reason the agent picked, noted by an action's submit when it acts (never by a
+    /// repeat answered from the ledger): counted by action and reason once done.
+    pub reason: Option<String>,
 }
 
 tokio::task_local! {
@@ -177,6 +180,17 @@ pub fn limit_refused(limit: &'static str) {
     note(|s| s.limit_refused = Some(limit));
 }
 
+/// The reason an action's submit acts for (`ActionsByReason`, by `Action` and `Reason`).
+pub fn reason(text: &str) {
+    let t = text.to_string();
+    note(|s| s.reason = Some(t));
+}
+
+/// The reason this request's submit noted, if it acted.
+pub fn noted_reason() -> Option<String> {
+    STATS.try_with(|s| s.borrow().reason.clone()).ok().flatten()
+}
+
 pub fn order_currency(currency: &str) {
     let c = currency.to_string();
     note(|s| s.currency = Some(c));
@@ -187,7 +201,8 @@ pub fn refunded(amount: f64) {
 }
 
 /// The request's EMF line: a JSON object CloudWatch reads as metrics. Dimensions: the function,
-/// and for lookups the level, for actions the kind; refunded money by currency.
+/// and for lookups the level, for actions the kind; refunded money by currency; actions done by
+/// their reason.
 pub fn emf_line(function: &str, status: u16, ms: u64, s: &RequestStats, now_ms: i64) -> String {
     use serde_json::{json, Map, Value};
     let answered = crate::http::Answered::of(status);
@@ -266,6 +281,15 @@ pub fn emf_line(function: &str, status: u16, ms: u64, s: &RequestStats, now_ms: 
             "Namespace": NAMESPACE,
             "Dimensions": [["Limit"]],
             "Metrics": [{"Name": "LimitRefused", "Unit": "Count"}],
+        }));
+    }
+    if let (Some((_, "done" | "partial")), Some(reason)) = (s.action, &s.reason) {
+        root.insert("Reason".into(), json!(reason));
+        root.insert("ActionsByReason".into(), json!(1));
+        directives.push(json!({
+            "Namespace": NAMESPACE,
+            "Dimensions": [["Action", "Reason"]],
+            "Metrics": [{"Name": "ActionsByReason", "Unit": "Count"}],
         }));
     }
     if let Some(amount) = s.refunded {
@@ -353,5 +377,42 @@ mod tests {
         .await;
         assert_eq!(inner.bc_throttled, 1);
         assert_eq!(outer, inner);
+    }
+
+    #[tokio::test]
+    async fn an_action_done_is_counted_by_its_reason_and_nothing_else_is() {
+        let metric = |outcome: &'static str, noted: bool| {
+            let s = RequestStats {
+                action: Some(("refund", outcome)),
+                reason: noted.then(|| "Broken in transit".to_string()),
+                ..RequestStats::default()
+            };
+            let v: serde_json::Value =
+                serde_json::from_str(&emf_line("refund-order", 200, 5, &s, 0)).unwrap();
+            let counted = v["_aws"]["CloudWatchMetrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["Metrics"][0]["Name"] == "ActionsByReason");
+            (counted, v["Reason"].clone(), v["ActionsByReason"].clone())
+        };
+        assert_eq!(
+            metric("done", true),
+            (
+                true,
+                serde_json::json!("Broken in transit"),
+                serde_json::json!(1)
+            )
+        );
+        assert!(metric("partial", true).0);
+        // Refused, invalid or uncertain: nothing left the store for that reason.
+        for outcome in ["refused", "invalid", "uncertain", "nothing_done"] {
+            assert!(!metric(outcome, true).0, "{outcome}");
+        }
+        // A repeat answered from the ledger noted no reason: not counted twice.
+        assert!(!metric("done", false).0);
+        let ((), s) = gather(async { reason("Late") }).await;
+        assert_eq!(s.reason.as_deref(), Some("Late"));
+        assert_eq!(noted_reason(), None);
     }
 }

@@ -1,7 +1,7 @@
 //! Agent actions, one folder each (`cancel/`, `refund/`, `discount/`, `address/`,
 //! `gift_certificate/`, `note/`: its definition (`Action`), form, input, policy and run), listed once in
 //! `kind`, on the exactly-once `engine` (over the `ledger`) and a shared toolkit (`fields` for
-//! forms and input, `amount`, `outcomes`, `order`). Also the action links the DETAILED lookup
+//! forms and input, `amount`, `outcomes`, `order`, `reasons`). Also the action links the DETAILED lookup
 //! shows, and the engine's marker search, both from each action's definition.
 
 pub mod action;
@@ -19,6 +19,7 @@ pub mod limits;
 pub mod note;
 pub mod order;
 pub mod outcomes;
+pub mod reasons;
 pub mod refund;
 pub mod restock;
 

@@ -50,6 +50,19 @@ fn quota_share(v: Option<&Value>) -> crate::quota::Share {
     })
 }
 
+/// `reasons` as the secret has it: absent or null is no list; an empty or malformed one is
+/// named in `Err` (logged, and each form keeps its own list), never a refused secret.
+fn merchant_reasons(
+    v: Option<&Value>,
+) -> Result<Option<crate::actions::reasons::MerchantReasons>, String> {
+    use crate::actions::reasons::MerchantReasons;
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => MerchantReasons::parse(s).map(Some),
+        Some(_) => MerchantReasons::parse("").map(Some),
+    }
+}
+
 /// Limit keys whose value did not read: each logged once per container (naming the key, never
 /// the value), while its default holds.
 fn refused_limits(ignored: &[String]) {
@@ -171,8 +184,12 @@ impl StoreConfig {
                         rails.insert(k, v);
                     }
                 }
-                let rails = crate::guardrails::Guardrails::from_keys(|k| rails.get(k).cloned())
+                let mut rails = crate::guardrails::Guardrails::from_keys(|k| rails.get(k).cloned())
                     .map_err(ConfigError::SecretInvalid)?;
+                match merchant_reasons(obj.get("reasons")) {
+                    Ok(reasons) => rails.reasons = reasons,
+                    Err(why) => rails.ignored.push(why),
+                }
                 refused_limits(&rails.ignored);
                 rails
             },

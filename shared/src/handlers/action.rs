@@ -108,15 +108,17 @@ async fn after<L: Ledger>(
             .await;
         }
     }
-    // The audit line: what changed, with the marker it left at BigCommerce. The message names
-    // amounts and orders, never the shopper (details, which may quote agent notes or
-    // addresses, stay out), and a code only by its last four characters: a code is money.
+    // The audit line: what changed, with the marker it left at BigCommerce and the reason the
+    // agent picked. The message names amounts and orders, never the shopper (details, which
+    // may quote agent notes or addresses, stay out), and a code only by its last four
+    // characters: a code is money.
     if let Outcome::Done { message, .. } | Outcome::Partial { message, .. } = outcome {
         tracing::info!(
             audit = true,
             action = kind,
             order = scope.order().map(|o| o.0),
             marker = %crate::actions::outcomes::marker(id),
+            reason = crate::telemetry::noted_reason().as_deref(),
             what = %crate::actions::codes::codes_in(&crate::mapping::mask::emails_in(message)),
             "audit"
         );

@@ -3,8 +3,9 @@
 
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use shared::actions::refund::input::parse as refund;
+use shared::actions::refund::input::{parse as refund, reasons};
 use shared::actions::refund::policy::{Refundable, RefundableItem};
+use shared::guardrails::Guardrails;
 use shared::money::{Currency, Money};
 
 fn cur(code: &str) -> Currency {
@@ -90,7 +91,7 @@ fn refundable(code: &str, price: Decimal, total: Decimal) -> Refundable {
 
 fn amount_refund(r: &Refundable, amount: &str) -> Result<Decimal, Vec<String>> {
     let body = format!(r#"{{"mode":"partial","amount":"{amount}","reason":"goodwill"}}"#);
-    refund(body.as_bytes(), r, true)
+    refund(body.as_bytes(), r, true, &reasons(&Guardrails::default()))
         .map(|i| i.total)
         .map_err(|e| {
             e.into_iter()

@@ -32,15 +32,6 @@ async fn order_puts(sb: &bigcommerce_sandbox::Running) -> u64 {
     calls(sb).await.1[PUT_ORDER].as_u64().unwrap_or(0)
 }
 
-fn attrs(v: &Value) -> Vec<String> {
-    v["errors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["attr"].as_str().map(String::from))
-        .collect()
-}
-
 #[tokio::test]
 async fn a_note_is_appended_once_below_what_was_there() {
     let sb = sandbox().await;
@@ -134,7 +125,7 @@ async fn every_bad_note_is_a_400_naming_the_field_and_changes_nothing() {
     ] {
         let (status, v) = app.submit(&path, &body).await;
         assert_eq!(status, 400, "{body}: {v}");
-        assert_eq!(attrs(&v), vec!["note"], "{body}: {v}");
+        assert_eq!(field_attrs(&v), vec!["note"], "{body}: {v}");
         let named = v["errors"]
             .as_array()
             .into_iter()

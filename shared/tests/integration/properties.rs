@@ -7,11 +7,25 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use shared::actions::amount::parse_amount;
+use shared::actions::reasons::{MerchantReasons, Reasons};
 use shared::actions::refund::policy::{Refundable, RefundableItem};
 use shared::actions::{address, cancel, discount, gift_certificate, refund};
 use shared::bigcommerce::models::{Customer, Order, Promotion, Refund, Shipment};
 use shared::gladly::LookupRequest;
+use shared::guardrails::Guardrails;
 use shared::money::Currency;
+
+/// The refund's and the cancel's own reasons, and a merchant's list.
+fn own() -> Reasons {
+    refund::input::reasons(&Guardrails::default())
+}
+fn own_cancel() -> Reasons {
+    cancel::input::reasons(&Guardrails::default())
+}
+fn merchants() -> Reasons {
+    let listed = MerchantReasons::parse("Late, Broken in transit, Goodwill");
+    Reasons::of(listed.ok().as_ref(), &[])
+}
 
 /// Any JSON value, a few levels deep, with the awkward leaves: huge and negative numbers,
 /// floats, unicode, empty strings.
@@ -95,7 +109,7 @@ proptest! {
         fields in object_with(&["mode", "qty_1001", "qty_9", "shipping", "amount", "reason", "note", "destination", "notify", "items"]),
     ) {
         let body = fields.to_string();
-        if let Ok(r) = refund::input::parse(body.as_bytes(), &refundable(), true) {
+        if let Ok(r) = refund::input::parse(body.as_bytes(), &refundable(), true, &own()) {
             // Never more than what is left.
             prop_assert!(r.total <= refundable().total_left, "{}", body);
             prop_assert!(r.items.iter().all(|(id, q)| *id == 1001 && *q <= 2), "{}", body);
@@ -105,7 +119,7 @@ proptest! {
     #[test]
     fn quantities_of_any_text_never_panic(q in "\\PC{0,20}|[0-9]{1,30}|-[0-9]{1,5}") {
         let body = json!({"mode": "partial", "qty_1001": q, "reason": "damaged"}).to_string();
-        if let Ok(r) = refund::input::parse(body.as_bytes(), &refundable(), true) {
+        if let Ok(r) = refund::input::parse(body.as_bytes(), &refundable(), true, &own()) {
             prop_assert!(r.items.iter().all(|(_, n)| *n <= 2));
         }
     }
@@ -116,14 +130,16 @@ proptest! {
         bytes in prop::collection::vec(any::<u8>(), 0..64),
     ) {
         let body = fields.to_string();
-        let _ = cancel::input::parse(body.as_bytes());
+        let _ = cancel::input::parse(body.as_bytes(), &own_cancel());
+        let _ = cancel::input::parse(body.as_bytes(), &merchants());
         let _ = discount::input::parse(body.as_bytes());
         let _ = address::input::parse(body.as_bytes());
-        let _ = gift_certificate::input::parse(body.as_bytes());
-        let _ = cancel::input::parse(&bytes);
+        let _ = gift_certificate::input::parse(body.as_bytes(), None);
+        let _ = gift_certificate::input::parse(body.as_bytes(), Some(&merchants()));
+        let _ = cancel::input::parse(&bytes, &merchants());
         let _ = discount::input::parse(&bytes);
         let _ = address::input::parse(&bytes);
-        let _ = gift_certificate::input::parse(&bytes);
+        let _ = gift_certificate::input::parse(&bytes, Some(&merchants()));
     }
 
     #[test]

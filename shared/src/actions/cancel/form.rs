@@ -1,8 +1,8 @@
 //! The cancel form.
 
-use super::input::CANCEL_REASONS;
 use super::policy::CancelPlan;
-use crate::actions::fields::{checkbox, field, select, text};
+use crate::actions::fields::{checkbox, field, text};
+use crate::actions::reasons::Reasons;
 use crate::actions::refund::policy::Refundable;
 use crate::ids::{OrderId, RequestId};
 use serde_json::{json, Value};
@@ -12,6 +12,7 @@ pub fn cancel_form(
     plan: CancelPlan,
     refundable: Option<&Refundable>,
     restock_default: bool,
+    reasons: &Reasons,
     request_id: &RequestId,
 ) -> Value {
     let mut sections = vec![text(match (plan, refundable) {
@@ -24,7 +25,7 @@ pub fn cancel_form(
         }
         _ => format!("Cancels order #{order}. Nothing was charged, so nothing is refunded."),
     })];
-    sections.push(select("Reason", "reason", CANCEL_REASONS, false, None));
+    sections.push(reasons.select());
     sections.push(field(
         "Note",
         "note",

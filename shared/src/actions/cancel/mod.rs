@@ -46,6 +46,7 @@ impl Action for Cancel {
         id: OrderId,
     ) -> Result<Opened, ApiError> {
         let restock_default = cfg.guardrails.restock_default;
+        let reasons = input::reasons(&cfg.guardrails);
         let opened = open_order_form(app, cfg, id, move |store| async move {
             let Some(order) = store.order(id).await? else {
                 return Ok((None, None));
@@ -80,6 +81,7 @@ impl Action for Cancel {
             plan,
             refundable.as_ref(),
             restock_default,
+            &reasons,
             &fields::new_request_id(),
         );
         Ok(Opened::Form(fields::with_notes(form, &earlier)))
@@ -87,10 +89,10 @@ impl Action for Cancel {
 
     async fn input<L: Ledger>(
         _: &ActionApp<L>,
-        _: &StoreConfig,
+        cfg: &StoreConfig,
         body: &[u8],
     ) -> Result<input::CancelInput, Outcome> {
-        input::parse(body).map_err(Outcome::invalid)
+        input::parse(body, &input::reasons(&cfg.guardrails)).map_err(Outcome::invalid)
     }
 
     async fn submit<S: StoreActions, L: Ledger>(

@@ -1,15 +1,14 @@
 //! Cancelling at BigCommerce: refund or void first (each step checks whether it already
 //! happened), then the status, whose staff note carries the request's marker.
 
-use super::input::{CancelInput, CANCEL_REASONS};
+use super::input::CancelInput;
 use super::policy::{self, CancelPlan};
 use crate::actions::action::Job;
 use crate::actions::engine::{Looked, Outcome};
 use crate::actions::ledger::Ledger;
 use crate::actions::order::{self, status};
 use crate::actions::outcomes::{
-    append_audit, currency_of, describe_payments, label, marker, not_confirmed, unavailable,
-    write_failed,
+    append_audit, currency_of, describe_payments, marker, not_confirmed, unavailable, write_failed,
 };
 use crate::actions::refund::input::{Destination, RefundInput};
 use crate::actions::refund::policy::{within_refund_ceiling, Refundable};
@@ -31,7 +30,8 @@ pub async fn cancel<S: StoreActions, L: Ledger>(
 ) -> Outcome {
     let (store, ledger, request_id, rails) = (job.store, job.ledger, job.request, job.rails);
     let settle = job.attempt.settles();
-    let reason_text = label(CANCEL_REASONS, &req.reason);
+    let reason_text = &req.reason.text;
+    crate::telemetry::reason(reason_text);
     let o = match store.order(order).await {
         Ok(Some(o)) => o,
         Ok(None) => return Outcome::refused(format!("Order #{order} does not exist."), "Nothing was changed. Look the shopper up again: the order may have been deleted or merged."),
@@ -97,7 +97,7 @@ pub async fn cancel<S: StoreActions, L: Ledger>(
                     items: Vec::new(),
                     shipping: Decimal::ZERO,
                     amount: r.total_left,
-                    reason: "other".into(),
+                    reason: req.reason.clone(),
                     destination: Destination::Original,
                     note: String::new(),
                     total: r.total_left,

@@ -2,6 +2,7 @@
 //! secret's, else the store's own name and email address.
 
 use crate::actions::fields::{field, path_segment, text};
+use crate::actions::reasons::Reasons;
 use crate::guardrails::Guardrails;
 use crate::ids::{RequestId, ShopperId};
 use crate::storefront::StoreFacts;
@@ -16,6 +17,7 @@ pub fn gift_form(
     email: &str,
     rails: &Guardrails,
     facts: &StoreFacts,
+    reasons: Option<&Reasons>,
     request_id: &RequestId,
 ) -> Value {
     let from_name = rails
@@ -30,19 +32,27 @@ pub fn gift_form(
         .unwrap_or("");
     let seg = path_segment(&shopper.to_string());
     let ceiling = rails.max_gift_certificate.normalize();
+    let mut sections = vec![
+        text(format!("Creates a gift certificate in the store's default currency, up to {ceiling}. BigCommerce does not email certificates made through its API: paste the code to the shopper.")),
+        field("Amount", "amount", "", &format!("In the store's default currency, up to {ceiling}"), false),
+        field("Shopper's name", "to_name", name, "", false),
+        field("Shopper's email", "to_email", email, "", false),
+        field("From (name)", "from_name", &from_name, "Who the certificate is from", true),
+        field("From (email)", "from_email", from_email, "The store's reply address", false),
+    ];
+    sections.extend(reasons.map(Reasons::select));
+    sections.push(field(
+        "Message",
+        "message",
+        "",
+        "Shown with the certificate (optional, 250 characters)",
+        true,
+    ));
     json!({
         "title": "Give a goodwill gift certificate",
         "submitButton": "Create certificate",
         "closeButton": "Cancel",
         "actionUrl": format!("/customers/{seg}/gift-certificate/{request_id}"),
-        "sections": [
-            text(format!("Creates a gift certificate in the store's default currency, up to {ceiling}. BigCommerce does not email certificates made through its API: paste the code to the shopper.")),
-            field("Amount", "amount", "", &format!("In the store's default currency, up to {ceiling}"), false),
-            field("Shopper's name", "to_name", name, "", false),
-            field("Shopper's email", "to_email", email, "", false),
-            field("From (name)", "from_name", &from_name, "Who the certificate is from", true),
-            field("From (email)", "from_email", from_email, "The store's reply address", false),
-            field("Message", "message", "", "Shown with the certificate (optional, 250 characters)", true),
-        ],
+        "sections": sections,
     })
 }

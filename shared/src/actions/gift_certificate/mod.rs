@@ -90,6 +90,7 @@ impl Action for GiftCertificate {
             &email,
             &rails,
             &facts,
+            input::reasons(&rails).as_ref(),
             &fields::new_request_id(),
         );
         Ok(Opened::Form(form))
@@ -97,10 +98,10 @@ impl Action for GiftCertificate {
 
     async fn input<L: Ledger>(
         _: &ActionApp<L>,
-        _: &StoreConfig,
+        cfg: &StoreConfig,
         body: &[u8],
     ) -> Result<GiftInput, Outcome> {
-        input::parse(body).map_err(Outcome::invalid)
+        input::parse(body, input::reasons(&cfg.guardrails).as_ref()).map_err(Outcome::invalid)
     }
 
     async fn submit<S: StoreActions, L: Ledger>(

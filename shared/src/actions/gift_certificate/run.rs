@@ -50,6 +50,9 @@ pub async fn create<S: StoreActions, L: Ledger>(
     if let Err(why) = within_ceiling(g.amount, rails) {
         return Outcome::refused(why, "Nothing was created.");
     }
+    if let Some(r) = &g.reason {
+        crate::telemetry::reason(&r.text);
+    }
     let code = codes.code(request_id, CODE);
     let ours = |found: &GiftCertificate| same_email(&found.to_email, &g.to_email);
     let collision = || {

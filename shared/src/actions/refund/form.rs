@@ -1,9 +1,9 @@
 //! The refund form: what remains, per item, shipping and as an amount.
 
-use super::input::REFUND_REASONS;
 use super::policy::Refundable;
 use crate::actions::fields::{checkbox, field, select, text};
 use crate::actions::outcomes::describe_payments;
+use crate::actions::reasons::Reasons;
 use crate::bigcommerce::models::{Order, Refund};
 use crate::ids::{OrderId, RequestId};
 use serde_json::{json, Value};
@@ -41,6 +41,7 @@ pub fn refund_form(
     registered: bool,
     history: &str,
     restock_default: bool,
+    reasons: &Reasons,
     request_id: &RequestId,
 ) -> Value {
     let mut sections = vec![
@@ -92,7 +93,7 @@ pub fn refund_form(
         "Return the refunded items to stock (BigCommerce does not do it by itself)",
         restock_default,
     ));
-    sections.push(select("Reason", "reason", REFUND_REASONS, false, None));
+    sections.push(reasons.select());
     let mut dest = vec![("original", "Original payment")];
     if registered {
         dest.push(("store_credit", "Store credit"));

@@ -3,9 +3,11 @@
 
 use super::policy::Refundable;
 use crate::actions::fields::{coded, collect, err, FieldError, Fields};
+use crate::actions::reasons::{Reason, Reasons};
 use rust_decimal::Decimal;
 
-pub const REFUND_REASONS: &[(&str, &str)] = &[
+/// The refund's reasons when the merchant lists none of their own.
+pub const REFUND_REASONS: crate::actions::reasons::Options = &[
     ("damaged", "Arrived damaged"),
     ("not_received", "Not received"),
     ("wrong_item", "Wrong item sent"),
@@ -14,6 +16,11 @@ pub const REFUND_REASONS: &[(&str, &str)] = &[
     ("goodwill", "Goodwill gesture"),
     ("other", "Other"),
 ];
+
+/// The reasons the refund form offers: the merchant's, else `REFUND_REASONS`.
+pub fn reasons(rails: &crate::guardrails::Guardrails) -> Reasons {
+    Reasons::of(rails.reasons.as_ref(), REFUND_REASONS)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Destination {
@@ -28,7 +35,7 @@ pub struct RefundInput {
     pub items: Vec<(u64, u64)>,
     pub shipping: Decimal,
     pub amount: Decimal,
-    pub reason: String,
+    pub reason: Reason,
     pub destination: Destination,
     pub note: String,
     /// What the items, shipping and amount add up to; the quote must agree.
@@ -39,6 +46,7 @@ pub fn parse(
     body: &[u8],
     r: &Refundable,
     registered: bool,
+    reasons: &Reasons,
 ) -> Result<RefundInput, Vec<FieldError>> {
     let f = Fields::parse(body)?;
     let mut e = Vec::new();
@@ -47,7 +55,7 @@ pub fn parse(
         f.choice("mode", &[("partial", ""), ("full", "")], Some("partial")),
         &mut e,
     );
-    let reason = collect(f.choice("reason", REFUND_REASONS, None), &mut e);
+    let reason = reasons.collect(&f, &mut e);
     let note = collect(f.note(), &mut e).unwrap_or_default();
     let destination = match collect(
         f.choice(
@@ -272,6 +280,20 @@ mod tests {
 
     fn attrs(errs: Vec<FieldError>) -> Vec<String> {
         errs.into_iter().map(|e| e.attr).collect()
+    }
+
+    /// With the refund's own reasons (no merchant list).
+    fn parse(
+        body: &[u8],
+        r: &Refundable,
+        registered: bool,
+    ) -> Result<RefundInput, Vec<FieldError>> {
+        super::parse(
+            body,
+            r,
+            registered,
+            &reasons(&crate::guardrails::Guardrails::default()),
+        )
     }
 
     #[test]

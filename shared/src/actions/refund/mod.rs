@@ -47,6 +47,7 @@ impl Action for Refund {
         id: OrderId,
     ) -> Result<Opened, ApiError> {
         let restock_default = cfg.guardrails.restock_default;
+        let reasons = input::reasons(&cfg.guardrails);
         let opened = open_order_form(app, cfg, id, move |store| async move {
             let (order, refunds) = tokio::join!(store.order(id), store.refunds(id));
             Ok((order?, refunds))
@@ -87,6 +88,7 @@ impl Action for Refund {
             order.customer_id.is_some(),
             &past,
             restock_default,
+            &reasons,
             &fields::new_request_id(),
         );
         Ok(Opened::Form(fields::with_notes(form, &earlier)))

@@ -1,15 +1,15 @@
 //! Refunding at BigCommerce: quote, check, pick the method, refund, with the request's marker
 //! leading the reason, so a later attempt can tell whether this one already refunded.
 
-use super::input::{self, Destination, RefundInput, REFUND_REASONS};
+use super::input::{self, Destination, RefundInput};
 use super::policy::{self, Refundable};
 use crate::actions::action::Job;
 use crate::actions::engine::{Looked, Outcome};
 use crate::actions::ledger::Ledger;
 use crate::actions::limits;
 use crate::actions::outcomes::{
-    append_audit, currency_of, describe_payments, label, marked, marker, not_confirmed,
-    unavailable, write_failed,
+    append_audit, currency_of, describe_payments, marked, marker, not_confirmed, unavailable,
+    write_failed,
 };
 use crate::actions::restock;
 use crate::bigcommerce::models::{Refund, RefundPayment};
@@ -236,14 +236,16 @@ pub async fn refund<S: StoreActions, L: Ledger>(
         return Outcome::refused(why, "Nothing was refunded.");
     }
     let r = Refundable::of(&o, &refunds);
-    let req = match input::parse(body, &r, o.customer_id.is_some()) {
+    let reasons = input::reasons(rails);
+    let req = match input::parse(body, &r, o.customer_id.is_some(), &reasons) {
         Ok(req) => req,
         Err(errors) => return Outcome::invalid(errors),
     };
     if let Err(why) = policy::within_refund_ceiling(req.total, &o, rails) {
         return Outcome::refused(why, "Nothing was refunded.");
     }
-    let mut reason_text = label(REFUND_REASONS, &req.reason);
+    crate::telemetry::reason(&req.reason.text);
+    let mut reason_text = req.reason.text.clone();
     if !req.note.is_empty() {
         reason_text = format!("{reason_text}: {}", req.note);
     }

@@ -348,6 +348,16 @@ pub fn marker_of(path: &str) -> String {
 }
 
 /// What an answer says first: a done answer's message, or its general error's.
+/// The fields a 400 names (its `errors` with an `attr`).
+pub fn field_attrs(v: &Value) -> Vec<String> {
+    v["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["attr"].as_str().map(String::from))
+        .collect()
+}
+
 pub fn message(v: &Value) -> String {
     v["message"]
         .as_str()
