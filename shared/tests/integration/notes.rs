@@ -2,7 +2,7 @@
 //! end to end against the sandbox and moto.
 
 use crate::harness::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const PUT_ORDER: &str = "PUT /v2/orders/{id}";
 
