@@ -24,4 +24,5 @@ mod notes;
 mod phones;
 mod properties;
 mod quota;
+mod replacement_money;
 mod replacements;
