@@ -3,7 +3,7 @@
 //! refunds on one order in total, across refunds and cancels, in the store's default currency),
 //! `max_gift_certificate` (one certificate, default 100), `gift_certificate_from_name` /
 //! `gift_certificate_from_email` (the sender on certificates), and the limits of `LIMITS`
-//! (a discount's most, and the store's gift certificates per day).
+//! (a discount's most, the store's gift certificates per day, and a replacement's value).
 //! A disabled action has no link and answers 406; an action over a ceiling answers 406 with the
 //! limit in words and what is left.
 
@@ -14,7 +14,7 @@ use std::str::FromStr;
 pub use crate::actions::kind::ActionKind;
 
 /// The secret keys the guardrails read.
-pub const KEYS: [&str; 12] = [
+pub const KEYS: [&str; 13] = [
     "actions",
     "max_refund",
     "max_gift_certificate",
@@ -27,11 +27,12 @@ pub const KEYS: [&str; 12] = [
     "max_discount_days",
     "max_gift_certificates_per_day",
     "max_gift_certificate_value_per_day",
+    "max_replacement_value",
 ];
 
 /// The limits with a default: a value that does not read is refused by name (`ignored`) and the
 /// default holds, so a typo never lifts a limit and never stops the store.
-pub const LIMITS: [(&str, Limit); 6] = [
+pub const LIMITS: [(&str, Limit); 7] = [
     (
         "max_discount_percent",
         Limit::Amount(Decimal::from_parts(50, 0, 0, false, 0)),
@@ -43,6 +44,10 @@ pub const LIMITS: [(&str, Limit); 6] = [
     (
         "max_gift_certificate_value_per_day",
         Limit::Amount(Decimal::ONE_THOUSAND),
+    ),
+    (
+        "max_replacement_value",
+        Limit::Amount(Decimal::from_parts(200, 0, 0, false, 0)),
     ),
 ];
 
@@ -123,6 +128,9 @@ pub struct Guardrails {
     /// The merchant's reasons (`reasons`), offered by refund, cancel, replacement, store credit
     /// and gift certificate; `None`: each form's own list.
     pub reasons: Option<crate::actions::reasons::MerchantReasons>,
+    /// The most a replacement's items may be worth at their original prices with tax, in the
+    /// store's default currency (`max_replacement_value`, default 200).
+    pub max_replacement_value: Decimal,
     /// Limit keys whose value did not read, each named with what it must be (never its value):
     /// their defaults hold, and the secret's reader logs them.
     pub ignored: Vec<String>,
@@ -144,6 +152,7 @@ impl Default for Guardrails {
             max_gift_certificates_per_day: 20,
             max_gift_certificate_value_per_day: LIMITS[5].1.amount(),
             reasons: None,
+            max_replacement_value: LIMITS[6].1.amount(),
             ignored: Vec::new(),
         }
     }
@@ -211,7 +220,10 @@ impl Guardrails {
                 "max_discount_uses" => g.max_discount_uses = count,
                 "max_discount_days" => g.max_discount_days = count,
                 "max_gift_certificates_per_day" => g.max_gift_certificates_per_day = count,
-                _ => g.max_gift_certificate_value_per_day = amount,
+                "max_gift_certificate_value_per_day" => {
+                    g.max_gift_certificate_value_per_day = amount
+                }
+                _ => g.max_replacement_value = amount,
             }
         }
         Ok(g)
@@ -238,6 +250,10 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Guardrails::from_keys(|k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+    }
+
+    fn g_default_replacement() -> Decimal {
+        from(&[]).unwrap_or_default().max_replacement_value
     }
 
     #[test]
@@ -315,6 +331,20 @@ mod tests {
                 assert!(g.ignored.iter().all(|m| !m.contains(bad)), "{bad}");
             }
         }
+        assert_eq!(g_default_replacement(), dec!(200));
+        let g = from(&[("max_replacement_value", "75.50")]).unwrap_or_default();
+        assert_eq!((g.max_replacement_value, g.ignored.len()), (dec!(75.50), 0));
+        let g = from(&[("max_replacement_value", "-1")]).unwrap_or_default();
+        assert_eq!(
+            g.max_replacement_value,
+            dec!(200),
+            "a bad value keeps the default"
+        );
+        assert!(
+            g.ignored[0].starts_with("max_replacement_value must be"),
+            "{:?}",
+            g.ignored
+        );
         // A count is whole.
         assert_eq!(
             from(&[("max_discount_days", "7.5")])

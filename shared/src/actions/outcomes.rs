@@ -40,6 +40,20 @@ pub fn append_audit(existing: &str, id: &RequestId, what: &str) -> String {
     }
 }
 
+/// What each of our audit lines in `notes` says (`append_audit`'s `what`), oldest first: the
+/// text after the marker and the time. Lines anyone else wrote are skipped.
+pub fn audited(notes: &str) -> impl Iterator<Item = &str> {
+    notes.lines().filter_map(|line| {
+        let rest = line.trim_start().strip_prefix("[gladly:")?;
+        let (id, rest) = rest.split_once("] ")?;
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        let (_, what) = rest.split_once(" UTC ")?;
+        Some(what.trim())
+    })
+}
+
 /// BigCommerce answered nothing usable before anything was sent, or refused to start: nothing
 /// changed, the same form may be sent again.
 pub fn unavailable(e: &BcError) -> Outcome {
@@ -116,6 +130,14 @@ mod tests {
 
     fn rid(s: &str) -> RequestId {
         RequestId::parse(s).unwrap_or_else(RequestId::new_random)
+    }
+
+    #[test]
+    fn audit_lines_read_back() {
+        let id = rid("0123456789abcdef");
+        let notes = append_audit(&append_audit("by hand", &id, "one"), &id, "two words");
+        let got: Vec<&str> = audited(&notes).collect();
+        assert_eq!(got, vec!["one", "two words"]);
     }
 
     #[test]

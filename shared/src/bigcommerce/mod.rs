@@ -16,7 +16,7 @@ use models::{
     Promotion, Refund, RefundQuote, Shipment, ShippingAddress, Site, StoreInformation,
 };
 use requests::{
-    AddressPut, GiftCertificatePost, OrderPut, PromotionPost, RefundItem, RefundPost,
+    AddressPut, GiftCertificatePost, OrderPost, OrderPut, PromotionPost, RefundItem, RefundPost,
     StockAdjustment,
 };
 use std::future::Future;
@@ -44,6 +44,19 @@ pub struct OrderQuery {
     pub with_line_items: bool,
     /// May give way when the quota share runs low, as shipments and images do.
     pub optional: bool,
+}
+
+/// One shopper's orders made since a moment, read straight from BigCommerce (never the cache):
+/// where an action looks for an order it may have made. Newest first, 250 a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrdersSince {
+    /// 0: guest orders (with `email`).
+    pub customer_id: u64,
+    /// The billing email of guest orders.
+    pub email: Option<String>,
+    pub since: chrono::DateTime<chrono::Utc>,
+    /// 1-based.
+    pub page: u32,
 }
 
 /// What the lookups read from a store. Newest orders first.
@@ -146,4 +159,16 @@ pub trait StoreActions: Store {
         &self,
         code: &str,
     ) -> impl Future<Output = Result<Option<CouponCode>, BcError>> + Send;
+    /// `POST /v2/orders`: the order as BigCommerce made it.
+    fn create_order(&self, post: &OrderPost)
+        -> impl Future<Output = Result<Order, BcError>> + Send;
+    /// `GET /v2/orders` filtered by customer (or guest email) and `min_date_created`.
+    fn orders_since(
+        &self,
+        q: &OrdersSince,
+    ) -> impl Future<Output = Result<Vec<Order>, BcError>> + Send;
+    /// The store's hash, for control-panel links; `None` when not known.
+    fn store_hash(&self) -> Option<String> {
+        None
+    }
 }

@@ -147,6 +147,10 @@ pub struct Order {
     pub staff_notes: String,
     #[serde(default, deserialize_with = "de::text")]
     pub customer_message: String,
+    /// The system that made the order through the API (`external_source`): ours names the
+    /// adaptor on the replacements it sends.
+    #[serde(default, deserialize_with = "de::text")]
+    pub external_source: String,
     #[serde(default, deserialize_with = "de::null_default")]
     pub is_email_opt_in: bool,
     #[serde(default, deserialize_with = "de::null_default")]
@@ -236,6 +240,22 @@ pub struct OrderProduct {
     pub price_inc_tax: Decimal,
     #[serde(default, deserialize_with = "de::money")]
     pub total_inc_tax: Decimal,
+    /// The variant options and modifiers chosen: what a replacement sends again.
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub product_options: Vec<OrderProductOption>,
+}
+
+/// One chosen option of an order line (`product_option_id` and its value).
+#[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
+pub struct OrderProductOption {
+    #[serde(default, deserialize_with = "de::count")]
+    pub product_option_id: u64,
+    #[serde(default, deserialize_with = "de::text")]
+    pub value: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub display_name: String,
+    #[serde(default, deserialize_with = "de::text")]
+    pub display_value: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -186,6 +186,69 @@ pub struct StockItem {
     pub quantity: i64,
 }
 
+/// `POST /v2/orders` (`order_Post` in `orders.v2.oas2.yml`): a new order from products and
+/// shipping addresses, no payment taken. Only what a replacement writes.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct OrderPost {
+    /// 0: a guest order (then the billing email says whose it is).
+    pub customer_id: u64,
+    pub channel_id: u64,
+    pub status_id: u64,
+    /// The transactional currency; written only where multi-currency is on, else BigCommerce
+    /// makes the order in the store's default currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_currency_code: Option<String>,
+    pub billing_address: OrderAddress,
+    pub shipping_addresses: Vec<OrderAddress>,
+    pub products: Vec<OrderProductPost>,
+    pub external_source: String,
+    pub staff_notes: String,
+}
+
+/// `billingAddress_Base` / `shippingAddress_Base`: the address fields a shipping address PUT
+/// writes, and the email.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct OrderAddress {
+    #[serde(flatten)]
+    pub address: AddressPut,
+    pub email: String,
+}
+
+/// One product of an order POST: a catalog product (`orderCatalogProduct_Post`) by product,
+/// variant and options, or a custom line (`orderCustomProduct_Post`) by name. Prices are
+/// JSON numbers (`type: number`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum OrderProductPost {
+    Catalog {
+        product_id: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        variant_id: Option<u64>,
+        quantity: u64,
+        #[serde(serialize_with = "number")]
+        price_inc_tax: Decimal,
+        #[serde(serialize_with = "number")]
+        price_ex_tax: Decimal,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        product_options: Vec<OrderOptionPost>,
+    },
+    Custom {
+        name: String,
+        quantity: u64,
+        #[serde(serialize_with = "number")]
+        price_inc_tax: Decimal,
+        #[serde(serialize_with = "number")]
+        price_ex_tax: Decimal,
+    },
+}
+
+/// A chosen option: `id` is the order product's `product_option_id`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct OrderOptionPost {
+    pub id: u64,
+    pub value: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +277,67 @@ mod tests {
         let v = serde_json::to_value(&g).unwrap_or_default();
         assert_eq!(v["amount"], "12.5");
         assert!(v.get("message").is_none() && v.get("currency_code").is_none());
+    }
+
+    #[test]
+    fn an_order_post_has_the_order_post_shape() {
+        let post = OrderPost {
+            customer_id: 0,
+            channel_id: 2,
+            status_id: 11,
+            default_currency_code: Some("EUR".into()),
+            billing_address: OrderAddress {
+                address: AddressPut {
+                    zip: "10115".into(),
+                    ..AddressPut::default()
+                },
+                email: "a@b.co".into(),
+            },
+            shipping_addresses: vec![OrderAddress::default()],
+            products: vec![
+                OrderProductPost::Catalog {
+                    product_id: 101,
+                    variant_id: Some(7),
+                    quantity: 2,
+                    price_inc_tax: Decimal::ZERO,
+                    price_ex_tax: Decimal::ZERO,
+                    product_options: vec![OrderOptionPost {
+                        id: 120,
+                        value: "44".into(),
+                    }],
+                },
+                OrderProductPost::Custom {
+                    name: "Engraving".into(),
+                    quantity: 1,
+                    price_inc_tax: Decimal::ZERO,
+                    price_ex_tax: Decimal::ZERO,
+                },
+            ],
+            external_source: "Gladly".into(),
+            staff_notes: "n".into(),
+        };
+        let v = serde_json::to_value(&post).unwrap_or_default();
+        assert_eq!(
+            v["products"],
+            serde_json::json!([
+                {"product_id": 101, "variant_id": 7, "quantity": 2, "price_inc_tax": 0.0,
+                 "price_ex_tax": 0.0, "product_options": [{"id": 120, "value": "44"}]},
+                {"name": "Engraving", "quantity": 1, "price_inc_tax": 0.0, "price_ex_tax": 0.0}
+            ])
+        );
+        assert_eq!(
+            (
+                &v["customer_id"],
+                &v["status_id"],
+                &v["default_currency_code"]
+            ),
+            (
+                &serde_json::json!(0),
+                &serde_json::json!(11),
+                &serde_json::json!("EUR")
+            )
+        );
+        assert_eq!(v["billing_address"]["zip"], "10115");
     }
 
     #[test]

@@ -27,6 +27,7 @@ action_function!(
     update_address: crate::actions::address::Address,
     create_gift_certificate: crate::actions::gift_certificate::GiftCertificate,
     add_order_note: crate::actions::note::Note,
+    create_replacement: crate::actions::replacement::Replacement,
 );
 
 use crate::http::{ApiError, Incoming};

@@ -85,6 +85,11 @@ pub const GUEST_CHECKOUT_NOTE: &str =
 
 /// A guest order's card shown on a registered shopper's profile: it belongs to that profile,
 /// and says it was a guest checkout.
+/// The order in the store's control panel.
+pub fn order_link(store_hash: &str, id: crate::ids::OrderId) -> String {
+    format!("https://store-{store_hash}.mybigcommerce.com/manage/orders/{id}")
+}
+
 pub fn on_account_card(card: &mut OrderCard, profile_id: &str) {
     card.external_customer_id = profile_id.to_string();
     card.note = if card.note.is_empty() {
@@ -157,10 +162,7 @@ pub fn card(
         created_at: o.date_created.map(rfc3339),
         order_status: status,
         status_id: o.status_id.to_string(),
-        order_link: format!(
-            "https://store-{}.mybigcommerce.com/manage/orders/{}",
-            ctx.store_hash, o.id
-        ),
+        order_link: order_link(ctx.store_hash, o.id),
         customer_order_url: site
             .filter(|_| o.customer_id.is_some())
             .and_then(|u| {

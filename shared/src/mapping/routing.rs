@@ -54,13 +54,15 @@ pub fn in_store_currency(amount: Decimal, o: &Order, store: &Currency) -> Option
 
 /// `orderCount`, `lifetimeValue`, `firstOrderAt`, `lastOrderAt` and `openOrders` of every order
 /// a shopper placed (the whole history: a part would read as a smaller shopper). Orders
-/// Incomplete, Cancelled or Declined do not count; the value is each order's total with tax
+/// Incomplete, Cancelled or Declined do not count, nor replacements the adaptor sent (the
+/// shopper placed none of them: `actions::replacement::is_replacement`); the value is each order's total with tax
 /// less what was refunded of it, in `store`'s currency.
 pub fn order_attributes(history: &[&Order], store: &Currency) -> OrderAttributes {
     let placed: Vec<&Order> = history
         .iter()
         .copied()
         .filter(|o| !NOT_PLACED.contains(&o.status_id))
+        .filter(|o| !crate::actions::replacement::is_replacement(o))
         .collect();
     let mut value = Decimal::ZERO;
     let mut left_out_of_value = 0;
@@ -147,6 +149,21 @@ mod tests {
         assert_eq!(a["lastOrderAt"], "2026-10-09T12:00:00Z");
         assert_eq!(a["openOrders"], "2", "awaiting fulfillment and disputed");
         assert_eq!(got.left_out_of_value, 0);
+    }
+
+    #[test]
+    fn replacements_we_sent_are_not_orders_the_shopper_placed() {
+        let placed = order(1, status::SHIPPED, "57.00", "0", 3);
+        let mut sent = order(2, status::AWAITING_FULFILLMENT, "0.00", "0", 9);
+        sent.external_source = crate::actions::replacement::EXTERNAL_SOURCE.into();
+        let mut pos = order(3, status::AWAITING_FULFILLMENT, "10.00", "0", 10);
+        pos.external_source = "POS (Square)".into();
+        let got = order_attributes(&[&placed, &sent, &pos], &Currency::usd());
+        let a = &got.attributes;
+        assert_eq!(a["orderCount"], "2", "the replacement is not counted");
+        assert_eq!(a["openOrders"], "1", "nor open: only the POS order is");
+        assert_eq!(a["lastOrderAt"], "2026-10-10T12:00:00Z");
+        assert_eq!(a["lifetimeValue"], "$67.00");
     }
 
     #[test]

@@ -241,7 +241,7 @@ impl Run {
 /// The store runs on a thread of its own, as BigCommerce runs on servers of its own: on the
 /// test's runtime, six busy workers could starve it, so a write could land long after the
 /// settle time the engine rightly assumes (a first run on one thread saw exactly that).
-fn sandbox_on_its_own_thread() -> bigcommerce_sandbox::Running {
+pub fn sandbox_on_its_own_thread() -> bigcommerce_sandbox::Running {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()

@@ -23,6 +23,11 @@ fn one_per_function(key: &str) -> Vec<(Function, lambda_http::Request)> {
             "/customers/1/gift-certificate",
         ),
         (Function::AddOrderNote, "GET", "/orders/101/note"),
+        (
+            Function::CreateReplacement,
+            "GET",
+            "/orders/104/replacement",
+        ),
     ]
     .into_iter()
     .map(|(f, method, path)| {

@@ -25,3 +25,5 @@ mod phones;
 mod properties;
 mod quota;
 mod reasons;
+mod replacement_money;
+mod replacements;

@@ -85,7 +85,7 @@ pub async fn warm_up(target: &Target, key: &str) -> Result<(), String> {
     };
     step(0, title);
     let nobody = json!({"lookupLevel": "BASIC", "query": {"emails": ["nobody@example.com"]}, "uniqueMatchRequired": false}).to_string();
-    let calls: [(&str, &str, &str, Option<&str>); 8] = [
+    let calls: [(&str, &str, &str, Option<&str>); 9] = [
         ("lookup-customer", "POST", "/lookup", Some(nobody.as_str())),
         ("lookup-orders", "GET", "/orders/999999", None),
         ("cancel-order", "GET", "/orders/999999/cancel", None),
@@ -99,6 +99,12 @@ pub async fn warm_up(target: &Target, key: &str) -> Result<(), String> {
             None,
         ),
         ("add-order-note", "GET", "/orders/999999/note", None),
+        (
+            "create-replacement",
+            "GET",
+            "/orders/999999/replacement",
+            None,
+        ),
     ];
     for (function, method, path, body) in calls {
         let r = send(target, Some(key), method, path, body).await?;
@@ -273,7 +279,10 @@ pub async fn play(target: &Target, key: &str) -> Result<(), String> {
         r.json["detail"].as_str().unwrap_or("")
     );
 
-    step(7, "And a $15 goodwill gift certificate for the trouble");
+    step(
+        7,
+        "And a $15 goodwill gift certificate for the trouble, and a replacement for what broke",
+    );
     let (_, r) = submit_form(
         target,
         key,
@@ -285,6 +294,20 @@ pub async fn play(target: &Target, key: &str) -> Result<(), String> {
     expect(&r, 200, "gift certificate")?;
     println!(
         "   → {}: {}",
+        r.json["message"].as_str().unwrap_or(""),
+        r.json["detail"].as_str().unwrap_or("")
+    );
+    // Her shipped order #104 came with the beans bag split: one more goes out, free.
+    let (_, r) = submit_form(
+        target,
+        key,
+        "/orders/104/replacement",
+        json!({"qty_1007": "1", "reason": "damaged", "note": "Bag split in transit."}),
+    )
+    .await?;
+    expect(&r, 200, "replacement")?;
+    println!(
+        "   → and for her shipped order #104, whose bag of beans split: {}: {}",
         r.json["message"].as_str().unwrap_or(""),
         r.json["detail"].as_str().unwrap_or("")
     );

@@ -35,6 +35,7 @@ impl Target {
             ["customers", _, "discount", ..] => "create-discount",
             ["orders", _, "address", ..] => "update-address",
             ["orders", _, "note", ..] => "add-order-note",
+            ["orders", _, "replacement", ..] => "create-replacement",
             ["customers", _, "gift-certificate", ..] => "create-gift-certificate",
             _ => "lookup-orders",
         }

@@ -15,12 +15,7 @@ pub struct NoteInput {
 
 pub fn parse(body: &[u8]) -> Result<NoteInput, Vec<FieldError>> {
     let f = Fields::parse(body)?;
-    let raw = match f.0.get("note") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.replace("\r\n", "\n"),
-        Some(_) => return Err(vec![coded("note", "invalid", "The note must be text")]),
-    };
-    let note = raw.trim();
+    let note = checked(&f).map_err(|e| vec![e])?;
     if note.is_empty() {
         return Err(vec![coded(
             "note",
@@ -28,25 +23,38 @@ pub fn parse(body: &[u8]) -> Result<NoteInput, Vec<FieldError>> {
             "Write the note: it is empty",
         )]);
     }
+    Ok(NoteInput { note })
+}
+
+/// The `note` attribute read as every action reads an agent's note: trimmed (empty when absent
+/// or blank), at most `MAX_CHARS` characters, no control characters but newlines and tabs,
+/// brackets defanged.
+pub fn checked(f: &Fields) -> Result<String, FieldError> {
+    let raw = match f.0.get("note") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.replace("\r\n", "\n"),
+        Some(_) => return Err(coded("note", "invalid", "The note must be text")),
+    };
+    let note = raw.trim();
     if note
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
-        return Err(vec![coded(
+        return Err(coded(
             "note",
             "invalid",
             "The note holds a control character: only line breaks and tabs can be kept",
-        )]);
+        ));
     }
     let n = note.chars().count();
     if n > MAX_CHARS {
-        return Err(vec![coded(
+        return Err(coded(
             "note",
             "too_long",
             format!("At most {MAX_CHARS} characters: this note has {n}"),
-        )]);
+        ));
     }
-    Ok(NoteInput { note: defang(note) })
+    Ok(defang(note))
 }
 
 #[cfg(test)]

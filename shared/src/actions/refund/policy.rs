@@ -59,13 +59,20 @@ pub fn in_store_currency(total: Decimal, o: &Order) -> (Decimal, Currency) {
 /// The managers' ceiling (`max_refund`, in the store's default currency) against a refund in the
 /// order's own currency, through the order's exchange rate.
 pub fn within_refund_ceiling(total: Decimal, o: &Order, rails: &Guardrails) -> Result<(), String> {
-    let Some(max) = rails.max_refund else {
-        return Ok(());
-    };
+    match rails.max_refund {
+        None => Ok(()),
+        Some(max) => under_ceiling(total, o, max, "Refunds"),
+    }
+}
+
+/// `total`, in the order's own currency, against a manager's ceiling `max` in the store's
+/// default currency: `Err` says, in words, that `what` above it need a manager and how much
+/// this one is.
+pub fn under_ceiling(total: Decimal, o: &Order, max: Decimal, what: &str) -> Result<(), String> {
     let (in_default, default) = in_store_currency(total, o);
     if in_default > max {
         return Err(format!(
-            "Refunds above {} need a manager; this one is {}.",
+            "{what} above {} need a manager; this one is {}.",
             Money::new(max, default.clone()),
             Money::new(in_default, default)
         ));

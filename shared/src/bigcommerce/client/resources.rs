@@ -9,10 +9,10 @@ use crate::bigcommerce::models::{
     StoreInformation,
 };
 use crate::bigcommerce::requests::{
-    AddressPut, CouponCodePost, GiftCertificatePost, OrderPut, PromotionPost, RefundItem,
-    RefundPost, RefundQuotePost, StockAdjustment,
+    AddressPut, CouponCodePost, GiftCertificatePost, OrderPost, OrderPut, PromotionPost,
+    RefundItem, RefundPost, RefundQuotePost, StockAdjustment,
 };
-use crate::bigcommerce::{CustomerQuery, OrderQuery, Store, StoreActions};
+use crate::bigcommerce::{CustomerQuery, OrderQuery, OrdersSince, Store, StoreActions};
 use crate::cache::{Found, Session, StalePart, StorePart};
 use crate::ids::{OrderId, PromotionId};
 use serde_json::Value;
@@ -470,5 +470,38 @@ impl StoreActions for Client {
                 .into_iter()
                 .find(|c| c.code.eq_ignore_ascii_case(code))
         }))
+    }
+
+    async fn create_order(&self, post: &OrderPost) -> Result<Order, BcError> {
+        let answer = self
+            .post("v2/orders", &body_of(post)?, Kind::Write)
+            .await?
+            .ok_or_else(|| BcError::Decode("POST /v2/orders answered no order".into()))?;
+        decode(answer)
+    }
+
+    async fn orders_since(&self, q: &OrdersSince) -> Result<Vec<Order>, BcError> {
+        let mut query = vec![
+            ("customer_id", q.customer_id.to_string()),
+            (
+                "min_date_created",
+                q.since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+            ("sort", "date_created:desc".to_string()),
+            ("limit", "250".to_string()),
+            ("page", q.page.max(1).to_string()),
+        ];
+        if let Some(e) = &q.email {
+            query.push(("email", e.clone()));
+        }
+        match self.get_value("v2/orders", &query).await? {
+            // 204: none.
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(v) => decode(v),
+        }
+    }
+
+    fn store_hash(&self) -> Option<String> {
+        Client::store_hash(self)
     }
 }

@@ -156,6 +156,14 @@ impl Client {
         self.cache.as_deref()
     }
 
+    /// The store hash this client calls (`…/stores/{hash}/`).
+    pub fn store_hash(&self) -> Option<String> {
+        self.root
+            .path_segments()?
+            .rfind(|s| !s.is_empty())
+            .map(String::from)
+    }
+
     /// The same client (same counts), for calls that give way first when the share runs low.
     pub fn optional(&self) -> Self {
         Self {
@@ -467,7 +475,7 @@ pub fn error_message(v: &Value) -> Option<String> {
         _ => None,
     }?;
     // v3 puts the field-level reasons in `errors: {field: message}`.
-    let details: Vec<String> = v["errors"]
+    let mut details: Vec<String> = v["errors"]
         .as_object()
         .map(|m| {
             m.values()
@@ -475,6 +483,16 @@ pub fn error_message(v: &Value) -> Option<String> {
                 .collect()
         })
         .unwrap_or_default();
+    // v2 order creation names what it refused in `details.errors: [{type, product: {id}}]`.
+    let first = match v {
+        Value::Array(a) => a.first().unwrap_or(&Value::Null),
+        _ => v,
+    };
+    for e in first["details"]["errors"].as_array().into_iter().flatten() {
+        if let (Some(kind), Some(id)) = (e["type"].as_str(), e["product"]["id"].as_u64()) {
+            details.push(format!("{kind}: product {id}"));
+        }
+    }
     Some(if details.is_empty() {
         base
     } else {
@@ -520,6 +538,12 @@ mod tests {
 
     #[test]
     fn error_messages_from_every_shape() {
+        assert_eq!(
+            error_message(&json!([{"status": 409, "message": "Out of stock.",
+                "details": {"errors": [{"type": "OutOfStock", "product": {"id": 104, "name": "Beans"}}]}}]))
+            .as_deref(),
+            Some("Out of stock. (OutOfStock: product 104)")
+        );
         assert_eq!(
             error_message(&json!([{"status": 400, "message": "bad status"}])).as_deref(),
             Some("bad status")
