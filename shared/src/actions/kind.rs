@@ -12,6 +12,7 @@ pub enum ActionKind {
     Address,
     GiftCertificate,
     Note,
+    StoreCredit,
 }
 
 /// Something done with one action's definition, whichever it is.
@@ -102,18 +103,19 @@ impl Routes {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 6] = [
+    pub const ALL: [ActionKind; 7] = [
         ActionKind::Cancel,
         ActionKind::Refund,
         ActionKind::Discount,
         ActionKind::Address,
         ActionKind::GiftCertificate,
         ActionKind::Note,
+        ActionKind::StoreCredit,
     ];
 
     /// Does `f` with this kind's definition.
     pub fn with<F: ForAction>(self, f: F) -> F::Out {
-        use super::{address, cancel, discount, gift_certificate, note, refund};
+        use super::{address, cancel, discount, gift_certificate, note, refund, store_credit};
         match self {
             ActionKind::Cancel => f.with::<cancel::Cancel>(),
             ActionKind::Refund => f.with::<refund::Refund>(),
@@ -121,6 +123,7 @@ impl ActionKind {
             ActionKind::Address => f.with::<address::Address>(),
             ActionKind::GiftCertificate => f.with::<gift_certificate::GiftCertificate>(),
             ActionKind::Note => f.with::<note::Note>(),
+            ActionKind::StoreCredit => f.with::<store_credit::StoreCredit>(),
         }
     }
 
@@ -144,6 +147,18 @@ impl ActionKind {
             }
         }
         self.with(OnOf)
+    }
+
+    /// Whether its submits run under their target's lease (`Action::LEASED`).
+    pub fn leased(self) -> bool {
+        struct LeasedOf;
+        impl ForAction for LeasedOf {
+            type Out = bool;
+            fn with<A: Action>(self) -> bool {
+                A::LEASED
+            }
+        }
+        self.with(LeasedOf)
     }
 
     pub fn routes(self) -> Routes {

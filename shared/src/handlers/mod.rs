@@ -27,6 +27,7 @@ action_function!(
     update_address: crate::actions::address::Address,
     create_gift_certificate: crate::actions::gift_certificate::GiftCertificate,
     add_order_note: crate::actions::note::Note,
+    add_store_credit: crate::actions::store_credit::StoreCredit,
 );
 
 use crate::http::{ApiError, Incoming};

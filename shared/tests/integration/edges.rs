@@ -23,6 +23,7 @@ fn one_per_function(key: &str) -> Vec<(Function, lambda_http::Request)> {
             "/customers/1/gift-certificate",
         ),
         (Function::AddOrderNote, "GET", "/orders/101/note"),
+        (Function::AddStoreCredit, "GET", "/customers/1/store-credit"),
     ]
     .into_iter()
     .map(|(f, method, path)| {

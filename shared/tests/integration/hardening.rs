@@ -130,6 +130,11 @@ async fn unsigned_requests_to_every_route_get_401_and_nothing_else() {
             "POST",
             "/lookup/orders/101/note/abcdefgh12345678".to_string(),
         ),
+        ("GET", format!("{leak}/store-credit")),
+        (
+            "POST",
+            format!("/lookup{leak}/store-credit/abcdefgh12345678"),
+        ),
     ];
     let huge = "x".repeat(200 * 1024);
     for (method, path) in &paths {

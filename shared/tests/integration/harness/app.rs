@@ -13,11 +13,11 @@ use shared::app::App;
 use shared::cache::Table;
 use shared::config::{SecretSource, Settings};
 use shared::handlers::{
-    add_order_note, cancel_order, create_discount, create_gift_certificate, lookup_customer,
-    lookup_orders, refund_order, update_address,
+    add_order_note, add_store_credit, cancel_order, create_discount, create_gift_certificate,
+    lookup_customer, lookup_orders, refund_order, update_address,
 };
 
-/// The eight functions, as `template.yaml` names them.
+/// The nine functions, as `template.yaml` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Function {
     LookupCustomer,
@@ -28,10 +28,11 @@ pub enum Function {
     UpdateAddress,
     CreateGiftCertificate,
     AddOrderNote,
+    AddStoreCredit,
 }
 
 impl Function {
-    pub const ALL: [Function; 8] = [
+    pub const ALL: [Function; 9] = [
         Function::LookupCustomer,
         Function::LookupOrders,
         Function::CancelOrder,
@@ -40,6 +41,7 @@ impl Function {
         Function::UpdateAddress,
         Function::CreateGiftCertificate,
         Function::AddOrderNote,
+        Function::AddStoreCredit,
     ];
 
     pub fn name(self) -> &'static str {
@@ -52,6 +54,7 @@ impl Function {
             Function::UpdateAddress => "update-address",
             Function::CreateGiftCertificate => "create-gift-certificate",
             Function::AddOrderNote => "add-order-note",
+            Function::AddStoreCredit => "add-store-credit",
         }
     }
 
@@ -70,6 +73,7 @@ impl Function {
             ["orders", _, "note", ..] => Function::AddOrderNote,
             ["customers", _, "discount", ..] => Function::CreateDiscount,
             ["customers", _, "gift-certificate", ..] => Function::CreateGiftCertificate,
+            ["customers", _, "store-credit", ..] => Function::AddStoreCredit,
             _ => return None,
         })
     }
@@ -210,6 +214,7 @@ impl<L: Ledger> TestApp<L> {
                     Box::pin(create_gift_certificate::handle(actions, req))
                 }
                 Function::AddOrderNote => Box::pin(add_order_note::handle(actions, req)),
+                Function::AddStoreCredit => Box::pin(add_store_credit::handle(actions, req)),
             };
         answer.await
     }
