@@ -24,3 +24,4 @@ mod notes;
 mod phones;
 mod properties;
 mod quota;
+mod store_credit;
