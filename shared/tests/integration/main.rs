@@ -11,6 +11,7 @@ mod harness;
 mod actions;
 mod card;
 mod chaos;
+mod credit_chaos;
 mod currencies;
 mod edges;
 mod hardening;

@@ -85,7 +85,7 @@ pub async fn warm_up(target: &Target, key: &str) -> Result<(), String> {
     };
     step(0, title);
     let nobody = json!({"lookupLevel": "BASIC", "query": {"emails": ["nobody@example.com"]}, "uniqueMatchRequired": false}).to_string();
-    let calls: [(&str, &str, &str, Option<&str>); 8] = [
+    let calls: [(&str, &str, &str, Option<&str>); 9] = [
         ("lookup-customer", "POST", "/lookup", Some(nobody.as_str())),
         ("lookup-orders", "GET", "/orders/999999", None),
         ("cancel-order", "GET", "/orders/999999/cancel", None),
@@ -99,6 +99,12 @@ pub async fn warm_up(target: &Target, key: &str) -> Result<(), String> {
             None,
         ),
         ("add-order-note", "GET", "/orders/999999/note", None),
+        (
+            "add-store-credit",
+            "GET",
+            "/customers/999999/store-credit",
+            None,
+        ),
     ];
     for (function, method, path, body) in calls {
         let r = send(target, Some(key), method, path, body).await?;
@@ -273,7 +279,10 @@ pub async fn play(target: &Target, key: &str) -> Result<(), String> {
         r.json["detail"].as_str().unwrap_or("")
     );
 
-    step(7, "And a $15 goodwill gift certificate for the trouble");
+    step(
+        7,
+        "And a $15 goodwill gift certificate and $5 of store credit for the trouble",
+    );
     let (_, r) = submit_form(
         target,
         key,
@@ -285,6 +294,19 @@ pub async fn play(target: &Target, key: &str) -> Result<(), String> {
     expect(&r, 200, "gift certificate")?;
     println!(
         "   → {}: {}",
+        r.json["message"].as_str().unwrap_or(""),
+        r.json["detail"].as_str().unwrap_or("")
+    );
+    let (_, r) = submit_form(
+        target,
+        key,
+        &format!("/customers/{seg}/store-credit"),
+        json!({"amount": "5", "reason": "damaged"}),
+    )
+    .await?;
+    expect(&r, 200, "store credit")?;
+    println!(
+        "   → and store credit on her account: {}: {}",
         r.json["message"].as_str().unwrap_or(""),
         r.json["detail"].as_str().unwrap_or("")
     );

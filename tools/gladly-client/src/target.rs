@@ -36,6 +36,7 @@ impl Target {
             ["orders", _, "address", ..] => "update-address",
             ["orders", _, "note", ..] => "add-order-note",
             ["customers", _, "gift-certificate", ..] => "create-gift-certificate",
+            ["customers", _, "store-credit", ..] => "add-store-credit",
             _ => "lookup-orders",
         }
     }
