@@ -499,3 +499,30 @@ async fn a_balance_changed_around_our_write_is_told_to_the_agent_and_kept() {
     assert_eq!(calls(&sb).await.0, 0);
     assert_eq!(marked(&account(&sb, 1).await.1, &path), 1);
 }
+
+#[tokio::test]
+async fn the_audit_line_names_the_amount_and_the_reason() {
+    let sb = sandbox().await;
+    let app = TestApp::new(&sb).await;
+    let (_guard, logs) = crate::harness::capture::logs();
+    let path = form_path(&app, 2).await;
+    let (status, v) = app
+        .submit(&path, json!({"amount": "7", "reason": "price_adjustment"}))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let text = logs.text();
+    let audits: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["fields"]["audit"] == true)
+        .collect();
+    assert_eq!(
+        audits.len(),
+        1,
+        "premise: the capture saw the audit line: {text}"
+    );
+    let a = &audits[0]["fields"];
+    assert_eq!(a["action"], "store_credit");
+    assert_eq!(a["what"], "Added $7.00 store credit (Price adjustment)");
+    assert_eq!(a["marker"], json!(marker_of(&path)));
+}
