@@ -346,8 +346,10 @@ async fn store_credit_chaos() {
         "concurrent duplicate",
         "two forms racing on one shopper",
     ] {
+        // Fewer draws land than in the refund run: a form cannot open on a shopper while a
+        // credit on it is unsettled, and the faults keep many so.
         assert!(
-            stats.get(what).copied().unwrap_or(0) >= 3,
+            stats.get(what).copied().unwrap_or(0) >= 2,
             "{what}: {stats:?}"
         );
     }
