@@ -1,6 +1,7 @@
 //! Customers' store credit as BigCommerce's v3 customers API keeps it (`customers.v3.yml`): an
 //! absolute amount per customer, read with `GET /v3/customers?id:in=…&include=storecredit` and set
-//! with `PUT /v3/customers` (`[{id, store_credit_amounts: [{amount}]}]`, at most 10 customers).
+//! with `PUT /v3/customers` (`[{id, store_credit_amounts: [{amount}], notes}]`, at most 10
+//! customers; an item's credit and notes are applied together, as one write).
 //! The control `POST /__sandbox/customers/{id}/store_credit` changes a balance out of band: now,
 //! or around the next write to that customer (the shopper spending credit at checkout between an
 //! app's read and write, or right after its write).
@@ -59,6 +60,9 @@ struct CustomerPut {
     id: u64,
     #[serde(default)]
     store_credit_amounts: Option<Vec<AmountIn>>,
+    /// `customer_Put.notes`: replaces the customer's notes, in the same write as the credit.
+    #[serde(default)]
+    notes: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,10 +116,10 @@ async fn update(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Response
                 ))
             }
         };
-        changes.push((c.id, amount));
+        changes.push((c.id, amount, c.notes.clone()));
     }
     let mut data = st.data();
-    for (n, (id, _)) in changes.iter().enumerate() {
+    for (n, (id, _, _)) in changes.iter().enumerate() {
         if !data.customers.iter().any(|c| c.id == *id) {
             return Err(unprocessable(
                 format!("Customer {id} does not exist."),
@@ -124,11 +128,17 @@ async fn update(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Response
             ));
         }
     }
-    let ids: Vec<u64> = changes.iter().map(|(id, _)| *id).collect();
+    let ids: Vec<u64> = changes.iter().map(|(id, _, _)| *id).collect();
     apply_pending(&mut data, &ids, When::BeforeNextWrite);
-    for (id, amount) in &changes {
-        if let (Some(c), Some(a)) = (data.customers.iter_mut().find(|c| c.id == *id), amount) {
+    for (id, amount, notes) in &changes {
+        let Some(c) = data.customers.iter_mut().find(|c| c.id == *id) else {
+            continue;
+        };
+        if let Some(a) = amount {
             c.store_credit = *a;
+        }
+        if let Some(n) = notes {
+            c.notes = n.clone();
         }
     }
     let items: Vec<Value> = ids

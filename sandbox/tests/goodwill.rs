@@ -424,6 +424,40 @@ async fn invalid_store_credit_writes_change_nothing() {
     assert_eq!(credit_of(&sb, 2).await, json!(0.0));
 }
 
+/// `customer_Put.notes` in the same item as the credit: both land in one write, or neither.
+#[tokio::test]
+async fn notes_and_credit_are_written_together() {
+    let sb = sandbox().await;
+    let put = |body: Value| {
+        let sb = &sb;
+        async move { call(sb, "PUT", "/v3/customers", Some(&body.to_string())).await }
+    };
+    // What customer 1 holds: its notes and its credit.
+    let stored = || {
+        let sb = &sb;
+        async move {
+            let read = call(sb, "GET", "/v3/customers?id:in=1&include=storecredit", None).await;
+            let c = read.json()["data"][0].clone();
+            (
+                c["notes"].clone(),
+                c["store_credit_amounts"][0]["amount"].clone(),
+            )
+        }
+    };
+    let kept = (json!("VIP\n[gladly:x] credit"), json!(20.5));
+    let a = put(json!([{"id": 1, "store_credit_amounts": [{"amount": 20.5}], "notes": "VIP\n[gladly:x] credit"}])).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.json()["data"][0]["notes"], kept.0);
+    assert_eq!(stored().await, kept);
+    // Notes that are not text, or a credit that does not read: neither lands.
+    let a = put(json!([{"id": 1, "store_credit_amounts": [{"amount": 30}], "notes": 5}])).await;
+    assert!(a.status == 400 || a.status == 422, "{}", a.text);
+    let a =
+        put(json!([{"id": 1, "store_credit_amounts": [{"amount": -1}], "notes": "changed"}])).await;
+    assert_eq!(a.status, 422, "{}", a.text);
+    assert_eq!(stored().await, kept);
+}
+
 /// The shopper's checkout changes customer 1's balance (`{amount, when?}`).
 async fn spend_out_of_band(sb: &Running, change: &str) {
     let a = control(

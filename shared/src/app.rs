@@ -1,13 +1,13 @@
 //! What a function keeps between invocations (clients, caches) and the steps every request
 //! takes: size limit, store secret, authentication (refetching a possibly rotated secret once).
 
-use crate::actions::engine::{Attempt, Engine, Look, Looked, Outcome, Scope, Timing, Turn};
+use crate::actions::engine::{Attempt, Engine, Look, Looked, Outcome, Scope, Target, Timing, Turn};
 use crate::actions::ledger::Ledger;
 use crate::auth::authenticate;
 use crate::bigcommerce::{http_client, BcError, Client, WriteBudget};
 use crate::config::{ConfigError, SecretSource, Settings, StoreConfig};
 use crate::http::{ApiError, Incoming, MAX_BODY_BYTES};
-use crate::ids::{OrderId, RequestId};
+use crate::ids::RequestId;
 use crate::lookup::images::ImageCache;
 use crate::lookup::LookupContext;
 use crate::storefront::StoreFacts;
@@ -451,16 +451,17 @@ impl<L: Ledger> ActionApp<L> {
         })
     }
 
-    /// Before a form opens on an order, what was unsettled on it is settled, and `Ok` has the
-    /// notes the form shows about it; `Err` is the answer when it cannot be yet (the form would
-    /// show amounts an earlier attempt may still change).
+    /// Before a form opens on a leased target (an order, a customer's store credit), what was
+    /// unsettled on it is settled, and `Ok` has the notes the form shows about it; `Err` is the
+    /// answer when it cannot be yet (the form would show amounts an earlier attempt may still
+    /// change).
     pub async fn settle_before_form(
         &self,
         cfg: &StoreConfig,
-        order: OrderId,
+        on: &Target,
     ) -> Result<Vec<String>, Outcome> {
         self.engine(cfg)
-            .settle_open(order, deadline())
+            .settle_open(on, deadline())
             .await
             .map(|settled| crate::actions::fields::settled_notes(&settled))
     }

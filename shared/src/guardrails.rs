@@ -3,7 +3,8 @@
 //! refunds on one order in total, across refunds and cancels, in the store's default currency),
 //! `max_gift_certificate` (one certificate, default 100), `gift_certificate_from_name` /
 //! `gift_certificate_from_email` (the sender on certificates), and the limits of `LIMITS`
-//! (a discount's most, the store's gift certificates per day, and a replacement's value).
+//! (a discount's most, the store's gift certificates per day, a replacement's value, and the
+//! most store credit one action adds).
 //! A disabled action has no link and answers 406; an action over a ceiling answers 406 with the
 //! limit in words and what is left.
 
@@ -14,7 +15,7 @@ use std::str::FromStr;
 pub use crate::actions::kind::ActionKind;
 
 /// The secret keys the guardrails read.
-pub const KEYS: [&str; 13] = [
+pub const KEYS: [&str; 14] = [
     "actions",
     "max_refund",
     "max_gift_certificate",
@@ -28,11 +29,12 @@ pub const KEYS: [&str; 13] = [
     "max_gift_certificates_per_day",
     "max_gift_certificate_value_per_day",
     "max_replacement_value",
+    "max_store_credit",
 ];
 
 /// The limits with a default: a value that does not read is refused by name (`ignored`) and the
 /// default holds, so a typo never lifts a limit and never stops the store.
-pub const LIMITS: [(&str, Limit); 7] = [
+pub const LIMITS: [(&str, Limit); 8] = [
     (
         "max_discount_percent",
         Limit::Amount(Decimal::from_parts(50, 0, 0, false, 0)),
@@ -48,6 +50,10 @@ pub const LIMITS: [(&str, Limit); 7] = [
     (
         "max_replacement_value",
         Limit::Amount(Decimal::from_parts(200, 0, 0, false, 0)),
+    ),
+    (
+        "max_store_credit",
+        Limit::Amount(Decimal::from_parts(50, 0, 0, false, 0)),
     ),
 ];
 
@@ -131,6 +137,9 @@ pub struct Guardrails {
     /// The most a replacement's items may be worth at their original prices with tax, in the
     /// store's default currency (`max_replacement_value`, default 200).
     pub max_replacement_value: Decimal,
+    /// The most store credit one action adds, in the store's default currency
+    /// (`max_store_credit`, default 50).
+    pub max_store_credit: Decimal,
     /// Limit keys whose value did not read, each named with what it must be (never its value):
     /// their defaults hold, and the secret's reader logs them.
     pub ignored: Vec<String>,
@@ -153,6 +162,7 @@ impl Default for Guardrails {
             max_gift_certificate_value_per_day: LIMITS[5].1.amount(),
             reasons: None,
             max_replacement_value: LIMITS[6].1.amount(),
+            max_store_credit: LIMITS[7].1.amount(),
             ignored: Vec::new(),
         }
     }
@@ -223,6 +233,7 @@ impl Guardrails {
                 "max_gift_certificate_value_per_day" => {
                     g.max_gift_certificate_value_per_day = amount
                 }
+                "max_store_credit" => g.max_store_credit = amount,
                 _ => g.max_replacement_value = amount,
             }
         }
@@ -317,6 +328,18 @@ mod tests {
         );
         assert_eq!(g.max_gift_certificates_per_day, 1);
         assert!(g.ignored.is_empty());
+        assert_eq!(g.max_store_credit, dec!(50), "the default");
+        let g = from(&[("max_store_credit", "12.5")]).unwrap_or_default();
+        assert_eq!((g.max_store_credit, g.ignored.len()), (dec!(12.5), 0));
+        for bad in ["-5", "abc", "0", "1,000"] {
+            let g = from(&[("max_store_credit", bad)]).unwrap_or_default();
+            assert_eq!(g.max_store_credit, dec!(50), "{bad}");
+            assert!(
+                g.ignored.len() == 1 && g.ignored[0].starts_with("max_store_credit must be"),
+                "{bad}: {:?}",
+                g.ignored
+            );
+        }
         for bad in ["-5", "abc", "1e9", "0", "2.5.1", " ", "1,000", "+3", "NaN"] {
             let g = from(&[
                 ("max_discount_uses", bad),

@@ -122,7 +122,7 @@ where
     F: Fn(crate::bigcommerce::Client) -> Fut,
     Fut: Future<Output = Result<(Option<Order>, T), crate::bigcommerce::BcError>>,
 {
-    let earlier = match app.settle_before_form(&cfg, id).await {
+    let earlier = match app.settle_before_form(&cfg, &Target::Order(id)).await {
         Ok(notes) => notes,
         Err(o) => return Ok(Err(o)),
     };
@@ -163,6 +163,10 @@ pub trait Action: Send + Sync + 'static {
     type Target: ActionTarget;
     /// The submitted form as read before anything is claimed.
     type Input: Send + Sync;
+    /// Whether submits on one target run one at a time under the target's lease, each settling
+    /// what earlier requests left open on it first: every order action, and an action whose
+    /// write is a read-modify-write of its target (store credit).
+    const LEASED: bool = matches!(<Self::Target as ActionTarget>::ON, On::Order);
 
     /// The link's name on the lookup, if the action is offered on what it showed.
     fn offered(seen: &<Self::Target as ActionTarget>::Seen) -> Option<String>;

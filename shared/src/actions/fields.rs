@@ -146,15 +146,9 @@ impl Fields {
             return Ok(Decimal::ZERO);
         };
         let d = parse_amount(&t, digits).map_err(|e| {
-            let code = match e {
-                AmountError::Ambiguous { .. } => "ambiguous",
-                AmountError::TooManyDecimals { .. } => "too_many_decimals",
-                AmountError::Negative => "negative",
-                _ => "invalid",
-            };
             coded(
                 attr,
-                code,
+                amount_code(&e),
                 format!("{}, up to {shown_max}", e.explain(&example(digits))),
             )
         })?;
@@ -166,6 +160,28 @@ impl Fields {
             ));
         }
         Ok(d)
+    }
+
+    /// A money amount above 0 with at most `digits` decimals (the currency's minor unit), as
+    /// agents anywhere type it: missing, 0 or below, not a number and too fine are each named.
+    pub fn positive_amount(
+        &self,
+        attr: &str,
+        digits: u32,
+        example: &str,
+    ) -> Result<Decimal, FieldError> {
+        let Some(t) = self.text(attr) else {
+            return Err(coded(
+                attr,
+                "required",
+                format!("Enter the amount, like {example}"),
+            ));
+        };
+        match parse_amount(&t, digits) {
+            Ok(d) if d > Decimal::ZERO => Ok(d),
+            Ok(_) => Err(coded(attr, "required", "Enter an amount above 0")),
+            Err(e) => Err(coded(attr, amount_code(&e), e.explain(example))),
+        }
     }
 
     pub fn note(&self) -> Result<String, FieldError> {
@@ -182,6 +198,16 @@ impl Fields {
                 .filter(|c| !c.is_control() || *c == '\n')
                 .collect::<String>(),
         ))
+    }
+}
+
+/// The code of an amount that does not read.
+fn amount_code(e: &AmountError) -> &'static str {
+    match e {
+        AmountError::Ambiguous { .. } => "ambiguous",
+        AmountError::TooManyDecimals { .. } => "too_many_decimals",
+        AmountError::Negative => "negative",
+        _ => "invalid",
     }
 }
 

@@ -13,6 +13,7 @@ pub enum ActionKind {
     GiftCertificate,
     Note,
     Replacement,
+    StoreCredit,
 }
 
 /// Something done with one action's definition, whichever it is.
@@ -103,7 +104,7 @@ impl Routes {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 7] = [
+    pub const ALL: [ActionKind; 8] = [
         ActionKind::Cancel,
         ActionKind::Refund,
         ActionKind::Discount,
@@ -111,11 +112,14 @@ impl ActionKind {
         ActionKind::GiftCertificate,
         ActionKind::Note,
         ActionKind::Replacement,
+        ActionKind::StoreCredit,
     ];
 
     /// Does `f` with this kind's definition.
     pub fn with<F: ForAction>(self, f: F) -> F::Out {
-        use super::{address, cancel, discount, gift_certificate, note, refund, replacement};
+        use super::{
+            address, cancel, discount, gift_certificate, note, refund, replacement, store_credit,
+        };
         match self {
             ActionKind::Cancel => f.with::<cancel::Cancel>(),
             ActionKind::Refund => f.with::<refund::Refund>(),
@@ -124,6 +128,7 @@ impl ActionKind {
             ActionKind::GiftCertificate => f.with::<gift_certificate::GiftCertificate>(),
             ActionKind::Note => f.with::<note::Note>(),
             ActionKind::Replacement => f.with::<replacement::Replacement>(),
+            ActionKind::StoreCredit => f.with::<store_credit::StoreCredit>(),
         }
     }
 
@@ -147,6 +152,18 @@ impl ActionKind {
             }
         }
         self.with(OnOf)
+    }
+
+    /// Whether its submits run under their target's lease (`Action::LEASED`).
+    pub fn leased(self) -> bool {
+        struct LeasedOf;
+        impl ForAction for LeasedOf {
+            type Out = bool;
+            fn with<A: Action>(self) -> bool {
+                A::LEASED
+            }
+        }
+        self.with(LeasedOf)
     }
 
     pub fn routes(self) -> Routes {

@@ -1,5 +1,5 @@
 //! Agent actions, one folder each (`cancel/`, `refund/`, `discount/`, `address/`,
-//! `gift_certificate/`, `note/`, `replacement/`: its definition (`Action`), form, input, policy and run), listed once in
+//! `gift_certificate/`, `note/`, `replacement/`, `store_credit/`: its definition (`Action`), form, input, policy and run), listed once in
 //! `kind`, on the exactly-once `engine` (over the `ledger`) and a shared toolkit (`fields` for
 //! forms and input, `amount`, `outcomes`, `order`, `reasons`). Also the action links the DETAILED lookup
 //! shows, and the engine's marker search, both from each action's definition.
@@ -23,6 +23,7 @@ pub mod reasons;
 pub mod refund;
 pub mod replacement;
 pub mod restock;
+pub mod store_credit;
 
 pub use action::{Action, ActionTarget, Job, Opened, Seen};
 pub use kind::{ActionKind, ForAction, On, Spec};
@@ -39,8 +40,8 @@ use std::pin::Pin;
 
 /// The links this deployment serves, as each action's definition, the order's state and the
 /// managers' guardrails allow: cancel, refund, address change, a note and a replacement on
-/// orders; a discount code and
-/// a gift certificate on every profile.
+/// orders; a discount code and a gift certificate on every profile, store credit on a
+/// registered shopper's.
 pub struct StandardActions;
 
 /// An action's link on what a lookup showed, if it offers one there.

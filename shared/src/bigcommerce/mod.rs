@@ -10,14 +10,14 @@ pub mod requests;
 pub use client::{http_client, Client, Kind, WriteBudget};
 pub use error::BcError;
 
-use crate::ids::{OrderId, PromotionId};
+use crate::ids::{CustomerId, OrderId, PromotionId};
 use models::{
     CatalogProduct, Channel, CouponCode, Customer, CustomerGroup, GiftCertificate, Order,
     Promotion, Refund, RefundQuote, Shipment, ShippingAddress, Site, StoreInformation,
 };
 use requests::{
-    AddressPut, GiftCertificatePost, OrderPost, OrderPut, PromotionPost, RefundItem, RefundPost,
-    StockAdjustment,
+    AddressPut, CustomerCreditPut, GiftCertificatePost, OrderPost, OrderPut, PromotionPost,
+    RefundItem, RefundPost, StockAdjustment,
 };
 use std::future::Future;
 
@@ -171,4 +171,15 @@ pub trait StoreActions: Store {
     fn store_hash(&self) -> Option<String> {
         None
     }
+    /// `GET /v3/customers?id:in={id}&include=storecredit`, always from BigCommerce (never the
+    /// lookups' cache): the account as it is now, its notes and store credit.
+    fn customer_now(
+        &self,
+        id: CustomerId,
+    ) -> impl Future<Output = Result<Option<Customer>, BcError>> + Send;
+    /// `PUT /v3/customers` with one customer: its store credit balance and notes, one write.
+    fn update_customer_credit(
+        &self,
+        put: &CustomerCreditPut,
+    ) -> impl Future<Output = Result<(), BcError>> + Send;
 }

@@ -28,6 +28,24 @@ pub struct OrderPut {
     pub staff_notes: Option<String>,
 }
 
+/// One customer of `PUT /v3/customers` (`customer_Put`; the body is an array of at most 10):
+/// the store credit balance, which BigCommerce keeps as an absolute amount, and the notes, in
+/// one item so the request's marker in the notes lands together with the credit or not at all.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CustomerCreditPut {
+    pub id: u64,
+    /// One amount: the new balance (`CustomerStoredCreditAmounts`).
+    pub store_credit_amounts: Vec<StoreCreditAmount>,
+    pub notes: String,
+}
+
+/// `CustomerStoredCreditAmounts` items: `{"amount": 43.15}`, a JSON number.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StoreCreditAmount {
+    #[serde(serialize_with = "number")]
+    pub amount: Decimal,
+}
+
 /// `PUT /v2/orders/{id}/shipping_addresses/{address_id}` (`shippingAddress_Put`).
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct AddressPut {

@@ -92,8 +92,9 @@ async fn after<L: Ledger>(
 ) {
     let kind = scope.kind();
     crate::telemetry::action(kind, outcome.kind());
-    // An order that may have changed is never shown from the cache as it was before.
-    if scope.order().is_some()
+    // An order or a balance that may have changed (every leased target: an order, a
+    // customer's store credit) is never shown from the cache as it was before.
+    if scope.lease().is_some()
         && matches!(
             outcome,
             Outcome::Done { .. } | Outcome::Partial { .. } | Outcome::Uncertain { .. }

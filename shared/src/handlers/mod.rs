@@ -28,6 +28,7 @@ action_function!(
     create_gift_certificate: crate::actions::gift_certificate::GiftCertificate,
     add_order_note: crate::actions::note::Note,
     create_replacement: crate::actions::replacement::Replacement,
+    add_store_credit: crate::actions::store_credit::StoreCredit,
 );
 
 use crate::http::{ApiError, Incoming};

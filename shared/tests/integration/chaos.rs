@@ -31,7 +31,7 @@ const CAP: &str = "8.00";
 
 /// What the agent was told, as the agent reads it.
 #[derive(Debug, Clone, PartialEq)]
-enum Seen {
+pub enum Seen {
     /// 200: the message names the amount refunded.
     Done(String),
     /// 406, a form error, or a 400 saying nothing was changed.
@@ -42,7 +42,7 @@ enum Seen {
     Abandoned,
 }
 
-fn classify(status: u16, v: &Value) -> Seen {
+pub fn classify(status: u16, v: &Value) -> Seen {
     let errors = v["errors"].as_array().cloned().unwrap_or_default();
     let general = errors
         .first()
@@ -238,6 +238,35 @@ impl Run {
     }
 }
 
+/// The run's seed: `CHAOS_SEED`, else the clock.
+pub fn chaos_seed() -> u64 {
+    std::env::var("CHAOS_SEED")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(7)
+        })
+}
+
+/// How many answers of each kind the agents saw.
+pub fn tally(seen: &[(u64, String, Seen)]) -> BTreeMap<&'static str, u64> {
+    let mut kinds: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for (_, _, s) in seen {
+        *kinds
+            .entry(match s {
+                Seen::Done(_) => "done",
+                Seen::Nothing => "nothing changed",
+                Seen::Uncertain => "uncertain",
+                Seen::Abandoned => "abandoned",
+            })
+            .or_default() += 1;
+    }
+    kinds
+}
+
 /// The store runs on a thread of its own, as BigCommerce runs on servers of its own: on the
 /// test's runtime, six busy workers could starve it, so a write could land long after the
 /// settle time the engine rightly assumes (a first run on one thread saw exactly that).
@@ -267,15 +296,7 @@ fn money(v: &Value) -> Decimal {
 
 #[tokio::test]
 async fn money_chaos() {
-    let seed = std::env::var("CHAOS_SEED")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(7)
-        });
+    let seed = chaos_seed();
     println!("chaos seed: {seed} (CHAOS_SEED={seed} repeats the draws)");
     let started = std::time::Instant::now();
     let sb = sandbox_on_its_own_thread();
@@ -380,17 +401,7 @@ async fn money_chaos() {
 
     let stats = run.stats.lock().map(|s| s.clone()).unwrap_or_default();
     let seen = run.seen.lock().map(|s| s.clone()).unwrap_or_default();
-    let mut kinds: BTreeMap<&str, u64> = BTreeMap::new();
-    for (_, _, s) in &seen {
-        *kinds
-            .entry(match s {
-                Seen::Done(_) => "done",
-                Seen::Nothing => "nothing changed",
-                Seen::Uncertain => "uncertain",
-                Seen::Abandoned => "abandoned",
-            })
-            .or_default() += 1;
-    }
+    let kinds = tally(&seen);
     println!(
         "{} submits on {} orders in {:.1} s; draws {stats:?}; answers {kinds:?}; store faults fired {}, ledger faults fired {}; refunds made {}",
         run.submits.load(Ordering::SeqCst),

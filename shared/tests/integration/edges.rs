@@ -28,6 +28,7 @@ fn one_per_function(key: &str) -> Vec<(Function, lambda_http::Request)> {
             "GET",
             "/orders/104/replacement",
         ),
+        (Function::AddStoreCredit, "GET", "/customers/1/store-credit"),
     ]
     .into_iter()
     .map(|(f, method, path)| {

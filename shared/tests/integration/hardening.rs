@@ -135,6 +135,11 @@ async fn unsigned_requests_to_every_route_get_401_and_nothing_else() {
             "POST",
             "/orders/104/replacement/abcdefgh12345678".to_string(),
         ),
+        ("GET", format!("{leak}/store-credit")),
+        (
+            "POST",
+            format!("/lookup{leak}/store-credit/abcdefgh12345678"),
+        ),
     ];
     let huge = "x".repeat(200 * 1024);
     for (method, path) in &paths {

@@ -45,6 +45,7 @@ async fn the_merchants_reasons_are_every_money_forms_select_and_follow_the_refun
         ("/orders/102/cancel", "cancel"),
         ("/customers/1/gift-certificate", "gift certificate"),
         ("/orders/104/replacement", "replacement"),
+        ("/customers/1/store-credit", "store credit"),
     ] {
         let (status, form) = app.form(path).await;
         assert_eq!(status, 200, "{what}: {form}");

@@ -85,7 +85,7 @@ pub async fn warm_up(target: &Target, key: &str) -> Result<(), String> {
     };
     step(0, title);
     let nobody = json!({"lookupLevel": "BASIC", "query": {"emails": ["nobody@example.com"]}, "uniqueMatchRequired": false}).to_string();
-    let calls: [(&str, &str, &str, Option<&str>); 9] = [
+    let calls: [(&str, &str, &str, Option<&str>); 10] = [
         ("lookup-customer", "POST", "/lookup", Some(nobody.as_str())),
         ("lookup-orders", "GET", "/orders/999999", None),
         ("cancel-order", "GET", "/orders/999999/cancel", None),
@@ -103,6 +103,12 @@ pub async fn warm_up(target: &Target, key: &str) -> Result<(), String> {
             "create-replacement",
             "GET",
             "/orders/999999/replacement",
+            None,
+        ),
+        (
+            "add-store-credit",
+            "GET",
+            "/customers/999999/store-credit",
             None,
         ),
     ];
@@ -281,7 +287,7 @@ pub async fn play(target: &Target, key: &str) -> Result<(), String> {
 
     step(
         7,
-        "And a $15 goodwill gift certificate for the trouble, and a replacement for what broke",
+        "And a $15 goodwill gift certificate and $5 of store credit for the trouble, and a replacement for what broke",
     );
     let (_, r) = submit_form(
         target,
@@ -308,6 +314,19 @@ pub async fn play(target: &Target, key: &str) -> Result<(), String> {
     expect(&r, 200, "replacement")?;
     println!(
         "   → and for her shipped order #104, whose bag of beans split: {}: {}",
+        r.json["message"].as_str().unwrap_or(""),
+        r.json["detail"].as_str().unwrap_or("")
+    );
+    let (_, r) = submit_form(
+        target,
+        key,
+        &format!("/customers/{seg}/store-credit"),
+        json!({"amount": "5", "reason": "damaged"}),
+    )
+    .await?;
+    expect(&r, 200, "store credit")?;
+    println!(
+        "   → and store credit on her account: {}: {}",
         r.json["message"].as_str().unwrap_or(""),
         r.json["detail"].as_str().unwrap_or("")
     );

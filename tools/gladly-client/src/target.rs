@@ -37,6 +37,7 @@ impl Target {
             ["orders", _, "note", ..] => "add-order-note",
             ["orders", _, "replacement", ..] => "create-replacement",
             ["customers", _, "gift-certificate", ..] => "create-gift-certificate",
+            ["customers", _, "store-credit", ..] => "add-store-credit",
             _ => "lookup-orders",
         }
     }

@@ -1,12 +1,12 @@
 //! Running one submit: the claim, the order's lease, the action, and keeping its outcome.
 
 use super::outcome::{ledger_down, wrong_scope, Outcome};
-use super::scope::Scope;
+use super::scope::{Scope, Target};
 use super::settle::Look;
 use super::timing::{now_ms, seconds_until, Timing};
 use crate::actions::codes::{CodeSeed, Codes};
 use crate::actions::ledger::{Claim, Entry, Lease, Ledger, Record, State};
-use crate::ids::{OrderId, RequestId};
+use crate::ids::RequestId;
 use std::future::Future;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -72,7 +72,8 @@ impl<'a, L: Ledger, K: Look> Engine<'a, L, K> {
         }
     }
 
-    /// Runs `act` at most once per request id, under the order's lease, and keeps its outcome.
+    /// Runs `act` at most once per request id, under its target's lease (if its action takes
+    /// one), and keeps its outcome.
     pub async fn run<F, Fut>(&self, submit: Submit<'_>, act: F) -> Outcome
     where
         F: FnOnce(Turn) -> Fut,
@@ -83,20 +84,22 @@ impl<'a, L: Ledger, K: Look> Engine<'a, L, K> {
             Ok(c) => c,
             Err(answer) => return answer,
         };
-        // 3: the order's lease, then whatever is unsettled on the order.
-        if let Some(order) = submit.scope.order() {
-            let open = match self.take_lease(order, submit.id).await {
+        // 3: the target's lease (an order's, a customer's store credit), then whatever is
+        // unsettled on it.
+        let lease = submit.scope.lease();
+        if let Some(on) = &lease {
+            let open = match self.take_lease(on, submit.id).await {
                 Ok(open) => open,
                 Err(why) => return self.give_back(submit, claimed, why).await,
             };
-            if let Err(why) = self.settle_others(order, submit.id, &open).await {
+            if let Err(why) = self.settle_others(on, submit.id, &open).await {
                 let why = self.give_back(submit, claimed, why).await;
                 // A claim taken over went back to uncertain: it stays on the list.
                 let entry = match claimed.attempt {
                     Attempt::Settling => Entry::StaysOpen,
                     Attempt::First => Entry::Settled,
                 };
-                self.unlease(order, submit.id, entry).await;
+                self.unlease(on, submit.id, entry).await;
                 return why;
             }
         }
@@ -111,8 +114,8 @@ impl<'a, L: Ledger, K: Look> Engine<'a, L, K> {
         .await;
         // 5: keep it.
         let entry = self.keep(submit.id, claimed.at_ms, &outcome).await;
-        if let Some(order) = submit.scope.order() {
-            self.unlease(order, submit.id, entry).await;
+        if let Some(on) = &lease {
+            self.unlease(on, submit.id, entry).await;
         }
         outcome
     }
@@ -198,31 +201,31 @@ impl<'a, L: Ledger, K: Look> Engine<'a, L, K> {
         }
     }
 
-    /// Settles the other requests open on the order (this one holds its lease); `Err` is why
+    /// Settles the other requests open on the target (this one holds its lease); `Err` is why
     /// this attempt cannot go on.
     async fn settle_others(
         &self,
-        order: OrderId,
+        on: &Target,
         id: &RequestId,
         open: &[RequestId],
     ) -> Result<(), Outcome> {
         let deadline = Instant::now() + self.timing.lease_wait.max(Duration::from_secs(1));
         for other in open.iter().filter(|o| *o != id) {
-            self.settle_other(order, other, deadline)
+            self.settle_other(on, other, deadline)
                 .await
                 .map_err(|why| why.for_submit())?;
         }
         Ok(())
     }
 
-    async fn take_lease(&self, order: OrderId, id: &RequestId) -> Result<Vec<RequestId>, Outcome> {
+    async fn take_lease(&self, on: &Target, id: &RequestId) -> Result<Vec<RequestId>, Outcome> {
         let t = self.timing;
         let until = Instant::now() + t.lease_wait;
         loop {
             let now = now_ms();
             match self
                 .ledger
-                .lease(order, id, now, now + Timing::ms(t.lease))
+                .lease(on, id, now, now + Timing::ms(t.lease))
                 .await
             {
                 Err(e) => return Err(ledger_down(&e)),
@@ -233,7 +236,8 @@ impl<'a, L: Ledger, K: Look> Engine<'a, L, K> {
                 Ok(Lease::Busy) => {
                     return Err(Outcome::nothing_done(
                         format!(
-                            "Another change to order #{order} is in progress; nothing was changed."
+                            "Another change to {} is in progress; nothing was changed.",
+                            on.what()
                         ),
                         "Submit this form again in a few seconds.",
                     ))
@@ -282,9 +286,9 @@ impl<'a, L: Ledger, K: Look> Engine<'a, L, K> {
         }
     }
 
-    async fn unlease(&self, order: OrderId, id: &RequestId, entry: Entry) {
-        if let Err(e) = self.ledger.unlease(order, id, entry).await {
-            tracing::error!(error = %e, order = order.0, "idempotency table: lease not returned; it expires on its own");
+    async fn unlease(&self, on: &Target, id: &RequestId, entry: Entry) {
+        if let Err(e) = self.ledger.unlease(on, id, entry).await {
+            tracing::error!(error = %e, lease = %crate::mapping::mask::emails_in(&on.to_string()), "idempotency table: lease not returned; it expires on its own");
         }
     }
 }

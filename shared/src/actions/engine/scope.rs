@@ -23,6 +23,15 @@ impl fmt::Display for Target {
 }
 
 impl Target {
+    /// For the agent: `order #101`, `customer 5's account`, `this guest`.
+    pub fn what(&self) -> String {
+        match self {
+            Target::Order(o) => format!("order #{o}"),
+            Target::Customer(ShopperId::Registered(c)) => format!("customer {c}'s account"),
+            Target::Customer(ShopperId::Guest(_)) => "this guest".to_string(),
+        }
+    }
+
     /// Reads `order:101` or `customer:…`, if it is what `on` says.
     fn parse(on: On, text: &str) -> Option<Self> {
         let id = text.strip_prefix(on.word())?.strip_prefix(':')?;
@@ -45,7 +54,17 @@ pub enum Scope {
 const RESTOCK: &str = "restock";
 
 impl Scope {
-    /// The order whose lease the action takes, for actions that change an order.
+    /// What the action takes the lease of, if it takes one (`Action::LEASED`): the order of
+    /// every order action, the customer of a store credit (a read-modify-write of one balance).
+    /// Requests under one lease run one at a time, and each settles what is open on it first.
+    pub fn lease(&self) -> Option<Target> {
+        match self {
+            Scope::Action(kind, target) if kind.leased() => Some(target.clone()),
+            Scope::Action(..) | Scope::Restock(_) => None,
+        }
+    }
+
+    /// The order the action changes, for order actions.
     pub fn order(&self) -> Option<OrderId> {
         match self {
             Scope::Action(_, Target::Order(o)) => Some(*o),

@@ -3,11 +3,11 @@
 
 use super::outcome::{ledger_down, Outcome};
 use super::run::{codes_of, Engine};
-use super::scope::Scope;
+use super::scope::{Scope, Target};
 use super::timing::{now_ms, seconds_until};
 use crate::actions::codes::{CodeSeed, Codes};
 use crate::actions::ledger::{Ledger, LedgerError, State};
-use crate::ids::{OrderId, RequestId};
+use crate::ids::RequestId;
 use std::future::Future;
 use tokio::time::Instant;
 
@@ -107,11 +107,11 @@ pub struct Settled {
     pub outcome: Option<Outcome>,
 }
 impl<L: Ledger, K: Look> Engine<'_, L, K> {
-    /// Settles one open request of the order: a marker search once BigCommerce must have finished,
+    /// Settles one open request of the target: a marker search once BigCommerce must have finished,
     /// keeping what it found. `Err` is the answer when it cannot be settled yet.
     pub(super) async fn settle_other(
         &self,
-        order: OrderId,
+        on: &Target,
         other: &RequestId,
         deadline: Instant,
     ) -> Result<Option<Settled>, Unsettled> {
@@ -122,15 +122,15 @@ impl<L: Ledger, K: Look> Engine<'_, L, K> {
             Ok(Some(r)) => Some(r),
         };
         let Some(rec) = rec.filter(|r| !matches!(r.state, State::Done(_))) else {
-            let _ = ledger.forget_open(order, other).await;
+            let _ = ledger.forget_open(on, other).await;
             return Ok(None);
         };
         let Some(scope) = rec.scope.clone() else {
-            let _ = ledger.forget_open(order, other).await;
+            let _ = ledger.forget_open(on, other).await;
             return Ok(None);
         };
         let now = now_ms();
-        let what = format!("An earlier {} on order #{order}", scope.noun());
+        let what = format!("An earlier {} on {}", scope.noun(), on.what());
         let pending_elsewhere = || Unsettled::NotYet {
             what: what.clone(),
             wait_s: seconds_until(rec.settle_at_ms).max(1),
@@ -168,9 +168,11 @@ impl<L: Ledger, K: Look> Engine<'_, L, K> {
                 }
                 // It never happened: what it counted toward the order's refund limit, kept while
                 // it was uncertain, is given back.
-                let counter = crate::actions::limits::refund_counter(order);
-                if let Err(e) = ledger.uncount(&counter, other).await {
-                    tracing::error!(error = %e, "a settled request's refund count was not given back; it stays counted");
+                if let Target::Order(order) = on {
+                    let counter = crate::actions::limits::refund_counter(*order);
+                    if let Err(e) = ledger.uncount(&counter, other).await {
+                        tracing::error!(error = %e, "a settled request's refund count was not given back; it stays counted");
+                    }
                 }
                 None
             }
@@ -179,7 +181,7 @@ impl<L: Ledger, K: Look> Engine<'_, L, K> {
                 return Err(Unsettled::Unchecked { what, why });
             }
         };
-        let _ = ledger.forget_open(order, other).await;
+        let _ = ledger.forget_open(on, other).await;
         Ok(Some(Settled {
             id: other.clone(),
             scope,
@@ -187,17 +189,18 @@ impl<L: Ledger, K: Look> Engine<'_, L, K> {
         }))
     }
 
-    /// Before a form opens on an order: settles what is unsettled on it and says what happened,
+    /// Before a form opens on a leased target (an order, a customer's store credit): settles
+    /// what is unsettled on it and says what happened,
     /// so the agent never acts on a state that an earlier attempt may still change. `Err` is the
     /// form's refusal when something cannot be settled yet.
     pub async fn settle_open(
         &self,
-        order: OrderId,
+        on: &Target,
         deadline: Instant,
     ) -> Result<Vec<Settled>, Outcome> {
         let open = self
             .ledger
-            .open_requests(order)
+            .open_requests(on)
             .await
             .map_err(|e| Unsettled::Ledger(e).for_form())?;
         let mut out = Vec::new();
@@ -205,7 +208,7 @@ impl<L: Ledger, K: Look> Engine<'_, L, K> {
             // A request running right now holds the lease; its record is pending and not yet
             // settleable, which `settle_other` answers with a wait.
             if let Some(s) = self
-                .settle_other(order, other, deadline)
+                .settle_other(on, other, deadline)
                 .await
                 .map_err(Unsettled::for_form)?
             {

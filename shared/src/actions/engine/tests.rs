@@ -101,7 +101,7 @@ async fn a_repeat_answers_the_first_answer_without_acting() {
     assert!(matches!(other, Outcome::Refused { .. }));
     assert_eq!(earlier(&ledger, &id, &ORDER).await, Some(first));
     assert_eq!(
-        ledger.open_requests(OrderId(1)).await,
+        ledger.open_requests(&Target::Order(OrderId(1))).await,
         Ok(vec![]),
         "settled and off the list"
     );
@@ -152,7 +152,7 @@ async fn another_form_on_the_order_settles_what_is_open_first() {
         .await;
     assert!(matches!(a, Outcome::Uncertain { .. }));
     assert_eq!(
-        ledger.open_requests(OrderId(1)).await,
+        ledger.open_requests(&Target::Order(OrderId(1))).await,
         Ok(vec![first.clone()])
     );
     // Too early: the second form changes nothing and says why.
@@ -171,7 +171,7 @@ async fn another_form_on_the_order_settles_what_is_open_first() {
     marks.0.lock().map(|mut m| m.push(first.clone())).ok();
     tokio::time::sleep(t.settle_after).await;
     let settled = engine
-        .settle_open(OrderId(1), Instant::now() + t.total)
+        .settle_open(&Target::Order(OrderId(1)), Instant::now() + t.total)
         .await;
     let settled = settled.unwrap_or_default();
     assert_eq!(settled.len(), 1);
@@ -207,7 +207,9 @@ async fn a_taken_over_request_that_cannot_go_on_stays_on_the_orders_list() {
     let _ = ledger
         .claim(&other, &ORDER, now, now + 60_000, seed())
         .await;
-    let _ = ledger.lease(OrderId(1), &other, now, now).await;
+    let _ = ledger
+        .lease(&Target::Order(OrderId(1)), &other, now, now)
+        .await;
     tokio::time::sleep(t.settle_after).await;
     let b = engine
         .run(submit(&mine, &ORDER), |_| async {
@@ -215,7 +217,10 @@ async fn a_taken_over_request_that_cannot_go_on_stays_on_the_orders_list() {
         })
         .await;
     assert!(matches!(b, Outcome::Uncertain { .. }), "{b:?}");
-    let open = ledger.open_requests(OrderId(1)).await.unwrap_or_default();
+    let open = ledger
+        .open_requests(&Target::Order(OrderId(1)))
+        .await
+        .unwrap_or_default();
     assert!(
         open.contains(&mine),
         "still unexplained, still listed: {open:?}"

@@ -1,6 +1,5 @@
 //! The gift certificate form's submitted attributes.
 
-use crate::actions::amount::parse_amount;
 use crate::actions::fields::{coded, defang, FieldError, Fields};
 use crate::actions::reasons::{Reason, Reasons};
 use crate::ids::looks_like_email;
@@ -33,27 +32,12 @@ pub fn parse(body: &[u8], reasons: Option<&Reasons>) -> Result<GiftInput, Vec<Fi
     let f = Fields::parse(body)?;
     let mut e = Vec::new();
     let reason = reasons.and_then(|r| r.collect(&f, &mut e));
-    let amount = match f.text("amount") {
-        None => {
-            e.push(coded(
-                "amount",
-                "required",
-                "Enter the certificate's amount, like 25.00",
-            ));
+    let amount = f
+        .positive_amount("amount", DIGITS, "25.00")
+        .unwrap_or_else(|x| {
+            e.push(x);
             Decimal::ZERO
-        }
-        Some(t) => match parse_amount(&t, DIGITS) {
-            Ok(a) if a > Decimal::ZERO => a,
-            Ok(_) => {
-                e.push(coded("amount", "required", "Enter an amount above 0"));
-                Decimal::ZERO
-            }
-            Err(why) => {
-                e.push(coded("amount", "invalid", why.explain("25.00")));
-                Decimal::ZERO
-            }
-        },
-    };
+        });
     let email = |attr: &str, e: &mut Vec<FieldError>| -> String {
         let v = normal_email(&f.text(attr).unwrap_or_default());
         if v.is_empty() {

@@ -7,8 +7,8 @@ use super::{
     Record, State, KEEP_SECS,
 };
 use crate::actions::codes::CodeSeed;
-use crate::actions::engine::{Outcome, Scope};
-use crate::ids::{OrderId, RequestId};
+use crate::actions::engine::{Outcome, Scope, Target};
+use crate::ids::RequestId;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -124,16 +124,17 @@ impl StoredRecord {
     }
 }
 
-/// An order's lease item as read: only its open list matters to a reader.
+/// A lease item as read: only its open list matters to a reader.
 #[derive(Debug, Default, Deserialize)]
 struct StoredLease {
     #[serde(default, with = "serde_dynamo::string_set")]
     open: Vec<String>,
 }
 
-/// The lease item's key: a `:` never occurs in a `RequestId`, so it cannot collide with one.
-fn lease_key(order: OrderId) -> String {
-    format!("lease:order:{order}")
+/// The lease item's key, `lease:order:101` or `lease:customer:5`: a `:` never occurs in a
+/// `RequestId`, so it cannot collide with one.
+fn lease_key(on: &Target) -> String {
+    format!("lease:{on}")
 }
 
 fn s(v: &str) -> AttributeValue {
@@ -448,7 +449,7 @@ impl Ledger for DynamoLedger {
     }
     async fn lease(
         &self,
-        order: OrderId,
+        on: &Target,
         owner: &RequestId,
         now_ms: i64,
         until_ms: i64,
@@ -457,7 +458,7 @@ impl Ledger for DynamoLedger {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("request_id", s(&lease_key(order)))
+            .key("request_id", s(&lease_key(on)))
             .update_expression(
                 "SET #o = :me, lease_until = :until, expires_at = :exp ADD #open :meset",
             )
@@ -489,7 +490,7 @@ impl Ledger for DynamoLedger {
 
     async fn unlease(
         &self,
-        order: OrderId,
+        on: &Target,
         owner: &RequestId,
         entry: Entry,
     ) -> Result<(), LedgerError> {
@@ -497,7 +498,7 @@ impl Ledger for DynamoLedger {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("request_id", s(&lease_key(order)))
+            .key("request_id", s(&lease_key(on)))
             .condition_expression("#o = :me")
             .expression_attribute_names("#o", "owner")
             .expression_attribute_values(":me", s(owner.as_str()));
@@ -511,12 +512,12 @@ impl Ledger for DynamoLedger {
         applied(u.send().await).map(|_| ())
     }
 
-    async fn forget_open(&self, order: OrderId, id: &RequestId) -> Result<(), LedgerError> {
+    async fn forget_open(&self, on: &Target, id: &RequestId) -> Result<(), LedgerError> {
         let r = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key("request_id", s(&lease_key(order)))
+            .key("request_id", s(&lease_key(on)))
             .update_expression("DELETE #open :idset")
             .expression_attribute_names("#open", "open")
             .expression_attribute_values(":idset", ss(id))
@@ -624,12 +625,12 @@ impl Ledger for DynamoLedger {
         }
     }
 
-    async fn open_requests(&self, order: OrderId) -> Result<Vec<RequestId>, LedgerError> {
+    async fn open_requests(&self, on: &Target) -> Result<Vec<RequestId>, LedgerError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key("request_id", s(&lease_key(order)))
+            .key("request_id", s(&lease_key(on)))
             .consistent_read(true)
             .send()
             .await
@@ -641,6 +642,7 @@ impl Ledger for DynamoLedger {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::OrderId;
 
     fn item(pairs: &[(&str, AttributeValue)]) -> HashMap<String, AttributeValue> {
         pairs

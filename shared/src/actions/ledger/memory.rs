@@ -2,8 +2,8 @@
 
 use super::{over, Add, Claim, Counted, Entry, Lease, Ledger, LedgerError, Record, State};
 use crate::actions::codes::CodeSeed;
-use crate::actions::engine::{Outcome, Scope};
-use crate::ids::{OrderId, RequestId};
+use crate::actions::engine::{Outcome, Scope, Target};
+use crate::ids::RequestId;
 use rust_decimal::Decimal;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -32,7 +32,8 @@ impl CounterItem {
 #[derive(Debug, Default)]
 pub struct MemoryLedger {
     records: Mutex<HashMap<RequestId, Record>>,
-    leases: Mutex<HashMap<OrderId, LeaseItem>>,
+    /// By the target's key (`order:101`).
+    leases: Mutex<HashMap<String, LeaseItem>>,
     counters: Mutex<HashMap<String, CounterItem>>,
 }
 
@@ -41,7 +42,7 @@ impl MemoryLedger {
         f(&mut self.records.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    fn leases<T>(&self, f: impl FnOnce(&mut HashMap<OrderId, LeaseItem>) -> T) -> T {
+    fn leases<T>(&self, f: impl FnOnce(&mut HashMap<String, LeaseItem>) -> T) -> T {
         f(&mut self.leases.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
@@ -147,13 +148,13 @@ impl Ledger for MemoryLedger {
 
     async fn lease(
         &self,
-        order: OrderId,
+        on: &Target,
         owner: &RequestId,
         now_ms: i64,
         until_ms: i64,
     ) -> Result<Lease, LedgerError> {
         Ok(self.leases(|m| {
-            let item = m.entry(order).or_default();
+            let item = m.entry(on.to_string()).or_default();
             match &item.owner {
                 Some((o, until)) if o != owner && *until >= now_ms => Lease::Busy,
                 _ => {
@@ -169,12 +170,12 @@ impl Ledger for MemoryLedger {
 
     async fn unlease(
         &self,
-        order: OrderId,
+        on: &Target,
         owner: &RequestId,
         entry: Entry,
     ) -> Result<(), LedgerError> {
         self.leases(|m| {
-            if let Some(item) = m.get_mut(&order) {
+            if let Some(item) = m.get_mut(&on.to_string()) {
                 if item.owner.as_ref().is_some_and(|(o, _)| o == owner) {
                     item.owner = None;
                     if entry == Entry::Settled {
@@ -186,9 +187,9 @@ impl Ledger for MemoryLedger {
         Ok(())
     }
 
-    async fn forget_open(&self, order: OrderId, id: &RequestId) -> Result<(), LedgerError> {
+    async fn forget_open(&self, on: &Target, id: &RequestId) -> Result<(), LedgerError> {
         self.leases(|m| {
-            if let Some(item) = m.get_mut(&order) {
+            if let Some(item) = m.get_mut(&on.to_string()) {
                 item.open.remove(id);
             }
         });
@@ -229,9 +230,9 @@ impl Ledger for MemoryLedger {
         Ok(())
     }
 
-    async fn open_requests(&self, order: OrderId) -> Result<Vec<RequestId>, LedgerError> {
+    async fn open_requests(&self, on: &Target) -> Result<Vec<RequestId>, LedgerError> {
         Ok(self.leases(|m| {
-            m.get(&order)
+            m.get(&on.to_string())
                 .map(|i| i.open.iter().cloned().collect())
                 .unwrap_or_default()
         }))

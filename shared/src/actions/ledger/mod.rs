@@ -1,6 +1,7 @@
 //! Where exactly-once is remembered: one record per `requestId` (claimed before anything moves,
-//! then done, uncertain or released) and one lease item per order (who may change it now, and
-//! which requests on it are not settled yet). DynamoDB in production and tests (moto, `dynamo`);
+//! then done, uncertain or released) and one lease item per leased target (an order, or a
+//! customer whose store credit is changed: who may change it now, and which requests on it are
+//! not settled yet). DynamoDB in production and tests (moto, `dynamo`);
 //! memory for unit tests (`memory`). The rules that use these live in `engine`.
 
 mod dynamo;
@@ -10,8 +11,8 @@ pub use dynamo::DynamoLedger;
 pub use memory::MemoryLedger;
 
 use super::codes::CodeSeed;
-use super::engine::{Outcome, Scope};
-use crate::ids::{OrderId, RequestId};
+use super::engine::{Outcome, Scope, Target};
+use crate::ids::RequestId;
 use rust_decimal::Decimal;
 use std::future::Future;
 
@@ -50,23 +51,23 @@ pub enum Claim {
     Lost(Record),
 }
 
-/// The per-order lease.
+/// The lease of one target (an order, or a customer's store credit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lease {
-    /// Ours until it expires; `open` are the requests on this order not settled yet (ours too).
+    /// Ours until it expires; `open` are the requests on this target not settled yet (ours too).
     Held {
         open: Vec<RequestId>,
     },
     Busy,
 }
 
-/// What giving the lease back does to the holder's entry on the order's list of open requests.
+/// What giving the lease back does to the holder's entry on the target's list of open requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entry {
     /// Its request is settled (done or released): off the list.
     Settled,
     /// Its request may still have acted (uncertain, or its outcome not kept): it stays listed,
-    /// so the next form or submit on the order settles it first.
+    /// so the next form or submit on the target settles it first.
     StaysOpen,
 }
 
@@ -172,11 +173,11 @@ pub trait Ledger: Send + Sync {
         settle_at_ms: i64,
         seed: Option<CodeSeed>,
     ) -> impl Future<Output = Result<bool, LedgerError>> + Send;
-    /// Takes the order's lease for `owner` until `until_ms` (or renews it), and lists `owner`
-    /// among the order's open requests.
+    /// Takes the lease of `on` for `owner` until `until_ms` (or renews it), and lists `owner`
+    /// among its open requests.
     fn lease(
         &self,
-        order: OrderId,
+        on: &Target,
         owner: &RequestId,
         now_ms: i64,
         until_ms: i64,
@@ -184,19 +185,19 @@ pub trait Ledger: Send + Sync {
     /// Gives the lease back; `entry` says whether `owner` leaves the open list.
     fn unlease(
         &self,
-        order: OrderId,
+        on: &Target,
         owner: &RequestId,
         entry: Entry,
     ) -> impl Future<Output = Result<(), LedgerError>> + Send;
-    /// Takes a settled request off the order's open list.
+    /// Takes a settled request off the open list of `on`.
     fn forget_open(
         &self,
-        order: OrderId,
+        on: &Target,
         id: &RequestId,
     ) -> impl Future<Output = Result<(), LedgerError>> + Send;
     fn open_requests(
         &self,
-        order: OrderId,
+        on: &Target,
     ) -> impl Future<Output = Result<Vec<RequestId>, LedgerError>> + Send;
     /// Counts request `id` on `counter` atomically: every total of `adds` stays within its limit,
     /// or nothing is counted. The request's entry is kept on the counter, so a repeat of the

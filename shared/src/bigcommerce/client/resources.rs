@@ -9,12 +9,12 @@ use crate::bigcommerce::models::{
     StoreInformation,
 };
 use crate::bigcommerce::requests::{
-    AddressPut, CouponCodePost, GiftCertificatePost, OrderPost, OrderPut, PromotionPost,
-    RefundItem, RefundPost, RefundQuotePost, StockAdjustment,
+    AddressPut, CouponCodePost, CustomerCreditPut, GiftCertificatePost, OrderPost, OrderPut,
+    PromotionPost, RefundItem, RefundPost, RefundQuotePost, StockAdjustment,
 };
 use crate::bigcommerce::{CustomerQuery, OrderQuery, OrdersSince, Store, StoreActions};
 use crate::cache::{Found, Session, StalePart, StorePart};
-use crate::ids::{OrderId, PromotionId};
+use crate::ids::{CustomerId, OrderId, PromotionId};
 use serde_json::Value;
 
 /// Calls the quota may hold back, or the store may not answer in time: a part kept past its
@@ -503,5 +503,25 @@ impl StoreActions for Client {
 
     fn store_hash(&self) -> Option<String> {
         Client::store_hash(self)
+    }
+
+    async fn customer_now(&self, id: CustomerId) -> Result<Option<Customer>, BcError> {
+        let query = [
+            ("id:in", id.to_string()),
+            ("include", "storecredit".to_string()),
+        ];
+        let list: Option<DataList<Customer>> = self.get("v3/customers", &query).await?;
+        Ok(list.and_then(|l| l.data.into_iter().find(|c| c.id == id)))
+    }
+
+    async fn update_customer_credit(&self, put: &CustomerCreditPut) -> Result<(), BcError> {
+        let body = body_of(&[put])?;
+        match self.put("v3/customers", &body).await? {
+            Some(_) => Ok(()),
+            None => Err(BcError::Rejected {
+                status: 404,
+                message: format!("customer {} does not exist", put.id),
+            }),
+        }
     }
 }

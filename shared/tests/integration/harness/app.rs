@@ -13,11 +13,11 @@ use shared::app::App;
 use shared::cache::Table;
 use shared::config::{SecretSource, Settings};
 use shared::handlers::{
-    add_order_note, cancel_order, create_discount, create_gift_certificate, create_replacement,
-    lookup_customer, lookup_orders, refund_order, update_address,
+    add_order_note, add_store_credit, cancel_order, create_discount, create_gift_certificate,
+    create_replacement, lookup_customer, lookup_orders, refund_order, update_address,
 };
 
-/// The nine functions, as `template.yaml` names them.
+/// The ten functions, as `template.yaml` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Function {
     LookupCustomer,
@@ -29,10 +29,11 @@ pub enum Function {
     CreateGiftCertificate,
     AddOrderNote,
     CreateReplacement,
+    AddStoreCredit,
 }
 
 impl Function {
-    pub const ALL: [Function; 9] = [
+    pub const ALL: [Function; 10] = [
         Function::LookupCustomer,
         Function::LookupOrders,
         Function::CancelOrder,
@@ -42,6 +43,7 @@ impl Function {
         Function::CreateGiftCertificate,
         Function::AddOrderNote,
         Function::CreateReplacement,
+        Function::AddStoreCredit,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +57,7 @@ impl Function {
             Function::CreateGiftCertificate => "create-gift-certificate",
             Function::AddOrderNote => "add-order-note",
             Function::CreateReplacement => "create-replacement",
+            Function::AddStoreCredit => "add-store-credit",
         }
     }
 
@@ -74,6 +77,7 @@ impl Function {
             ["orders", _, "replacement", ..] => Function::CreateReplacement,
             ["customers", _, "discount", ..] => Function::CreateDiscount,
             ["customers", _, "gift-certificate", ..] => Function::CreateGiftCertificate,
+            ["customers", _, "store-credit", ..] => Function::AddStoreCredit,
             _ => return None,
         })
     }
@@ -215,6 +219,7 @@ impl<L: Ledger> TestApp<L> {
                 }
                 Function::AddOrderNote => Box::pin(add_order_note::handle(actions, req)),
                 Function::CreateReplacement => Box::pin(create_replacement::handle(actions, req)),
+                Function::AddStoreCredit => Box::pin(add_store_credit::handle(actions, req)),
             };
         answer.await
     }

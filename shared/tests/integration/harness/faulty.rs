@@ -6,7 +6,8 @@ use super::engine::{
     Add, Claim, Counted, DynamoLedger, Entry, Lease, Ledger, LedgerError, Outcome, Record, Scope,
 };
 use shared::actions::codes::CodeSeed;
-use shared::ids::{OrderId, RequestId};
+use shared::actions::engine::Target;
+use shared::ids::RequestId;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 #[derive(Debug, Default)]
@@ -105,21 +106,21 @@ impl Ledger for FaultyLedger {
     }
     async fn lease(
         &self,
-        o: OrderId,
+        o: &Target,
         id: &RequestId,
         now: i64,
         until: i64,
     ) -> Result<Lease, LedgerError> {
         self.inner.lease(o, id, now, until).await
     }
-    async fn unlease(&self, o: OrderId, id: &RequestId, entry: Entry) -> Result<(), LedgerError> {
+    async fn unlease(&self, o: &Target, id: &RequestId, entry: Entry) -> Result<(), LedgerError> {
         self.faults.take(&self.faults.unlease)?;
         self.inner.unlease(o, id, entry).await
     }
-    async fn forget_open(&self, o: OrderId, id: &RequestId) -> Result<(), LedgerError> {
+    async fn forget_open(&self, o: &Target, id: &RequestId) -> Result<(), LedgerError> {
         self.inner.forget_open(o, id).await
     }
-    async fn open_requests(&self, o: OrderId) -> Result<Vec<RequestId>, LedgerError> {
+    async fn open_requests(&self, o: &Target) -> Result<Vec<RequestId>, LedgerError> {
         self.inner.open_requests(o).await
     }
     async fn count(
