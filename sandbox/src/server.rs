@@ -70,7 +70,7 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
         .unwrap_or("")
         .to_string();
 
-    let (mut faulted, mut logged, mut window) = (false, false, None);
+    let (mut faulted, mut logged, mut window, mut latency_ms) = (false, false, None, 0);
     let response = if path.split('/').nth(2) != Some(st.store.hash.as_str()) {
         ApiError::new(family, StatusCode::NOT_FOUND, "Store not found.").into_response()
     } else if req
@@ -98,6 +98,7 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
         } else {
             let plan = st.plan(&method, &route);
             faulted = plan.faulted;
+            latency_ms = millis(plan.latency);
             let serve = plan.after || (plan.status.is_none() && !plan.malformed);
             let served = if plan.detached {
                 // The store keeps going when the client hangs up: the change lands, and the
@@ -121,6 +122,8 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
                         status: resp.as_ref().map_or(0, |r| r.status().as_u16()),
                         faulted: true,
                         at_ms,
+                        done_ms: st2.now_ms(),
+                        latency_ms: millis(latency),
                         window,
                         user_agent: ua,
                     });
@@ -150,6 +153,8 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
                         status: resp.as_ref().map_or(0, |r| r.status().as_u16()),
                         faulted: true,
                         at_ms,
+                        done_ms: st.now_ms(),
+                        latency_ms: millis(plan.latency),
                         window,
                         user_agent: user_agent.clone(),
                     });
@@ -214,6 +219,8 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
             status: response.status().as_u16(),
             faulted,
             at_ms,
+            done_ms: st.now_ms(),
+            latency_ms,
             window,
             user_agent,
         });
@@ -229,7 +236,7 @@ async fn describe(State(st): State<Arc<AppState>>) -> Response {
             "POST /__sandbox/reset": "back to the seed (data, faults, request log, rate window)",
             "POST /__sandbox/faults": "{route, status?, latency_ms?, malformed?, after?, detached?, answer_after_ms?, times?, location?}; location: with a 3xx status, where to redirect; route is 'GET /v2/orders/{id}', '/v2/orders/{id}' or '*'; after: serve first, then answer the fault; detached: keep serving when the client hangs up (a late commit); answer_after_ms: serve, then answer this late",
             "DELETE /__sandbox/faults": "remove every fault",
-            "GET /__sandbox/requests": "the request log with counts per route; each entry has at_ms (arrival, since start), window (the rate-limit window that counted it) and user_agent",
+            "GET /__sandbox/requests": "the request log with counts per route; each entry has at_ms (arrival, since start), done_ms (when served or refused; for a detached write, when it landed), latency_ms (injected), window (the rate-limit window that counted it) and user_agent",
             "DELETE /__sandbox/requests": "clear the request log",
             "POST /__sandbox/products/{id}": "{availability?, is_visible?, inventory_tracking?, deleted?, stock?, variant_id?, purchasing_disabled?}: change the catalog out of band; stock sets variant_id's level (the base variant's when absent)",
             "POST /__sandbox/customers/{id}/store_credit": "{amount, when?}: set the balance out of band; when is now (default), before_next_write or after_next_write (around the next PUT /v3/customers for that customer)",
@@ -319,4 +326,8 @@ async fn settings(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
 
 fn control_error(msg: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": msg }))).into_response()
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

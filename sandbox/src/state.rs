@@ -172,6 +172,12 @@ pub struct LoggedRequest {
     pub faulted: bool,
     /// When the request arrived, in milliseconds since the sandbox started.
     pub at_ms: u64,
+    /// When the store finished with it (served, or refused), on the same clock: for a detached
+    /// write, when its change actually landed, whoever was still listening.
+    pub done_ms: u64,
+    /// The latency injected by faults (and the `latency_ms` setting), summed over every fault
+    /// that matched: `done_ms - at_ms` beyond it is the store's own lag.
+    pub latency_ms: u64,
     /// The rate-limit window that counted it (1 for the first; each refill starts the next), or
     /// none when it was refused before the rate limit (wrong store, bad token): a bench counts
     /// per window exactly as the store did.

@@ -76,6 +76,8 @@ struct Run {
     seq: AtomicU64,
     submits: AtomicU64,
     stats: Mutex<BTreeMap<&'static str, u64>>,
+    /// Held while a store fault is checked and armed (`fault_alone`).
+    arming: tokio::sync::Mutex<()>,
 }
 
 impl Run {
@@ -168,7 +170,10 @@ impl Run {
             }
             _ => return,
         };
-        fault(&self.sb, f).await;
+        if !fault_alone(&self.sb, &self.arming, f).await {
+            self.count("store fault not armed: one armed on its route");
+            return;
+        }
         self.count("store fault armed");
     }
 
@@ -323,6 +328,7 @@ async fn money_chaos() {
         seq: AtomicU64::new(0),
         submits: AtomicU64::new(0),
         stats: Mutex::new(BTreeMap::new()),
+        arming: tokio::sync::Mutex::new(()),
     };
     let mut orders = Vec::new();
     for id in 101..=170u64 {
@@ -402,14 +408,23 @@ async fn money_chaos() {
     let stats = run.stats.lock().map(|s| s.clone()).unwrap_or_default();
     let seen = run.seen.lock().map(|s| s.clone()).unwrap_or_default();
     let kinds = tally(&seen);
+    let late = late_writes(&log, REFUND_POST, &t);
     println!(
-        "{} submits on {} orders in {:.1} s; draws {stats:?}; answers {kinds:?}; store faults fired {}, ledger faults fired {}; refunds made {}",
+        "{} submits on {} orders in {:.1} s; draws {stats:?}; answers {kinds:?}; store faults fired {}, ledger faults fired {}; refunds made {}; the store's own lag on a refund at most {} ms; late refunds: {late:?}",
         run.submits.load(Ordering::SeqCst),
         orders.len(),
         started.elapsed().as_secs_f64(),
         log["faulted"],
         run.faults().fired(),
         by_marker.values().map(Vec::len).sum::<usize>(),
+        store_lag_ms(&log, REFUND_POST),
+    );
+    // Premise, before the invariants: every refund landed before the engine could settle it, so
+    // a broken invariant below is the code's. chaos_timing leaves 300 + 800 ms, less the 700 ms a
+    // late commit is injected with, for the store's own lag (measured at most 29 ms, 2026-12-05).
+    assert!(
+        late.is_empty(),
+        "premise broken (the store landed a refund later than the engine may assume), not a real double: {late:?}"
     );
 
     // Premises: the chaos happened.

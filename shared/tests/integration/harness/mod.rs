@@ -197,6 +197,24 @@ pub async fn fault(sb: &Running, f: Value) {
     control(sb, "POST", "/__sandbox/faults", Some(f)).await;
 }
 
+/// Arms `f` unless a fault on its route is still armed, and says whether it did. The sandbox adds
+/// up every fault that matches a request, so late commits drawn faster than writes use them
+/// would land as one write 1400 ms or more after it arrived: past the settle the engine rightly
+/// assumes, a double that tests the clock, not the code. `arming` makes the check and the
+/// arming one step for the workers that share it.
+pub async fn fault_alone(sb: &Running, arming: &tokio::sync::Mutex<()>, f: Value) -> bool {
+    let _one = arming.lock().await;
+    let armed = control(sb, "GET", "/__sandbox/faults", None).await;
+    if armed
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x["route"] == f["route"]))
+    {
+        return false;
+    }
+    fault(sb, f).await;
+    true
+}
+
 pub fn basic(query: Value) -> String {
     json!({ "lookupLevel": "BASIC", "query": query, "uniqueMatchRequired": false }).to_string()
 }
@@ -306,6 +324,62 @@ pub async fn refunds_marked(sb: &Running, order: u64, rid: &str) -> Vec<Value> {
         .filter(|r| r["reason"].as_str().is_some_and(|x| x.contains(&marker)))
         .cloned()
         .collect()
+}
+
+/// The writes on `route` the store carried out, from its request log: (arrival, when the change
+/// landed, the latency the faults injected), on the store's clock, in milliseconds.
+fn served_writes(log: &Value, route: &str) -> Vec<(u64, u64, u64)> {
+    log["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            let at = format!(
+                "{} {}",
+                r["method"].as_str().unwrap_or(""),
+                r["route"].as_str().unwrap_or("")
+            );
+            at == route
+                && r["status"]
+                    .as_u64()
+                    .is_some_and(|s| (200..300).contains(&s))
+        })
+        .filter_map(|r| {
+            let injected = r["latency_ms"].as_u64().unwrap_or(0);
+            Some((r["at_ms"].as_u64()?, r["done_ms"].as_u64()?, injected))
+        })
+        .collect()
+}
+
+/// The writes on `route` that landed later than the engine assumes BigCommerce finishes a write
+/// it gave up on. An attempt gives up at the earliest `min_write_budget` after sending (a write
+/// is cut at whichever comes first of `write_timeout` and the deadline, and is sent only with
+/// `min_write_budget` left) and is settled `settle_after` later: a write landing after that can
+/// be missed by the settle's marker search, and a double it causes breaks the engine's premise,
+/// not its code. Each says how much of its lag faults injected (stacked faults show) and how
+/// much was the store's own.
+pub fn late_writes(log: &Value, route: &str, t: &engine::Timing) -> Vec<String> {
+    let bound = u64::try_from((t.min_write_budget + t.settle_after).as_millis()).unwrap_or(0);
+    served_writes(log, route)
+        .into_iter()
+        .filter(|(at, done, _)| done.saturating_sub(*at) > bound)
+        .map(|(at, done, injected)| {
+            format!(
+                "a {route} that arrived at {at} ms landed {} ms later ({injected} ms injected, {} ms the store's own lag), past the {bound} ms after which the engine settles",
+                done - at,
+                (done - at).saturating_sub(injected)
+            )
+        })
+        .collect()
+}
+
+/// The slowest landing of a write on `route` beyond its injected latency: the store's own lag.
+pub fn store_lag_ms(log: &Value, route: &str) -> u64 {
+    served_writes(log, route)
+        .into_iter()
+        .map(|(at, done, injected)| done.saturating_sub(at).saturating_sub(injected))
+        .max()
+        .unwrap_or(0)
 }
 
 /// The most requests BigCommerce served at once on `route` since the log was cleared.
