@@ -421,3 +421,46 @@ async fn a_note_that_failed_on_the_original_is_finished_by_a_resubmit_never_a_se
     assert_eq!(creates(&sb).await, 1);
     assert_eq!(replacements_of(&sb, 104).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_replacement_whose_line_on_the_original_failed_is_still_named_and_refused_twice() {
+    let sb = sandbox().await;
+    let app = TestApp::new(&sb).await;
+    let (_, form) = app.order_form(104, "replacement").await;
+    let path = action_url(&form);
+    clear_log(&sb).await;
+    fault(
+        &sb,
+        json!({"route": "PUT /v2/orders/{id}", "status": 500, "times": 4}),
+    )
+    .await;
+    let (status, v) = app
+        .submit(&path, json!({"qty_1007": "1", "reason": "wrong_item"}))
+        .await;
+    assert!(faulted(&sb).await >= 1, "premise: the note's PUT failed");
+    assert_eq!(status, 400, "{v}");
+    let id = new_order(&v);
+    control(&sb, "DELETE", "/__sandbox/faults", None).await;
+    // Another agent opens a new form instead of resubmitting: the original's notes do not name
+    // the replacement, but the form and the submit still find it.
+    assert!(!staff_notes(&sb, 104)
+        .await
+        .contains(&format!("Replacement order #{id} sent")));
+    let (status, form) = app.order_form(104, "replacement").await;
+    assert_eq!(status, 200, "{form}");
+    assert!(
+        form.to_string()
+            .contains(&format!("already had replacement order #{id}")),
+        "{form}"
+    );
+    let (status, v) = app
+        .submit(
+            &action_url(&form),
+            json!({"qty_1007": "1", "reason": "not_received"}),
+        )
+        .await;
+    assert_eq!(status, 406, "{v}");
+    assert!(message(&v).contains(&format!("order #{id}")), "{v}");
+    assert_eq!(creates(&sb).await, 1, "one order was ever asked for");
+    assert_eq!(replacements_of(&sb, 104).await.len(), 1);
+}

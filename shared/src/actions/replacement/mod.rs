@@ -54,10 +54,27 @@ impl Action for Replacement {
     ) -> Result<Opened, ApiError> {
         let reasons = input::reasons(&cfg.guardrails);
         let opened = open_order_form(app, cfg, id, move |store| async move {
-            Ok((store.order(id).await?, ()))
+            let Some(order) = store.order(id).await? else {
+                return Ok((None, Vec::new()));
+            };
+            // Replacements the original's notes do not name (their line was never written)
+            // are found by the search; a search that fails leaves the notes to say it, and the
+            // submit searches again before it makes anything.
+            let found = match policy::replacement_allowed(&order) {
+                Ok(()) => run::made_since(&store, &order, None)
+                    .await
+                    .map(|m| m.others)
+                    .unwrap_or_default(),
+                Err(_) => Vec::new(),
+            };
+            Ok((Some(order), found))
         })
         .await?;
-        let OrderForm { earlier, order, .. } = match opened {
+        let OrderForm {
+            earlier,
+            order,
+            read: found,
+        } = match opened {
             Ok(f) => f,
             Err(o) => return Ok(Opened::Closed(o)),
         };
@@ -67,7 +84,13 @@ impl Action for Replacement {
                 fields::detail_or(&earlier, "Nothing was created."),
             )));
         }
-        let sent = policy::named_in_notes(&order);
+        let mut sent = policy::named_in_notes(&order);
+        sent.extend(
+            found
+                .into_iter()
+                .filter(|f| !sent.contains(f))
+                .collect::<Vec<_>>(),
+        );
         let form = form::replacement_form(&order, &sent, &reasons, &fields::new_request_id());
         Ok(Opened::Form(fields::with_notes(form, &earlier)))
     }

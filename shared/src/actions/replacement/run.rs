@@ -40,11 +40,12 @@ pub struct Made {
 }
 
 /// Searches the shopper's orders (a guest's by billing email, customer id 0) made since the
-/// original: a replacement is always made after the order it replaces.
+/// original: a replacement is always made after the order it replaces. `id`: the request whose
+/// own order is `ours` (none for a form, which only lists them).
 pub async fn made_since<S: StoreActions>(
     store: &S,
     o: &Order,
-    id: &RequestId,
+    id: Option<&RequestId>,
 ) -> Result<Made, BcError> {
     let guest = o.customer_id.is_none();
     let email = o.billing_address.email.trim();
@@ -54,7 +55,7 @@ pub async fn made_since<S: StoreActions>(
         since: o.date_created.unwrap_or(chrono::DateTime::UNIX_EPOCH),
         page,
     };
-    let m = marker(id);
+    let m = id.map(marker);
     let mut made = Made::default();
     for page in 1..=PAGES {
         let list = store.orders_since(&q(page)).await?;
@@ -63,7 +64,7 @@ pub async fn made_since<S: StoreActions>(
             .into_iter()
             .filter(|r| policy::replaces(r) == Some(o.id))
         {
-            if r.staff_notes.contains(&m) {
+            if m.as_ref().is_some_and(|m| r.staff_notes.contains(m)) {
                 made.ours = Some(r);
             } else {
                 made.others.push(r.id);
@@ -270,7 +271,7 @@ pub async fn send<S: StoreActions, L: Ledger>(
         Err(e) if settle => return not_confirmed(&e, "whether the earlier attempt made the replacement"),
         Err(e) => return unavailable(&e),
     };
-    let made = match made_since(store, &o, request).await {
+    let made = match made_since(store, &o, Some(request)).await {
         Ok(m) => m,
         Err(e) if settle => {
             return not_confirmed(&e, "whether the earlier attempt made the replacement")
@@ -311,11 +312,22 @@ pub async fn send<S: StoreActions, L: Ledger>(
         .into_iter()
         .chain(made.others.iter().rev().copied())
         .next();
-    if let (Some(first), false) = (first, req.another) {
-        return Outcome::refused(
-            format!("Order #{order} already had a replacement: order #{first}."),
-            "Nothing was created. Tick \"Send another\" to send one more.",
-        );
+    match (first, req.another) {
+        (Some(first), false) => {
+            return Outcome::refused(
+                format!("Order #{order} already had a replacement: order #{first}."),
+                "Nothing was created. Tick \"Send another\" to send one more.",
+            )
+        }
+        // A replacement whose line on the original was never written is found only by the
+        // search: one that could not read every page cannot rule it out.
+        (None, false) if !made.complete => {
+            return Outcome::refused(
+                format!("The shopper has too many orders since order #{order} to check whether it already had a replacement."),
+                "Nothing was created. Look for one in the BigCommerce control panel; if there is none, tick \"Send another\" to send it.",
+            )
+        }
+        _ => {}
     }
     let to = match store.shipping_addresses(order).await {
         Ok(list) => list.into_iter().next(),
@@ -348,7 +360,7 @@ pub async fn look<S: StoreActions>(store: &S, order: OrderId, id: &RequestId) ->
         Ok(None) => return Looked::Unknown(format!("order #{order} cannot be read")),
         Err(e) => return Looked::Unknown(e.to_string()),
     };
-    match made_since(store, &o, id).await {
+    match made_since(store, &o, Some(id)).await {
         Ok(Made {
             ours: Some(new), ..
         }) => Looked::Found(sent(&o, &new, store.store_hash())),
