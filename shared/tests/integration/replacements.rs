@@ -464,3 +464,51 @@ async fn a_replacement_whose_line_on_the_original_failed_is_still_named_and_refu
     assert_eq!(creates(&sb).await, 1, "one order was ever asked for");
     assert_eq!(replacements_of(&sb, 104).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_search_that_cannot_read_every_page_refuses_a_first_replacement_unless_asked() {
+    // Jane has placed more orders since #104 than the search reads (four pages of 250): a
+    // replacement whose line on #104 was never written could hide among them.
+    let sb = sandbox_with(|seed| {
+        let original = seed
+            .orders
+            .iter()
+            .find(|o| o.id == 104)
+            .cloned()
+            .expect("order #104 in the seed");
+        for n in 0..1000u64 {
+            let mut o = original.clone();
+            o.id = 20_000 + n;
+            o.date_created = original.date_created + chrono::Duration::minutes(1 + n as i64);
+            seed.orders.push(o);
+        }
+    })
+    .await;
+    let app = TestApp::new(&sb).await;
+    let (status, form) = app.order_form(104, "replacement").await;
+    assert_eq!(status, 200, "{form}");
+    clear_log(&sb).await;
+    let (status, v) = app
+        .submit(
+            &action_url(&form),
+            json!({"qty_1007": "1", "reason": "damaged"}),
+        )
+        .await;
+    assert_eq!(status, 406, "{v}");
+    assert!(message(&v).contains("too many orders"), "{v}");
+    let (_, log) = calls(&sb).await;
+    assert_eq!(
+        log["GET /v2/orders"].as_u64(),
+        Some(4),
+        "premise: the search read its four pages: {log}"
+    );
+    assert_eq!(creates(&sb).await, 0, "nothing was made");
+    let (status, v) = app
+        .submit(
+            &action_url(&form),
+            json!({"qty_1007": "1", "reason": "damaged", "another": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "ticked, it is sent: {v}");
+    assert_eq!(creates(&sb).await, 1);
+}
