@@ -101,13 +101,7 @@ async fn products_of(sb: &bigcommerce_sandbox::Running, order: u64) -> Vec<(u64,
 async fn a_replacement_is_one_free_order_for_the_same_shopper_named_on_the_original() {
     let sb = sandbox().await;
     // Room in the store's quota for the counts' optional guest-order read at the end.
-    control(
-        &sb,
-        "POST",
-        "/__sandbox/settings",
-        Some(json!({"rate_limit_quota": 1_000_000})),
-    )
-    .await;
+    store_settings(&sb, json!({"rate_limit_quota": 1_000_000})).await;
     let app = TestApp::new(&sb).await;
     // Offered where items shipped and the order still stands.
     assert!(app

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod capture;
+pub mod chaos;
 pub mod engine;
 pub mod faulty;
 pub mod gladly;
@@ -183,6 +184,11 @@ pub async fn control(sb: &Running, method: &str, path: &str, body: Option<Value>
     resp.json::<Value>().await.unwrap_or(Value::Null)
 }
 
+/// Changes the sandbox store's settings (its rate limit, its latency).
+pub async fn store_settings(sb: &Running, settings: Value) {
+    control(sb, "POST", "/__sandbox/settings", Some(settings)).await;
+}
+
 pub async fn clear_log(sb: &Running) {
     control(sb, "DELETE", "/__sandbox/requests", None).await;
 }
@@ -328,7 +334,7 @@ pub async fn refunds_marked(sb: &Running, order: u64, rid: &str) -> Vec<Value> {
 
 /// The writes on `route` the store carried out, from its request log: (arrival, when the change
 /// landed, the latency the faults injected), on the store's clock, in milliseconds.
-fn served_writes(log: &Value, route: &str) -> Vec<(u64, u64, u64)> {
+pub fn served_writes(log: &Value, route: &str) -> Vec<(u64, u64, u64)> {
     log["requests"]
         .as_array()
         .into_iter()
