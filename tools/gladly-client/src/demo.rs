@@ -63,6 +63,26 @@ async fn submit_form(
     Ok((action, reply))
 }
 
+/// Opens `form_path`, submits `attrs`, expects a 200 and prints what the agent reads, after
+/// `lead` ("" or "and store credit on her account: ").
+async fn act(
+    target: &Target,
+    key: &str,
+    form_path: &str,
+    attrs: Value,
+    what: &str,
+    lead: &str,
+) -> Result<(String, Reply), String> {
+    let (action, r) = submit_form(target, key, form_path, attrs).await?;
+    expect(&r, 200, what)?;
+    println!(
+        "   → {lead}{}: {}",
+        r.json["message"].as_str().unwrap_or(""),
+        r.json["detail"].as_str().unwrap_or("")
+    );
+    Ok((action, r))
+}
+
 /// What a Lambda container's start costs, as the README measures it (`scripts/measure-init.py`
 /// on the release binaries: process start to ready, and to the first request served).
 const LAMBDA_INIT: &str = "8.3 ms to ready and 14.3 ms to the first request served for lookup-customer (x86_64 release, median of 20; README's table, measured by scripts/with-moto .venv/bin/python scripts/measure-init.py target/release/lookup-customer 20)";
@@ -186,37 +206,29 @@ pub async fn play(target: &Target, key: &str) -> Result<(), String> {
     orders_table(p);
 
     step(3, "\"Please cancel my pending order\": cancel order #102");
-    let (_, r) = submit_form(
+    let _ = act(
         target,
         key,
         "/orders/102/cancel",
         json!({"reason": "customer_request", "note": "asked in chat"}),
+        "cancel",
+        "",
     )
     .await?;
-    expect(&r, 200, "cancel")?;
-    println!(
-        "   → {}: {}",
-        r.json["message"].as_str().unwrap_or(""),
-        r.json["detail"].as_str().unwrap_or("")
-    );
 
     step(
         4,
         "\"One mug arrived broken\": partially refund order #103, and return it to stock",
     );
-    let (action, r) = submit_form(
+    let (action, _) = act(
         target,
         key,
         "/orders/103/refund",
         json!({"mode": "partial", "qty_1004": "1", "reason": "damaged", "note": "photo in chat", "restock": true}),
+        "refund",
+        "",
     )
     .await?;
-    expect(&r, 200, "refund")?;
-    println!(
-        "   → {}: {}",
-        r.json["message"].as_str().unwrap_or(""),
-        r.json["detail"].as_str().unwrap_or("")
-    );
     println!("   the agent double-clicks: the same form is submitted again");
     let again = send(
         target,
@@ -239,97 +251,74 @@ pub async fn play(target: &Target, key: &str) -> Result<(), String> {
         5,
         "\"I moved last week\": order #101 has not shipped, so its address changes; a note tells the team",
     );
-    let (_, r) = submit_form(
+    let _ = act(
         target,
         key,
         "/orders/101/address",
         json!({"first_name": "Jane", "last_name": "Doe", "street_1": "200 Congress Ave",
                "city": "Austin", "state": "TX", "zip": "78701", "country_iso2": "US"}),
+        "address change",
+        "",
     )
     .await?;
-    expect(&r, 200, "address change")?;
-    println!(
-        "   → {}: {}",
-        r.json["message"].as_str().unwrap_or(""),
-        r.json["detail"].as_str().unwrap_or("")
-    );
-    let (_, r) = submit_form(
+    let _ = act(
         target,
         key,
         "/orders/101/note",
         json!({"note": "Jane moved to 200 Congress Ave; check older orders too."}),
+        "order note",
+        "and a note for the team: ",
     )
     .await?;
-    expect(&r, 200, "order note")?;
-    println!(
-        "   → and a note for the team: {}",
-        r.json["message"].as_str().unwrap_or("")
-    );
 
     step(
         6,
         "\"Sorry about that\": a 10% discount code for her next order",
     );
     let seg = url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>();
-    let (_, r) = submit_form(
+    let _ = act(
         target,
         key,
         &format!("/customers/{seg}/discount"),
         json!({"type": "percent", "value": "10", "days": "30", "uses": "1"}),
+        "discount",
+        "",
     )
     .await?;
-    expect(&r, 200, "discount")?;
-    println!(
-        "   → {}: {}",
-        r.json["message"].as_str().unwrap_or(""),
-        r.json["detail"].as_str().unwrap_or("")
-    );
 
     step(
         7,
         "And a $15 goodwill gift certificate and $5 of store credit for the trouble, and a replacement for what broke",
     );
-    let (_, r) = submit_form(
+    let _ = act(
         target,
         key,
         &format!("/customers/{seg}/gift-certificate"),
         json!({"amount": "15", "to_name": "Jane Doe", "to_email": "jane.doe@example.com",
                "from_email": "care@example.com", "message": "Sorry about the mug!"}),
+        "gift certificate",
+        "",
     )
     .await?;
-    expect(&r, 200, "gift certificate")?;
-    println!(
-        "   → {}: {}",
-        r.json["message"].as_str().unwrap_or(""),
-        r.json["detail"].as_str().unwrap_or("")
-    );
     // Her shipped order #104 came with the beans bag split: one more goes out, free.
-    let (_, r) = submit_form(
+    let _ = act(
         target,
         key,
         "/orders/104/replacement",
         json!({"qty_1007": "1", "reason": "damaged", "note": "Bag split in transit."}),
+        "replacement",
+        "and for her shipped order #104, whose bag of beans split: ",
     )
     .await?;
-    expect(&r, 200, "replacement")?;
-    println!(
-        "   → and for her shipped order #104, whose bag of beans split: {}: {}",
-        r.json["message"].as_str().unwrap_or(""),
-        r.json["detail"].as_str().unwrap_or("")
-    );
-    let (_, r) = submit_form(
+    let _ = act(
         target,
         key,
         &format!("/customers/{seg}/store-credit"),
         json!({"amount": "5", "reason": "damaged"}),
+        "store credit",
+        "and store credit on her account: ",
     )
     .await?;
-    expect(&r, 200, "store credit")?;
-    println!(
-        "   → and store credit on her account: {}: {}",
-        r.json["message"].as_str().unwrap_or(""),
-        r.json["detail"].as_str().unwrap_or("")
-    );
 
     step(
         8,
