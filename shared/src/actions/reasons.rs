@@ -18,13 +18,14 @@ const LONGEST: usize = 60;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerchantReasons(Vec<String>);
 
+/// Why a `reasons` value is refused: names the key and what it must be, never the value.
+pub const MUST: &str = "reasons must be a comma-separated list of 1 to 25 reasons, each 1 to 60 \
+                        characters without brackets or control characters, none twice; each \
+                        form's own list holds";
+
 impl MerchantReasons {
-    /// `Err` names the key and what it must be (never its value): the secret's reader logs it
-    /// and the actions' own lists hold.
+    /// `Err` is `MUST`: the secret's reader logs it and the actions' own lists hold.
     pub fn parse(text: &str) -> Result<Self, String> {
-        const MUST: &str = "reasons must be a comma-separated list of 1 to 25 reasons, each 1 to \
-                            60 characters without brackets or control characters, none twice; \
-                            each form's own list holds";
         let list: Vec<String> = text.split(',').map(|r| r.trim().to_string()).collect();
         let readable = |r: &String| {
             let n = r.chars().count();

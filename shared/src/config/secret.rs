@@ -55,11 +55,11 @@ fn quota_share(v: Option<&Value>) -> crate::quota::Share {
 fn merchant_reasons(
     v: Option<&Value>,
 ) -> Result<Option<crate::actions::reasons::MerchantReasons>, String> {
-    use crate::actions::reasons::MerchantReasons;
+    use crate::actions::reasons::{MerchantReasons, MUST};
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => MerchantReasons::parse(s).map(Some),
-        Some(_) => MerchantReasons::parse("").map(Some),
+        Some(_) => Err(MUST.into()),
     }
 }
 

@@ -13,13 +13,7 @@ const REFUND_POST: &str = "POST /v3/orders/{id}/payment_actions/refunds";
 
 /// Waits (bounded) until BigCommerce holds a refund with `rid`'s marker.
 async fn landed(sb: &bigcommerce_sandbox::Running, order: u64, rid: &str) -> bool {
-    for _ in 0..40 {
-        if !refunds_marked(sb, order, rid).await.is_empty() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
+    eventually(|| async { !refunds_marked(sb, order, rid).await.is_empty() }).await
 }
 
 #[tokio::test]

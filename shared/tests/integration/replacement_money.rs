@@ -29,13 +29,7 @@ async fn made_by(sb: &bigcommerce_sandbox::Running, order: u64, path: &str) -> V
 }
 
 async fn landed(sb: &bigcommerce_sandbox::Running, order: u64, path: &str) -> bool {
-    for _ in 0..40 {
-        if !made_by(sb, order, path).await.is_empty() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
+    eventually(|| async { !made_by(sb, order, path).await.is_empty() }).await
 }
 
 #[tokio::test]

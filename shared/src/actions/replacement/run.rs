@@ -279,10 +279,10 @@ pub async fn send<S: StoreActions, L: Ledger>(
         Err(e) => return unavailable(&e),
     };
     let reasons = input::reasons(job.rails);
-    let reason = reason_text(body, &reasons);
     if let Some(new) = &made.ours {
-        // Made earlier: the line on the original is finished if it is missing.
-        return noted(store, &o, new, request, &reason).await;
+        // Made earlier: the line on the original is finished if it is missing, its reason read
+        // from the body as sent.
+        return noted(store, &o, new, request, &reason_text(body, &reasons)).await;
     }
     if settle && !made.complete {
         return Outcome::uncertain(
@@ -346,7 +346,7 @@ pub async fn send<S: StoreActions, L: Ledger>(
     let post = order_post(&o, &to.address, &lines, append_audit("", request, &what));
     crate::telemetry::reason(&req.reason.text);
     match store.create_order(&post).await {
-        Ok(new) => noted(store, &o, &new, request, &reason).await,
+        Ok(new) => noted(store, &o, &new, request, &req.reason.text).await,
         Err(e) => write_failed(&e, "the replacement order", |message| {
             refused_by_bigcommerce(message, &lines)
         }),

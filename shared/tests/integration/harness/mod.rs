@@ -428,6 +428,22 @@ pub fn marker_of(path: &str) -> String {
 }
 
 /// What an answer says first: a done answer's message, or its general error's.
+/// Whether `check` holds within 2 s (polled every 50 ms): a late write the store is still
+/// finishing.
+pub async fn eventually<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..40 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
 /// The fields a 400 names (its `errors` with an `attr`).
 pub fn field_attrs(v: &Value) -> Vec<String> {
     v["errors"]
