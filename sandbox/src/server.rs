@@ -96,7 +96,7 @@ async fn pipeline(State(st): State<Arc<AppState>>, req: Request, next: Next) -> 
                 .insert("x-retry-after", HeaderValue::from(secs));
             r
         } else {
-            let plan = st.plan(&method, &route);
+            let plan = st.plan(&method, &route, &query);
             faulted = plan.faulted;
             latency_ms = millis(plan.latency);
             let serve = plan.after || (plan.status.is_none() && !plan.malformed);

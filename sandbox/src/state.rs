@@ -146,10 +146,21 @@ pub struct Fault {
     /// With a 3xx `status`: the `Location` to send the client to (a redirect to another host).
     #[serde(default)]
     pub location: Option<String>,
+    /// Only requests whose raw query contains this (`"min_date_modified="`): one read of a
+    /// route among others.
+    #[serde(default)]
+    pub query_contains: Option<String>,
 }
 
 impl Fault {
-    fn matches(&self, method: &str, route: &str) -> bool {
+    fn matches(&self, method: &str, route: &str, query: &str) -> bool {
+        if !self
+            .query_contains
+            .as_ref()
+            .is_none_or(|q| query.contains(q.as_str()))
+        {
+            return false;
+        }
         if self.route == "*" {
             return true;
         }
@@ -368,13 +379,17 @@ impl AppState {
     }
 
     /// Consumes one use of every matching fault and says what to do.
-    pub fn plan(&self, method: &str, route: &str) -> FaultPlan {
+    pub fn plan(&self, method: &str, route: &str, query: &str) -> FaultPlan {
         let mut c = lock(&self.controls);
         let mut plan = FaultPlan {
             latency: c.latency,
             ..FaultPlan::default()
         };
-        for f in c.faults.iter_mut().filter(|f| f.matches(method, route)) {
+        for f in c
+            .faults
+            .iter_mut()
+            .filter(|f| f.matches(method, route, query))
+        {
             plan.latency += Duration::from_millis(f.latency_ms);
             plan.status = plan.status.or(f.status);
             plan.malformed |= f.malformed;

@@ -10,6 +10,7 @@
 //! when the store's quota leaves no other way, and then the card says how old it is. An action
 //! that changes an order marks the store changed: nothing fetched before it is served again.
 
+pub mod guests;
 pub mod table;
 
 use crate::bigcommerce::OrderQuery;
@@ -145,6 +146,10 @@ pub mod keys {
     pub fn changed(store: &str) -> String {
         format!("{store}#changed")
     }
+    /// Which emails have guest orders (`guests::GuestIndex`).
+    pub fn guest_index(store: &str) -> String {
+        format!("{store}#guestindex")
+    }
     pub fn spend(store: &str, window: i64) -> String {
         format!("{store}#spend#{window}")
     }
@@ -197,6 +202,16 @@ pub struct Session {
     owner: Option<u64>,
     spend_at_start: Option<(i64, u32)>,
     inner: Mutex<Inner>,
+    /// The store's guest index as read, and what this request did to it.
+    guests: Mutex<Guests>,
+}
+
+#[derive(Debug, Default)]
+struct Guests {
+    index: guests::GuestIndex,
+    /// This request has taken the read that was due (one per request).
+    read_taken: bool,
+    dirty: bool,
 }
 
 #[derive(Debug, Default)]
@@ -234,6 +249,9 @@ impl Session {
             keys::store_part(store, StorePart::CustomerGroups),
         ];
         let (mut shipments_key, mut owner) = (None, None);
+        if !matches!(what, Prefetch::StoreOnly) {
+            wanted.push(keys::guest_index(store));
+        }
         match what {
             Prefetch::Emails(e) if !e.is_empty() => wanted.push(keys::emails(store, e)),
             Prefetch::Shopper(s, limit) => {
@@ -277,6 +295,11 @@ impl Session {
                 .and_then(|e| serde_json::from_str::<Kept>(&e.value).ok())
                 .unwrap_or_default()
         };
+        // An index that does not parse is a new one, written over when it is next read.
+        let index = got
+            .get(&keys::guest_index(store))
+            .and_then(|e| guests::GuestIndex::parse(&e.value))
+            .unwrap_or_default();
         let (shipments, products) = (
             kept(shipments_key.as_ref()),
             kept(Some(&keys::products(store))),
@@ -295,7 +318,47 @@ impl Session {
                 products,
                 ..Inner::default()
             }),
+            guests: Mutex::new(Guests {
+                index,
+                ..Guests::default()
+            }),
         }
+    }
+
+    /// Whether `email` may have guest orders, as the store's guest index tells now.
+    pub fn guests_say(&self, email: &str) -> guests::Says {
+        let says = lock(&self.guests)
+            .index
+            .says(email, self.started_ms, self.changed_at);
+        if says != guests::Says::CannotTell {
+            crate::telemetry::cache(says == guests::Says::NoGuestOrders);
+        }
+        says
+    }
+
+    /// The guest index's read that is due, once per request: the caller makes it and hands
+    /// the page to `apply_guest_read`.
+    pub fn take_guest_read(&self) -> Option<guests::Read> {
+        let mut g = lock(&self.guests);
+        if g.read_taken {
+            return None;
+        }
+        let read = g.index.due(self.started_ms, self.changed_at)?;
+        g.read_taken = true;
+        Some(read)
+    }
+
+    /// A page of the read `take_guest_read` gave, as fetched at this request's start (its
+    /// rows can only be newer).
+    pub fn apply_guest_read(
+        &self,
+        read: guests::Read,
+        rows: &[guests::Row],
+        full: bool,
+    ) -> guests::Applied {
+        let mut g = lock(&self.guests);
+        g.dirty = true;
+        g.index.apply(read, rows, full, self.started_ms)
     }
 
     /// The adaptor's calls in the window when the request began, as the shared count had them.
@@ -543,6 +606,18 @@ impl Session {
             if let (Some(k), true) = (&self.shipments_key, inner.shipments_dirty) {
                 inner.shipments.retain(|_, t| t.at >= oldest);
                 puts.extend(self.put_of(k.clone(), &inner.shipments, SETTLED_SHIPMENTS_MAX_AGE));
+            }
+            let g = lock(&self.guests);
+            if g.dirty {
+                puts.extend(g.index.to_text().map(|value| Put {
+                    key: keys::guest_index(&self.store),
+                    entry: Entry {
+                        value,
+                        at_ms: self.started_ms,
+                    },
+                    expires_at: (self.started_ms + secs(SETTLED_SHIPMENTS_MAX_AGE + KEPT_STALE))
+                        / 1000,
+                }));
             }
             puts
         };

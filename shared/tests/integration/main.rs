@@ -14,6 +14,7 @@ mod chaos;
 mod credit_chaos;
 mod currencies;
 mod edges;
+mod guest_index;
 mod hardening;
 mod international;
 mod limits;

@@ -13,6 +13,7 @@ use crate::bigcommerce::requests::{
     PromotionPost, RefundItem, RefundPost, RefundQuotePost, StockAdjustment,
 };
 use crate::bigcommerce::{CustomerQuery, OrderQuery, OrdersSince, Store, StoreActions};
+use crate::cache::guests::{self, Says};
 use crate::cache::{Found, Session, StalePart, StorePart};
 use crate::ids::{CustomerId, OrderId, PromotionId};
 use serde_json::Value;
@@ -55,6 +56,55 @@ impl Client {
                 _ => Err(e),
             },
             Err(e) => Err(e),
+        }
+    }
+
+    /// Whether guest orders with `email` may exist, as the store's guest index tells (see
+    /// `cache::guests`). When the index is due, this request reads its page of changes (an
+    /// optional call, in place of the guest query when that page completes it). `false` only
+    /// when the index knows there are none; a read that fails or is held back leaves the
+    /// question to the guest query.
+    async fn guest_orders_may_exist(&self, email: &str) -> bool {
+        let Some(c) = self.cache() else {
+            return true;
+        };
+        match c.guests_say(email) {
+            Says::NoGuestOrders => return false,
+            Says::Perhaps => return true,
+            Says::CannotTell => {}
+        }
+        let Some(read) = c.take_guest_read() else {
+            return true;
+        };
+        let query = [
+            ("customer_id", "0".to_string()),
+            ("min_date_modified", guests::since_param(read.since_ms)),
+            ("sort", "date_modified:asc".to_string()),
+            ("limit", guests::PAGE.to_string()),
+        ];
+        match self.optional().get_value("v2/orders", &query).await {
+            Ok(page) => {
+                // 204: no guest order changed since.
+                let page = page.unwrap_or(Value::Null);
+                let full = page.as_array().map_or(0, Vec::len) >= guests::PAGE as usize;
+                let applied = c.apply_guest_read(read, &guests::rows_of(&page), full);
+                match applied {
+                    guests::Applied::OffBusy => tracing::warn!(
+                        "more than {} guest orders changed within a minute: the guest index is off for an hour; lookups ask for guest orders as before",
+                        guests::PAGE
+                    ),
+                    guests::Applied::OffTooMany => tracing::warn!(
+                        "more than {} guest emails: the guest index is off for a day; lookups ask for guest orders as before",
+                        guests::MAX_EMAILS
+                    ),
+                    _ => tracing::debug!(?applied, "guest index read"),
+                }
+                c.guests_say(email) != Says::NoGuestOrders
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "guest index not read; asking for the guest orders");
+                true
+            }
         }
     }
 
@@ -194,6 +244,11 @@ impl Store for Client {
                 |c| c.orders(q),
                 |c, v| c.keep_orders(q, v),
                 async {
+                    if let (Some(0), Some(email)) = (q.customer_id, &q.email) {
+                        if !self.guest_orders_may_exist(email).await {
+                            return Ok(Some(Value::Array(Vec::new())));
+                        }
+                    }
                     if q.optional {
                         self.optional().get_value("v2/orders", &query).await
                     } else {
