@@ -28,8 +28,8 @@ pub const OVERLAP_MS: i64 = 60_000;
 pub const MAX_EMAILS: usize = 25_000;
 pub const PAGE: u32 = 250;
 const OFF_FOR_MS: i64 = 24 * 3600 * 1000;
-/// A busy minute (more than a page of guest orders changed within `OVERLAP_MS`) cannot be read
-/// past: the index is off this long, then built again.
+/// A busy store (a full page of guest-order changes once the history was read): the index is
+/// off this long, then one read tells whether it has calmed down.
 const OFF_WHEN_BUSY_MS: i64 = 3600 * 1000;
 /// The first read starts here: every guest order the store has.
 const BEGINNING_MS: i64 = 946_684_800_000; // 2000-01-01T00:00:00Z
@@ -109,10 +109,20 @@ impl GuestIndex {
     /// overwritten when it is next read.
     pub fn parse(text: &str) -> Option<GuestIndex> {
         let g: GuestIndex = serde_json::from_str(text).ok()?;
+        // `contains` searches by halves: an unsorted or upper-case item would answer "none".
         let well_formed = g.emails.len().is_multiple_of(HASH_HEX)
-            && g.emails.bytes().all(|b| b.is_ascii_hexdigit())
+            && g.emails
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            && (1..g.len()).all(|i| g.hash_at(i - 1) < g.hash_at(i))
             && g.newest_ms >= BEGINNING_MS;
         well_formed.then_some(g)
+    }
+
+    fn hash_at(&self, i: usize) -> &str {
+        self.emails
+            .get(i * HASH_HEX..(i + 1) * HASH_HEX)
+            .unwrap_or("")
     }
 
     pub fn to_text(&self) -> Option<String> {
@@ -124,12 +134,10 @@ impl GuestIndex {
     }
 
     fn contains(&self, h: &str) -> bool {
-        let n = self.emails.len() / HASH_HEX;
-        let at = |i: usize| &self.emails[i * HASH_HEX..(i + 1) * HASH_HEX];
-        let (mut lo, mut hi) = (0usize, n);
+        let (mut lo, mut hi) = (0usize, self.len());
         while lo < hi {
             let mid = (lo + hi) / 2;
-            match at(mid).cmp(h) {
+            match self.hash_at(mid).cmp(h) {
                 std::cmp::Ordering::Equal => return true,
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
@@ -176,19 +184,22 @@ impl GuestIndex {
     /// it held `PAGE` orders, so there may be more.
     pub fn apply(&mut self, read: Read, rows: &[Row], full: bool, started_ms: i64) -> Applied {
         let mut set: BTreeSet<String> = (0..self.len())
-            .map(|i| self.emails[i * HASH_HEX..(i + 1) * HASH_HEX].to_string())
+            .map(|i| self.hash_at(i).to_string())
             .collect();
         for r in rows {
             if crate::ids::looks_like_email(&normal_email(&r.email)) {
                 set.insert(hash(&r.email));
             }
         }
+        // Never past this read's own start: one order dated in the future (bad data, a clock
+        // gone wrong) would move every later read past the orders made meanwhile.
         let newest = rows
             .iter()
             .map(|r| r.modified_ms)
             .max()
             .unwrap_or(self.newest_ms)
-            .max(self.newest_ms);
+            .max(self.newest_ms)
+            .min(started_ms.max(self.newest_ms));
         if set.len() > MAX_EMAILS {
             *self = GuestIndex {
                 off_until_ms: started_ms.saturating_add(OFF_FOR_MS),
@@ -196,15 +207,17 @@ impl GuestIndex {
             };
             return Applied::OffTooMany;
         }
-        if full && newest.saturating_sub(OVERLAP_MS) <= read.since_ms {
-            *self = GuestIndex {
-                off_until_ms: started_ms.saturating_add(OFF_WHEN_BUSY_MS),
-                ..GuestIndex::default()
-            };
-            return Applied::OffBusy;
-        }
         self.emails = set.into_iter().collect();
         self.newest_ms = newest;
+        // A full page when the history was already read (a minute's changes, or more than a
+        // page within one overlap, which no read can page past): a store this busy would have
+        // every lookup read a page and ask its guest query too. Off for an hour, keeping what
+        // was read; then one read tells whether it has calmed down.
+        let polling = self.complete_at_ms.is_some();
+        if full && (polling || newest.saturating_sub(OVERLAP_MS) <= read.since_ms) {
+            self.off_until_ms = started_ms.saturating_add(OFF_WHEN_BUSY_MS);
+            return Applied::OffBusy;
+        }
         if full {
             Applied::Reading
         } else {
@@ -331,41 +344,49 @@ mod tests {
     }
 
     #[test]
-    fn a_poll_that_finds_more_than_a_page_keeps_the_last_complete_time() {
-        let mut g = built(&[], T);
-        let page: Vec<Row> = (0..PAGE as i64)
-            .map(|i| row(&format!("n{i}@example.com"), T + 1_000 + i * 1_000))
-            .collect();
-        let read = g.due(T + FRESH_MS + 1, 0).expect("due");
-        assert_eq!(
-            g.apply(read, &page, true, T + FRESH_MS + 1),
-            Applied::Reading
-        );
-        // Still complete as of T (a superset of then): trusted until T + a minute.
-        assert_eq!(
-            g.says("x@example.com", T + FRESH_MS, 0),
-            Says::NoGuestOrders
-        );
-        assert_eq!(g.says("n3@example.com", T + FRESH_MS, 0), Says::Perhaps);
-    }
-
-    #[test]
-    fn a_page_of_changes_within_one_overlap_turns_it_off_for_an_hour() {
+    fn a_full_page_once_the_history_was_read_turns_it_off_for_an_hour_keeping_what_it_read() {
         let mut g = built(&[row("a@example.com", T)], T);
         let page: Vec<Row> = (0..PAGE as i64)
-            .map(|i| row(&format!("b{i}@example.com"), T + 10_000))
+            .map(|i| row(&format!("n{i}@example.com"), T + 1_000 + i * 100))
             .collect();
         let later = T + FRESH_MS + 1;
         let read = g.due(later, 0).expect("due");
         assert_eq!(read.since_ms, T - OVERLAP_MS);
-        // The read moved on (to 50 s before the page's newest): more to read.
-        assert_eq!(g.apply(read, &page, true, later), Applied::Reading);
-        // The next read starts where the same page is again: no way past it.
-        let again = g.due(later, 0).expect("still reading");
-        assert_eq!(g.apply(again, &page, true, later), Applied::OffBusy);
+        assert_eq!(g.apply(read, &page, true, later), Applied::OffBusy);
         assert_eq!(g.says("x@example.com", later, 0), Says::CannotTell);
-        assert_eq!(g.due(later + 1_000, 0), None);
-        assert!(g.due(later + OFF_WHEN_BUSY_MS, 0).is_some());
+        assert_eq!(g.due(later + 1_000, 0), None, "off: lookups ask as before");
+        // An hour on, one read from where it stopped: calm now, complete again.
+        let resume = g.due(later + OFF_WHEN_BUSY_MS, 0).expect("due again");
+        assert_eq!(resume.since_ms, T + 1_000 + 249 * 100 - OVERLAP_MS);
+        let at = later + OFF_WHEN_BUSY_MS;
+        assert_eq!(g.apply(resume, &[], false, at), Applied::Complete);
+        assert_eq!(g.says("n7@example.com", at, 0), Says::Perhaps);
+        assert_eq!(g.says("x@example.com", at, 0), Says::NoGuestOrders);
+    }
+
+    #[test]
+    fn a_history_page_that_cannot_be_paged_past_turns_it_off() {
+        let mut g = GuestIndex::default();
+        let page: Vec<Row> = (0..PAGE as i64)
+            .map(|i| row(&format!("b{i}@example.com"), BEGINNING_MS + 10_000))
+            .collect();
+        let read = g.due(T, 0).expect("due");
+        assert_eq!(g.apply(read, &page, true, T), Applied::OffBusy);
+        assert_eq!(g.due(T + 1_000, 0), None);
+    }
+
+    #[test]
+    fn an_order_dated_in_the_future_does_not_move_reads_past_orders_made_meanwhile() {
+        let year = 365 * 24 * 3600 * 1000;
+        let g = {
+            let mut g = GuestIndex::default();
+            let read = g.due(T, 0).expect("due");
+            g.apply(read, &[row("odd@example.com", T + year)], false, T);
+            g
+        };
+        let read = g.due(T + FRESH_MS + 1, 0).expect("due");
+        assert_eq!(read.since_ms, T - OVERLAP_MS, "from this side of now");
+        assert_eq!(g.says("odd@example.com", T, 0), Says::Perhaps);
     }
 
     #[test]
@@ -394,6 +415,10 @@ mod tests {
             r#"{"newest_ms":1,"complete_at_ms":null,"off_until_ms":0,"emails":""}"#,
             r#"{"newest_ms":946684800000,"complete_at_ms":1,"off_until_ms":0,"emails":"abc"}"#,
             r#"{"newest_ms":946684800000,"complete_at_ms":1,"off_until_ms":0,"emails":"zzzzzzzzzzzz"}"#,
+            // Upper case, unsorted, repeated: a search by halves would miss.
+            r#"{"newest_ms":946684800000,"complete_at_ms":1,"off_until_ms":0,"emails":"ABCDEF012345"}"#,
+            r#"{"newest_ms":946684800000,"complete_at_ms":1,"off_until_ms":0,"emails":"bbbbbbbbbbbbaaaaaaaaaaaa"}"#,
+            r#"{"newest_ms":946684800000,"complete_at_ms":1,"off_until_ms":0,"emails":"aaaaaaaaaaaaaaaaaaaaaaaa"}"#,
         ] {
             assert_eq!(GuestIndex::parse(broken), None, "{broken}");
         }

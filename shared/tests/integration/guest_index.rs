@@ -69,6 +69,23 @@ async fn guest_order(sb: &bigcommerce_sandbox::Running, email: &str) -> u64 {
     v["id"].as_u64().expect("order id")
 }
 
+/// The store's own answer to the guest query, asked directly.
+async fn store_guest_orders(sb: &bigcommerce_sandbox::Running, email: &str) -> Vec<u64> {
+    let r = reqwest::Client::new()
+        .get(format!("{}/v2/orders", sb.store_url()))
+        .query(&[("customer_id", "0"), ("email", email)])
+        .header("x-auth-token", &sb.token)
+        .send()
+        .await
+        .expect("guest query");
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["id"].as_u64())
+        .collect()
+}
+
 fn card_ids(v: &Value) -> Vec<u64> {
     v["results"][0]["transactions"]
         .as_array()
@@ -97,7 +114,11 @@ async fn while_the_index_is_fresh_no_guest_query_is_asked_for_an_email_no_guest_
     assert!(card_ids(&jane).contains(&167), "her guest order: {jane}");
     assert!(stats.left_out.is_empty(), "{stats:?}");
 
-    // Marcus has no guest order: no guest query, no index read, and nothing left out.
+    // Marcus has no guest order (the store says so), so: no guest query, no index read, and
+    // nothing left out.
+    assert!(store_guest_orders(&sb, "marcus.chen@example.com")
+        .await
+        .is_empty());
     clear_log(&sb).await;
     let (status, marcus, stats) = app.lookup_measured(&detailed("2")).await;
     assert_eq!(status, 200, "{marcus}");
@@ -229,4 +250,61 @@ async fn a_read_that_fails_or_an_index_that_does_not_parse_costs_only_the_guest_
         shared::cache::guests::GuestIndex::parse(&kept).is_some(),
         "overwritten: {kept}"
     );
+}
+
+#[tokio::test]
+async fn the_indexs_none_is_never_kept_past_the_indexs_own_minute() {
+    let sb = sandbox().await;
+    let (table, memory) = Table::memory();
+    let app = app_with(&sb, &table).await;
+    app.lookup_measured(&detailed("2")).await;
+    // The index was read 59 s ago; a guest order is made now; a lookup still trusts the index.
+    age_index(&memory, &sb.store_hash, 59_000);
+    age_lists(&memory, &sb.store_hash);
+    let made = guest_order(&sb, "marcus.chen@example.com").await;
+    assert_eq!(
+        store_guest_orders(&sb, "marcus.chen@example.com").await,
+        vec![made]
+    );
+    clear_log(&sb).await;
+    let (_, trusted, _) = app.lookup_measured(&detailed("2")).await;
+    assert_eq!(
+        index_reads(&order_queries(&sb).await),
+        0,
+        "trusted: no read"
+    );
+    assert!(!card_ids(&trusted).contains(&made));
+    // Two seconds on the index is past its minute: the next lookup must not take the first's
+    // "none" for a fresh list of guest orders.
+    age_index(&memory, &sb.store_hash, 2_000);
+    clear_log(&sb).await;
+    let (status, after, _) = app.lookup_measured(&detailed("2")).await;
+    assert_eq!(status, 200);
+    let q = order_queries(&sb).await;
+    assert_eq!((index_reads(&q), guest_queries(&q)), (1, 1), "{q:?}");
+    assert!(card_ids(&after).contains(&made), "{after}");
+}
+
+#[tokio::test]
+async fn a_read_answered_with_no_list_is_no_answer() {
+    let sb = sandbox().await;
+    let (table, _) = Table::memory();
+    let app = app_with(&sb, &table).await;
+    // A 404 where a list was expected: not "nothing changed".
+    fault(
+        &sb,
+        json!({"route": "GET /v2/orders", "status": 404, "query_contains": "min_date_modified="}),
+    )
+    .await;
+    clear_log(&sb).await;
+    let (status, _, _) = app.lookup_measured(&detailed("2")).await;
+    assert_eq!(status, 200);
+    assert_eq!(faulted(&sb).await, 1, "the read was answered 404");
+    let q = order_queries(&sb).await;
+    assert_eq!((index_reads(&q), guest_queries(&q)), (1, 1), "{q:?}");
+    // The next lookup cannot tell either, so it reads again (and asks again).
+    clear_log(&sb).await;
+    app.lookup_measured(&detailed("3")).await;
+    let q = order_queries(&sb).await;
+    assert_eq!((index_reads(&q), guest_queries(&q)), (1, 1), "{q:?}");
 }
