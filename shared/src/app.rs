@@ -17,6 +17,17 @@ use tokio::time::Instant;
 /// A lookup must answer well inside Gladly's 5 s; what is not back by then is left out.
 pub const LOOKUP_DEADLINE: Duration = Duration::from_secs(4);
 
+/// Except when the quota share held back a call the lookup cannot answer without (the
+/// auto-link's search, the customer, their orders): that call waits for the next window if it
+/// can be answered by this long after the request came. Gladly gives up at 15 s, and a failed
+/// lookup fails it for every integration of the org: a late answer beats a 503.
+pub const LATE_ANSWER: Duration = Duration::from_secs(11);
+
+/// The late bound (`LATE_ANSWER`) of a lookup whose deadline is `deadline`.
+pub fn late_for(deadline: Instant) -> Instant {
+    deadline + LATE_ANSWER.saturating_sub(LOOKUP_DEADLINE)
+}
+
 /// At most one forced refetch of the secret this often: bad signatures from strangers must not
 /// turn into a Secrets Manager call each.
 pub const FORCED_REFRESH_EVERY: Duration = Duration::from_secs(30);
@@ -162,6 +173,7 @@ impl App {
             storefront_url: cfg.storefront_url.as_ref(),
             order_limit: self.settings.order_limit,
             deadline,
+            late: late_for(deadline),
             images: &self.images,
             guardrails: &cfg.guardrails,
             facts: &self.store_facts,
@@ -208,7 +220,9 @@ impl App {
                 cfg.quota_share,
                 session.as_ref().and_then(|s| s.spend_at_start()),
             ));
-            let client = client.with_quota(self.quota.clone(), spend.clone());
+            let client = client
+                .with_quota(self.quota.clone(), spend.clone())
+                .with_late(late_for(deadline));
             let client = match &session {
                 Some(s) => client.with_cache(s.clone()),
                 None => client,

@@ -35,7 +35,11 @@ pub struct LookupContext<'a> {
     pub store_hash: &'a str,
     pub storefront_url: Option<&'a Url>,
     pub order_limit: u32,
+    /// What is not back by then is left out.
     pub deadline: Instant,
+    /// The bound of the calls the lookup cannot answer without (`app::LATE_ANSWER`): past the
+    /// deadline only when the quota share made them wait for the next window.
+    pub late: Instant,
     pub images: &'a ImageCache,
     /// Which action links the managers allow.
     pub guardrails: &'a Guardrails,
@@ -114,7 +118,8 @@ pub async fn basic<S: Store>(
     q: &Query,
     ctx: &LookupContext<'_>,
 ) -> Result<Vec<Profile>, BcError> {
-    let deadline = ctx.deadline;
+    // Every call of a BASIC is one it cannot answer without.
+    let deadline = ctx.late;
     // Phone spellings and E.164 in the answer depend on the store's country.
     let facts = ctx.store_facts(store).await;
     let facts = facts.as_ref();
@@ -374,8 +379,8 @@ pub async fn detailed<S: Store>(
             // Boxed, here and below: side by side, the calls' futures would otherwise all sit
             // on the caller's stack at once.
             let (customer, orders, facts, groups) = tokio::join!(
-                Box::pin(by_deadline(ctx.deadline, store.customers(&cq))),
-                Box::pin(by_deadline(ctx.deadline, store.orders(&oq))),
+                Box::pin(by_deadline(ctx.late, store.customers(&cq))),
+                Box::pin(by_deadline(ctx.late, store.orders(&oq))),
                 Box::pin(ctx.store_facts(store)),
                 Box::pin(ctx.facts.group_names(store, ctx.deadline)),
             );
@@ -458,7 +463,7 @@ pub async fn detailed<S: Store>(
         }
         ShopperId::Guest(email) => {
             let (orders, facts) = tokio::join!(
-                guest_orders(store, email, GuestQuery::History, ctx.deadline),
+                guest_orders(store, email, GuestQuery::History, ctx.late),
                 ctx.store_facts(store),
             );
             let (orders, _, full) = orders.map_err(LookupError::Unavailable)?;
@@ -531,8 +536,8 @@ pub async fn shopper_orders<S: Store>(
             };
             let cq = CustomerQuery::Ids(vec![*id]);
             let (own, customer) = tokio::join!(
-                Box::pin(by_deadline(ctx.deadline, store.orders(&q))),
-                Box::pin(by_deadline(ctx.deadline, store.customers(&cq))),
+                Box::pin(by_deadline(ctx.late, store.orders(&q))),
+                Box::pin(by_deadline(ctx.late, store.customers(&cq))),
             );
             let own = own.map_err(LookupError::Unavailable)?;
             // The same orders the DETAILED card shows: the account's and its email's guest
@@ -571,7 +576,7 @@ pub async fn shopper_orders<S: Store>(
             store,
             email,
             GuestQuery::Cards(ctx.order_limit),
-            ctx.deadline,
+            ctx.late,
         )
         .await
         .map(|(orders, _, _)| orders),
@@ -588,7 +593,7 @@ pub async fn one_order<S: Store>(
     ctx: &LookupContext<'_>,
     actions: &dyn Actions,
 ) -> Result<Option<OrderCard>, LookupError> {
-    let order = by_deadline(ctx.deadline, store.order(id))
+    let order = by_deadline(ctx.late, store.order(id))
         .await
         .map_err(LookupError::Unavailable)?;
     match order {

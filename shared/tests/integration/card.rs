@@ -405,6 +405,7 @@ impl Caches {
             storefront_url: None,
             order_limit: 10,
             deadline: tokio::time::Instant::now() + deadline,
+            late: tokio::time::Instant::now() + deadline,
             images: &self.images,
             guardrails: &self.rails,
             facts: &self.facts,

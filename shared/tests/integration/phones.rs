@@ -209,6 +209,7 @@ mod linking {
             storefront_url: None,
             order_limit: 10,
             deadline: tokio::time::Instant::now() + Duration::from_secs(4),
+            late: tokio::time::Instant::now() + Duration::from_secs(4),
             images: &images,
             guardrails: &rails,
             facts: &facts,

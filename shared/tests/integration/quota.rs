@@ -271,3 +271,81 @@ async fn a_call_abandoned_at_a_deadline_is_no_longer_counted_in_flight() {
         "an abandoned call no longer lowers what the store has left"
     );
 }
+
+/// A store with a small, short quota window and the adaptor's share at half of it: a first
+/// auto-link (the store's settings, then the search: 4 calls) spends the share (5, less 1 for
+/// calls in flight).
+async fn spent_share(window_ms: u64) -> (bigcommerce_sandbox::Running, TestApp) {
+    let sb = sandbox().await;
+    store_settings(
+        &sb,
+        json!({"rate_limit_quota": 10, "rate_limit_window_ms": window_ms}),
+    )
+    .await;
+    let mut secret = store_secret(&sb);
+    secret["quota_share"] = json!("0.5");
+    let app = TestApp::of(&sb).secret(secret).build().await;
+    let (status, _, stats) = app
+        .lookup_measured(&basic(
+            json!({"emails": ["jane.doe@example.com"], "id": "g"}),
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(stats.held_back, 0);
+    (sb, app)
+}
+
+fn marcus() -> String {
+    basic(json!({"emails": ["marcus.chen@example.com"], "id": "g"}))
+}
+
+#[tokio::test]
+async fn an_auto_link_held_back_by_the_share_waits_for_the_next_window_when_it_can_answer_in_time()
+{
+    let (sb, app) = spent_share(8_000).await;
+    let t = Instant::now();
+    let (status, answer, stats) = app.lookup_measured(&marcus()).await;
+    let took = t.elapsed();
+    assert_eq!(status, 200, "answered late rather than 503: {answer}");
+    assert_eq!(answer["results"][0]["externalCustomerId"], "2");
+    assert_eq!(stats.held_back, 0, "{stats:?}");
+    // Premise: the share was spent, so the search went in the store's next window.
+    assert!(
+        took > Duration::from_secs(3) && took < shared::app::LATE_ANSWER,
+        "{took:?}"
+    );
+    let log = control(&sb, "GET", "/__sandbox/requests", None).await;
+    let windows: Vec<u64> = log["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["route"] == "/v3/customers")
+        .filter_map(|r| r["window"].as_u64())
+        .collect();
+    assert!(
+        windows.len() == 2 && windows[1] == windows[0] + 1,
+        "one search in each of two windows: {windows:?}"
+    );
+    assert_eq!(
+        log["requests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["status"] == 429)
+            .count(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn an_auto_link_whose_next_window_is_too_far_is_503_at_once() {
+    let (_sb, app) = spent_share(20_000).await;
+    let t = Instant::now();
+    let (status, _, stats) = app.lookup_measured(&marcus()).await;
+    assert_eq!(status, 503, "Gladly keeps what it had");
+    assert!(
+        stats.held_back >= 1,
+        "premise: held back by the share: {stats:?}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+}

@@ -62,6 +62,11 @@ pub struct Client {
     quota: Option<(Arc<Watch>, Arc<Spend>)>,
     /// Which calls of this client give way first when the share runs low.
     priority: Priority,
+    /// The latest an essential call held back by the share may still be answered, waiting for
+    /// the next window (`None`: only within the deadline).
+    late: Option<Instant>,
+    /// Whether an essential call may wait for the next window at all.
+    may_wait: bool,
     /// The shared cache, as this request read it (`None`: every read goes to BigCommerce).
     cache: Option<Arc<crate::cache::Session>>,
 }
@@ -77,8 +82,11 @@ impl Drop for InFlight {
 
 /// An essential call (an auto-link, a customer's orders) waits this long at most for the next
 /// window when the share is spent, if the request's deadline allows: a late answer beats a 503.
-/// An optional one never waits: a card without tracking is still true, and says so.
+/// A lookup's client may wait longer, up to its late bound (`with_late`). An optional call never
+/// waits: a card without tracking is still true, and says so.
 const MAX_WINDOW_WAIT: Duration = Duration::from_secs(3);
+/// What a call that waited for the next window has, from the window's start, to be answered.
+const AFTER_WINDOW_WAIT: Duration = Duration::from_secs(2);
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -136,6 +144,8 @@ impl Client {
             wrote: Arc::new(AtomicBool::new(false)),
             quota: None,
             priority: Priority::Essential,
+            late: None,
+            may_wait: true,
             cache: None,
         })
     }
@@ -164,6 +174,26 @@ impl Client {
             .map(String::from)
     }
 
+    /// Lets an essential call whose share is spent wait for the next window as long as it can
+    /// be answered by `late`, past the request's deadline: a lookup's auto-link or customer
+    /// answered late beats a 503 (Gladly waits 15 s, and a failed lookup fails it for every
+    /// integration of the org).
+    pub fn with_late(mut self, late: Instant) -> Self {
+        self.late = Some(late);
+        self
+    }
+
+    /// The same client, for a call that goes before optional ones but never waits for the next
+    /// window: one that spares many others (the guest index's read) and that the lookup can do
+    /// without.
+    pub fn at_once(&self) -> Self {
+        Self {
+            priority: Priority::Essential,
+            may_wait: false,
+            ..self.clone()
+        }
+    }
+
     /// The same client (same counts), for calls that give way first when the share runs low.
     pub fn optional(&self) -> Self {
         Self {
@@ -175,22 +205,33 @@ impl Client {
     /// Asks the share before a call: go, wait for a window that ends soon, or leave it unsent.
     /// The guard it returns marks the call in flight until dropped: when the call is answered,
     /// fails, or is abandoned at a deadline (its future dropped), never later.
-    async fn admit(&self) -> Result<Option<InFlight>, BcError> {
+    /// When it waited for the next window, it also says until when the call may now run.
+    async fn admit(&self) -> Result<(Option<InFlight>, Option<Instant>), BcError> {
         let Some((watch, spend)) = &self.quota else {
-            return Ok(None);
+            return Ok((None, None));
         };
+        let mut waited = None;
         for _ in 0..2 {
             match spend.ask(watch, self.priority, Instant::now()) {
-                Verdict::Go => return Ok(Some(InFlight(watch.clone()))),
+                Verdict::Go => return Ok((Some(InFlight(watch.clone())), waited)),
                 Verdict::Spent(ends_in) => {
                     let wake = Instant::now() + ends_in + Duration::from_millis(20);
-                    if self.priority == Priority::Optional
-                        || ends_in > MAX_WINDOW_WAIT
-                        || wake + Duration::from_millis(500) > self.deadline
-                    {
+                    let in_time = match self.late {
+                        Some(late) => wake + AFTER_WINDOW_WAIT <= late,
+                        None => {
+                            ends_in <= MAX_WINDOW_WAIT
+                                && wake + Duration::from_millis(500) <= self.deadline
+                        }
+                    };
+                    if self.priority == Priority::Optional || !self.may_wait || !in_time {
                         break;
                     }
+                    tracing::info!(
+                        wait_ms = ends_in.as_millis() as u64,
+                        "the share of this quota window is spent: waiting for the next window"
+                    );
                     tokio::time::sleep_until(wake).await;
+                    waited = Some(wake + AFTER_WINDOW_WAIT);
                 }
             }
         }
@@ -247,11 +288,15 @@ impl Client {
     ) -> Result<Option<Value>, BcError> {
         let idempotent = kind == Kind::Read;
         let mut attempt = 0;
+        let mut deadline = self.deadline;
         loop {
             attempt += 1;
             // Every attempt, a retry after a 429 too, is spent from the adaptor's share.
-            let in_flight = self.admit().await?;
-            let left = self.deadline.saturating_duration_since(Instant::now());
+            let (in_flight, waited) = self.admit().await?;
+            if let Some(until) = waited {
+                deadline = deadline.max(until);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
             let timeout = match kind {
                 _ if left.is_zero() => return Err(BcError::Timeout),
                 Kind::Read => left.min(REQUEST_TIMEOUT),
@@ -302,7 +347,7 @@ impl Client {
                 return Err(err);
             }
             let wait = wait.unwrap_or_else(|| Duration::from_millis(100 * 2u64.pow(attempt - 1)));
-            if Instant::now() + wait >= self.deadline {
+            if Instant::now() + wait >= deadline {
                 return Err(err);
             }
             tracing::warn!(error = %err, wait_ms = wait.as_millis() as u64, attempt, "BigCommerce call will be retried");
