@@ -634,6 +634,16 @@ fn report(
                 .join(", ")
         }
     );
+    // Why: held back for the share, or BigCommerce's errors and timeouts (the deadline).
+    let held = partial.iter().filter(|l| l.stats.held_back > 0).count();
+    let erred = partial
+        .iter()
+        .filter(|l| l.stats.held_back == 0 && l.stats.bc_errors > 0)
+        .count();
+    println!(
+        "  why: held back for the share {held}, BigCommerce errors {erred}, neither (the deadline) {}",
+        partial.len() - held - erred
+    );
     println!(
         "DETAILED complete (200, one profile, nothing left out): {complete} of {d_total} ({:.1} %)",
         pct(complete, d_total)

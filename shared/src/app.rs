@@ -209,17 +209,22 @@ impl App {
                         t.clone(),
                         &cfg.store_hash,
                         what,
-                        self.quota.window(Instant::now()).map(|w| w.id),
+                        self.quota
+                            .window(Instant::now())
+                            .map(|w| (w.id, w.length.as_secs() as i64)),
                         chrono::Utc::now().timestamp_millis(),
                     )
                     .await,
                 )),
                 None => None,
             };
-            let spend = Arc::new(crate::quota::Spend::new(
-                cfg.quota_share,
-                session.as_ref().and_then(|s| s.spend_at_start()),
-            ));
+            let spend = Arc::new(
+                crate::quota::Spend::new(
+                    cfg.quota_share,
+                    session.as_ref().and_then(|s| s.spend_at_start()),
+                )
+                .with_before(session.as_ref().and_then(|s| s.spend_before())),
+            );
             let client = client
                 .with_quota(self.quota.clone(), spend.clone())
                 .with_late(late_for(deadline));

@@ -201,6 +201,8 @@ pub struct Session {
     /// The registered customer the request is about: their guest orders are kept under their id.
     owner: Option<u64>,
     spend_at_start: Option<(i64, u32)>,
+    /// The adaptor's calls in the window before, when the shared count has them.
+    spend_before: Option<u32>,
     inner: Mutex<Inner>,
     /// The store's guest index as read, and what this request did to it.
     guests: Mutex<Guests>,
@@ -231,13 +233,14 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Session {
-    /// Reads what `what` will need, and the adaptor's count for `window`, in one round trip
-    /// bounded by `table::READ_BUDGET`; a slow or failing table is an empty cache.
+    /// Reads what `what` will need, and the adaptor's count for `window` (its id and length in
+    /// seconds) and the window before it, in one round trip bounded by `table::READ_BUDGET`; a
+    /// slow or failing table is an empty cache.
     pub async fn open(
         table: Table,
         store: &str,
         what: &Prefetch,
-        window: Option<i64>,
+        window: Option<(i64, i64)>,
         now_ms: i64,
     ) -> Session {
         let mut wanted = vec![
@@ -268,8 +271,9 @@ impl Session {
             _ => {}
         }
         // Containers name a window by the second it ends, as each saw it: a little apart.
-        if let Some(w) = window {
+        if let Some((w, length)) = window {
             wanted.extend((w - 1..=w + 1).map(|id| keys::spend(store, id)));
+            wanted.extend((w - length - 1..=w - length + 1).map(|id| keys::spend(store, id)));
         }
         let got = match tokio::time::timeout(table::READ_BUDGET, table.get_many(&wanted)).await {
             Ok(Ok(found)) => found,
@@ -283,13 +287,16 @@ impl Session {
             }
         };
         let changed_at = got.get(&keys::changed(store)).map_or(0, |e| e.at_ms);
-        let spend_at_start = window.map(|w| {
-            let n = (w - 1..=w + 1)
+        // Containers name a window by the second it ends, as each saw it: a little apart.
+        let count = |w: i64| {
+            let found: Vec<u32> = (w - 1..=w + 1)
                 .filter_map(|id| got.get(&keys::spend(store, id)))
                 .filter_map(|e| e.value.trim().parse::<u32>().ok())
-                .sum::<u32>();
-            (w, n)
-        });
+                .collect();
+            (!found.is_empty()).then(|| found.iter().sum::<u32>())
+        };
+        let spend_at_start = window.map(|(w, _)| (w, count(w).unwrap_or(0)));
+        let spend_before = window.and_then(|(w, length)| count(w - length));
         let kept = |key: Option<&String>| {
             key.and_then(|k| got.get(k))
                 .and_then(|e| serde_json::from_str::<Kept>(&e.value).ok())
@@ -313,6 +320,7 @@ impl Session {
             shipments_key,
             owner,
             spend_at_start,
+            spend_before,
             inner: Mutex::new(Inner {
                 shipments,
                 products,
@@ -365,6 +373,11 @@ impl Session {
     /// The adaptor's calls in the window when the request began, as the shared count had them.
     pub fn spend_at_start(&self) -> Option<(i64, u32)> {
         self.spend_at_start
+    }
+
+    /// The adaptor's calls in the window before this one, as the shared count had them.
+    pub fn spend_before(&self) -> Option<u32> {
+        self.spend_before
     }
 
     fn judge(&self, v: Value, at_ms: i64, max_age: Duration) -> Found {
@@ -681,15 +694,15 @@ mod tests {
         let (table, memory) = Table::memory();
         let who = Prefetch::Shopper(ShopperId::Registered(CustomerId(1)), 10);
         let now = 1_000_000_000;
-        let a = Session::open(table.clone(), "storeA", &who, Some(7), now).await;
+        let a = Session::open(table.clone(), "storeA", &who, Some((7, 30)), now).await;
         a.keep_customers(&[jane()], Some(&["jane@example.com".to_string()]));
         a.close(&[(7, 4)]).await;
         assert!(memory.keys().iter().all(|k| k.starts_with("storeA#")));
-        let again = Session::open(table.clone(), "storeA", &who, Some(7), now + 1000).await;
+        let again = Session::open(table.clone(), "storeA", &who, Some((7, 30)), now + 1000).await;
         assert_eq!(again.customers(&[1]), Some(vec![jane()]));
         assert_eq!(again.spend_at_start(), Some((7, 4)));
         // The secret now names another store: nothing of the first is found.
-        let b = Session::open(table, "storeB", &who, Some(7), now + 1000).await;
+        let b = Session::open(table, "storeB", &who, Some((7, 30)), now + 1000).await;
         assert_eq!(b.customers(&[1]), None);
         assert_eq!(
             b.customers_by_email(&["jane@example.com".to_string()]),
@@ -740,7 +753,7 @@ mod tests {
             .down
             .store(true, std::sync::atomic::Ordering::Relaxed);
         let who = Prefetch::Emails(vec!["jane@example.com".into()]);
-        let s = Session::open(table, "s", &who, Some(1), 0).await;
+        let s = Session::open(table, "s", &who, Some((1, 30)), 0).await;
         assert_eq!(s.customers_by_email(&["jane@example.com".into()]), None);
         assert_eq!(s.spend_at_start(), Some((1, 0)));
         s.keep_customers(&[jane()], None);

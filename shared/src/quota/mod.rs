@@ -229,9 +229,17 @@ const ESSENTIAL_PART: f64 = 0.7;
 const MIN_ELAPSED: Duration = Duration::from_secs(5);
 
 /// Whether a call may go, given the adaptor's calls in this window (`ours`, every container's
-/// as far as is known), the store's calls left, how far into the window we are, and which part
-/// of the lookups' calls have been essential lately.
-pub fn allow(p: Priority, share: Share, w: &Window, ours: u32, essential_part: f64) -> bool {
+/// as far as is known) and in the window before (`before`, when known), the store's calls left,
+/// how far into the window we are, and which part of the lookups' calls have been essential
+/// lately.
+pub fn allow(
+    p: Priority,
+    share: Share,
+    w: &Window,
+    ours: u32,
+    before: Option<u32>,
+    essential_part: f64,
+) -> bool {
     let share_calls = share.calls(w.quota);
     // Other containers' calls in flight that no count has caught yet.
     let margin = (share_calls / 20).max(1);
@@ -251,8 +259,13 @@ pub fn allow(p: Priority, share: Share, w: &Window, ours: u32, essential_part: f
         // The last tenth is the essential calls' alone, for a burst late in the window.
         Priority::Optional if ours + cap / 10 >= cap => false,
         Priority::Optional => {
-            let elapsed = w.length.saturating_sub(w.ends_in).max(MIN_ELAPSED);
-            let rate = f64::from(ours) / elapsed.as_secs_f64();
+            let elapsed = w.length.saturating_sub(w.ends_in);
+            // The rate over this window so far and the whole window before, when its count is
+            // known: a burst early in a quiet window is no rate for the rest of it.
+            let rate = match before {
+                Some(b) => f64::from(ours + b) / (elapsed + w.length).as_secs_f64(),
+                None => f64::from(ours) / elapsed.max(MIN_ELAPSED).as_secs_f64(),
+            };
             let part = if essential_part.is_finite() {
                 essential_part.clamp(0.0, 1.0)
             } else {
@@ -270,6 +283,8 @@ pub fn allow(p: Priority, share: Share, w: &Window, ours: u32, essential_part: f
 pub struct Spend {
     share: Share,
     at_start: Option<(i64, u32)>,
+    /// The adaptor's calls in the window before the one at the start, when known.
+    before: Option<u32>,
     mine: Mutex<BTreeMap<i64, u32>>,
     /// This request's calls sent while no window was known: taken as spent in the window in force.
     unplaced: Mutex<u32>,
@@ -288,9 +303,17 @@ impl Spend {
         Spend {
             share,
             at_start,
+            before: None,
             mine: Mutex::new(BTreeMap::new()),
             unplaced: Mutex::new(0),
         }
+    }
+
+    /// The adaptor's calls in the window before the one the request began in, as the shared
+    /// count had them: the rate of calls is judged over it too.
+    pub fn with_before(mut self, before: Option<u32>) -> Self {
+        self.before = before;
+        self
     }
 
     /// The adaptor's calls in `window` as far as this request knows.
@@ -315,11 +338,17 @@ impl Spend {
             *self.unplaced.lock().unwrap_or_else(|e| e.into_inner()) += 1;
             return Verdict::Go;
         };
+        // The count before is of the window the request began in's predecessor: only while
+        // that window is still in force.
+        let before = self
+            .before
+            .filter(|_| self.at_start.is_some_and(|(id, _)| same_window(id, w.id)));
         if !allow(
             p,
             self.share,
             &w,
             self.ours(watch, w.id),
+            before,
             watch.essential_part(),
         ) {
             return Verdict::Spent(w.ends_in);
@@ -418,14 +447,28 @@ mod tests {
     #[test]
     fn essential_calls_spend_up_to_the_share_less_a_margin() {
         let s = Share::default();
-        assert!(allow(Priority::Essential, s, &window(150, 29), 0, 0.7));
-        assert!(allow(Priority::Essential, s, &window(80, 10), 70, 0.7));
+        assert!(allow(
+            Priority::Essential,
+            s,
+            &window(150, 29),
+            0,
+            None,
+            0.7
+        ));
+        assert!(allow(
+            Priority::Essential,
+            s,
+            &window(80, 10),
+            70,
+            None,
+            0.7
+        ));
         assert!(
-            !allow(Priority::Essential, s, &window(80, 10), 72, 0.7),
+            !allow(Priority::Essential, s, &window(80, 10), 72, None, 0.7),
             "75 less 3 in flight"
         );
         assert!(
-            !allow(Priority::Essential, s, &window(7, 10), 0, 0.7),
+            !allow(Priority::Essential, s, &window(7, 10), 0, None, 0.7),
             "the store's last calls are left to the others"
         );
     }
@@ -434,21 +477,105 @@ mod tests {
     fn optional_calls_give_way_when_the_window_is_busy() {
         let s = Share::default();
         // 15 s in, 30 calls so far (2 a second, 70 % essential): 23 more essential expected.
-        assert!(allow(Priority::Optional, s, &window(150, 15), 30, 0.7));
+        assert!(allow(
+            Priority::Optional,
+            s,
+            &window(150, 15),
+            30,
+            None,
+            0.7
+        ));
         // A busy window: 42 calls in 15 s would want 32 more essential ones (72 in all).
-        assert!(!allow(Priority::Optional, s, &window(150, 15), 42, 0.7));
-        assert!(allow(Priority::Essential, s, &window(150, 15), 42, 0.7));
+        assert!(!allow(
+            Priority::Optional,
+            s,
+            &window(150, 15),
+            42,
+            None,
+            0.7
+        ));
+        assert!(allow(
+            Priority::Essential,
+            s,
+            &window(150, 15),
+            42,
+            None,
+            0.7
+        ));
         // Late in a quiet window, tracking goes, but never into the essential calls' last tenth.
-        assert!(allow(Priority::Optional, s, &window(150, 1), 60, 0.7));
-        assert!(!allow(Priority::Optional, s, &window(150, 1), 65, 0.7));
-        assert!(allow(Priority::Essential, s, &window(150, 1), 71, 0.7));
+        assert!(allow(Priority::Optional, s, &window(150, 1), 60, None, 0.7));
+        assert!(!allow(
+            Priority::Optional,
+            s,
+            &window(150, 1),
+            65,
+            None,
+            0.7
+        ));
+        assert!(allow(
+            Priority::Essential,
+            s,
+            &window(150, 1),
+            71,
+            None,
+            0.7
+        ));
         // Early, with few calls, the rate is judged over 5 s, not over a few milliseconds.
-        assert!(allow(Priority::Optional, s, &window(150, 30), 3, 0.7));
+        assert!(allow(Priority::Optional, s, &window(150, 30), 3, None, 0.7));
         // A burst early in the window (20 calls in 3 s) is no reason to drop tracking yet.
-        assert!(allow(Priority::Optional, s, &window(150, 27), 20, 0.7));
-        assert!(!allow(Priority::Optional, s, &window(150, 22), 40, 0.7));
+        assert!(allow(
+            Priority::Optional,
+            s,
+            &window(150, 27),
+            20,
+            None,
+            0.7
+        ));
+        assert!(!allow(
+            Priority::Optional,
+            s,
+            &window(150, 22),
+            40,
+            None,
+            0.7
+        ));
+        // A burst in a quiet window (35 calls 10 s in, 35 in the whole window before): judged
+        // over both, 1.75 calls a second, the rest of the window wants about 25: tracking goes.
+        assert!(allow(
+            Priority::Optional,
+            s,
+            &window(150, 20),
+            35,
+            Some(35),
+            0.7
+        ));
+        // Judged over this window alone it would give way.
+        assert!(!allow(
+            Priority::Optional,
+            s,
+            &window(150, 20),
+            35,
+            None,
+            0.7
+        ));
+        // Busy before as well (72): it gives way.
+        assert!(!allow(
+            Priority::Optional,
+            s,
+            &window(150, 20),
+            35,
+            Some(72),
+            0.7
+        ));
         // A mix that says nothing sane is taken as the default.
-        assert!(allow(Priority::Optional, s, &window(150, 15), 30, f64::NAN));
+        assert!(allow(
+            Priority::Optional,
+            s,
+            &window(150, 15),
+            30,
+            None,
+            f64::NAN
+        ));
     }
 
     #[test]
