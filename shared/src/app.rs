@@ -225,9 +225,7 @@ impl App {
                 )
                 .with_before(session.as_ref().and_then(|s| s.spend_before())),
             );
-            let client = client
-                .with_quota(self.quota.clone(), spend.clone())
-                .with_late(late_for(deadline));
+            let client = client.with_quota(self.quota.clone(), spend.clone());
             let client = match &session {
                 Some(s) => client.with_cache(s.clone()),
                 None => client,

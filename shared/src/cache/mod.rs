@@ -273,7 +273,10 @@ impl Session {
         // Containers name a window by the second it ends, as each saw it: a little apart.
         if let Some((w, length)) = window {
             wanted.extend((w - 1..=w + 1).map(|id| keys::spend(store, id)));
-            wanted.extend((w - length - 1..=w - length + 1).map(|id| keys::spend(store, id)));
+            if length > 2 {
+                let before = w.saturating_sub(length);
+                wanted.extend((before - 1..=before + 1).map(|id| keys::spend(store, id)));
+            }
         }
         let got = match tokio::time::timeout(table::READ_BUDGET, table.get_many(&wanted)).await {
             Ok(Ok(found)) => found,
@@ -293,10 +296,13 @@ impl Session {
                 .filter_map(|id| got.get(&keys::spend(store, id)))
                 .filter_map(|e| e.value.trim().parse::<u32>().ok())
                 .collect();
-            (!found.is_empty()).then(|| found.iter().sum::<u32>())
+            (!found.is_empty()).then(|| found.iter().fold(0u32, |a, n| a.saturating_add(*n)))
         };
         let spend_at_start = window.map(|(w, _)| (w, count(w).unwrap_or(0)));
-        let spend_before = window.and_then(|(w, length)| count(w - length));
+        // A window of 2 s or less would overlap its predecessor's keys.
+        let spend_before = window
+            .filter(|(_, length)| *length > 2)
+            .and_then(|(w, length)| count(w.saturating_sub(length)));
         let kept = |key: Option<&String>| {
             key.and_then(|k| got.get(k))
                 .and_then(|e| serde_json::from_str::<Kept>(&e.value).ok())

@@ -108,6 +108,15 @@ async fn by_deadline<T>(
         .unwrap_or(Err(BcError::Timeout))
 }
 
+/// A call the lookup cannot answer without: bounded by the late bound, and allowed to wait for
+/// the next quota window within it (`quota::patiently`; `app::LATE_ANSWER`).
+async fn essential<T>(
+    ctx: &LookupContext<'_>,
+    f: impl std::future::Future<Output = Result<T, BcError>>,
+) -> Result<T, BcError> {
+    by_deadline(ctx.late, crate::quota::patiently(ctx.late, f)).await
+}
+
 // ---------------- BASIC ----------------
 
 /// Auto-link and manual search. Auto-link answers exactly the customers whose email (else
@@ -126,17 +135,19 @@ pub async fn basic<S: Store>(
     let asked = ctx.asked(facts);
     if let Some(number) = &q.order_number {
         return match OrderId::parse(number) {
-            Some(id) => by_order_number(store, id, deadline, facts, &asked).await,
+            Some(id) => {
+                crate::quota::patiently(
+                    deadline,
+                    by_order_number(store, id, deadline, facts, &asked),
+                )
+                .await
+            }
             None => Ok(Vec::new()),
         };
     }
     let emails = query_emails(q);
     if !emails.is_empty() {
-        let found = by_deadline(
-            deadline,
-            store.customers(&CustomerQuery::Emails(emails.clone())),
-        )
-        .await?;
+        let found = essential(ctx, store.customers(&CustomerQuery::Emails(emails.clone()))).await?;
         let found: Vec<&Customer> = found
             .iter()
             .filter(|c| emails.iter().any(|e| same_email(e, &c.email)))
@@ -149,7 +160,8 @@ pub async fn basic<S: Store>(
                 .collect());
         }
         // No account: perhaps a guest who checked out with this email.
-        if let Some(p) = guest_profile(store, &emails[0], deadline, facts, &asked).await? {
+        let guest = guest_profile(store, &emails[0], deadline, facts, &asked);
+        if let Some(p) = crate::quota::patiently(deadline, guest).await? {
             return Ok(vec![p]);
         }
         tracing::info!(email = %mask::email(&emails[0]), "no customer or guest orders for email");
@@ -167,8 +179,7 @@ pub async fn basic<S: Store>(
         if spellings.is_empty() {
             return Ok(Vec::new());
         }
-        let found =
-            by_deadline(deadline, store.customers(&CustomerQuery::Phones(spellings))).await?;
+        let found = essential(ctx, store.customers(&CustomerQuery::Phones(spellings))).await?;
         // Exactly the customers whose own number is a number asked for, read in the country
         // `phone::Reading` picks; each answers that number as its MOBILE, in E.164, so Gladly's
         // exactly-one rule can link it. A number saved only on an address (a gift recipient's)
@@ -187,11 +198,8 @@ pub async fn basic<S: Store>(
     // A name alone is only a manual search (Gladly's auto-link always carries its own id).
     match (&q.name, &q.gladly_id) {
         (Some(name), None) if name.chars().count() >= 2 => {
-            let found = by_deadline(
-                deadline,
-                store.customers(&CustomerQuery::NameLike(name.clone())),
-            )
-            .await?;
+            let found =
+                essential(ctx, store.customers(&CustomerQuery::NameLike(name.clone()))).await?;
             Ok(found
                 .iter()
                 .take(MAX_RESULTS)
@@ -379,8 +387,8 @@ pub async fn detailed<S: Store>(
             // Boxed, here and below: side by side, the calls' futures would otherwise all sit
             // on the caller's stack at once.
             let (customer, orders, facts, groups) = tokio::join!(
-                Box::pin(by_deadline(ctx.late, store.customers(&cq))),
-                Box::pin(by_deadline(ctx.late, store.orders(&oq))),
+                Box::pin(essential(ctx, store.customers(&cq))),
+                Box::pin(essential(ctx, store.orders(&oq))),
                 Box::pin(ctx.store_facts(store)),
                 Box::pin(ctx.facts.group_names(store, ctx.deadline)),
             );
@@ -463,7 +471,10 @@ pub async fn detailed<S: Store>(
         }
         ShopperId::Guest(email) => {
             let (orders, facts) = tokio::join!(
-                guest_orders(store, email, GuestQuery::History, ctx.late),
+                crate::quota::patiently(
+                    ctx.late,
+                    guest_orders(store, email, GuestQuery::History, ctx.late)
+                ),
                 ctx.store_facts(store),
             );
             let (orders, _, full) = orders.map_err(LookupError::Unavailable)?;
@@ -536,8 +547,8 @@ pub async fn shopper_orders<S: Store>(
             };
             let cq = CustomerQuery::Ids(vec![*id]);
             let (own, customer) = tokio::join!(
-                Box::pin(by_deadline(ctx.late, store.orders(&q))),
-                Box::pin(by_deadline(ctx.late, store.customers(&cq))),
+                Box::pin(essential(ctx, store.orders(&q))),
+                Box::pin(essential(ctx, store.customers(&cq))),
             );
             let own = own.map_err(LookupError::Unavailable)?;
             // The same orders the DETAILED card shows: the account's and its email's guest
@@ -572,11 +583,9 @@ pub async fn shopper_orders<S: Store>(
             }
             return Ok(cards);
         }
-        ShopperId::Guest(email) => guest_orders(
-            store,
-            email,
-            GuestQuery::Cards(ctx.order_limit),
+        ShopperId::Guest(email) => crate::quota::patiently(
             ctx.late,
+            guest_orders(store, email, GuestQuery::Cards(ctx.order_limit), ctx.late),
         )
         .await
         .map(|(orders, _, _)| orders),
@@ -593,7 +602,7 @@ pub async fn one_order<S: Store>(
     ctx: &LookupContext<'_>,
     actions: &dyn Actions,
 ) -> Result<Option<OrderCard>, LookupError> {
-    let order = by_deadline(ctx.late, store.order(id))
+    let order = essential(ctx, store.order(id))
         .await
         .map_err(LookupError::Unavailable)?;
     match order {

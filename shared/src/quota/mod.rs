@@ -11,6 +11,31 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
 
+tokio::task_local! {
+    /// Set around a lookup's calls it cannot answer without: the latest such a call, held back
+    /// by the share, may still be answered, waiting for the next window (`None`: it may not).
+    static PATIENT: Option<Instant>;
+}
+
+/// Runs `f` with its calls allowed to wait for the next quota window while they can be
+/// answered by `late` (`app::LATE_ANSWER`): a lookup's auto-link search, customer and orders,
+/// which it cannot answer without. Only the calls `f` makes: a part read beside it (the store's
+/// settings, tracking) never waits.
+pub async fn patiently<F: std::future::Future>(late: Instant, f: F) -> F::Output {
+    PATIENT.scope(Some(late), f).await
+}
+
+/// Runs `f` without waiting for the next window, inside a patient call: a part the cache can
+/// show older instead (and the card says how old).
+pub async fn impatiently<F: std::future::Future>(f: F) -> F::Output {
+    PATIENT.scope(None, f).await
+}
+
+/// The late bound of the calls being made now, when they may wait for the next window.
+pub fn patient_until() -> Option<Instant> {
+    PATIENT.try_with(|l| *l).ok().flatten()
+}
+
 /// The most of the store's quota the adaptor may spend in a window: `0 < share ≤ 1`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Share(f64);
@@ -263,7 +288,7 @@ pub fn allow(
             // The rate over this window so far and the whole window before, when its count is
             // known: a burst early in a quiet window is no rate for the rest of it.
             let rate = match before {
-                Some(b) => f64::from(ours + b) / (elapsed + w.length).as_secs_f64(),
+                Some(b) => (f64::from(ours) + f64::from(b)) / (elapsed + w.length).as_secs_f64(),
                 None => f64::from(ours) / elapsed.max(MIN_ELAPSED).as_secs_f64(),
             };
             let part = if essential_part.is_finite() {
@@ -576,6 +601,21 @@ mod tests {
             None,
             f64::NAN
         ));
+    }
+
+    #[tokio::test]
+    async fn only_the_calls_inside_patiently_may_wait_and_a_kept_part_never_does() {
+        let late = Instant::now() + Duration::from_secs(11);
+        assert_eq!(patient_until(), None);
+        let inside = patiently(late, async { patient_until() }).await;
+        assert_eq!(inside, Some(late));
+        let kept = patiently(late, impatiently(async { patient_until() })).await;
+        assert_eq!(kept, None);
+        // A call beside a patient one (both polled by one join) is not patient.
+        let (a, b) = tokio::join!(patiently(late, async { patient_until() }), async {
+            patient_until()
+        });
+        assert_eq!((a, b), (Some(late), None));
     }
 
     #[test]

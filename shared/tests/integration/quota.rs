@@ -349,3 +349,27 @@ async fn an_auto_link_whose_next_window_is_too_far_is_503_at_once() {
     );
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
 }
+
+#[tokio::test]
+async fn a_guest_auto_link_that_waited_still_asks_its_guest_query_after_the_wait() {
+    // The search waits for the next window; the guest query after it runs past the 4 s
+    // deadline too, within the wait's end, rather than timing out at once.
+    let (sb, app) = spent_share(8_000).await;
+    let t = Instant::now();
+    let (status, answer, _) = app
+        .lookup_measured(&basic(
+            json!({"emails": ["riley.guest@example.com"], "id": "g"}),
+        ))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["results"][0]["externalCustomerId"], "guest:riley.guest@example.com",
+        "{answer}"
+    );
+    assert!(t.elapsed() > Duration::from_secs(3), "premise: it waited");
+    let (_, by_route) = calls(&sb).await;
+    assert!(
+        by_route["GET /v2/orders"].as_u64().unwrap_or(0) >= 1,
+        "{by_route}"
+    );
+}

@@ -40,7 +40,13 @@ impl Client {
             Found::Stale(v, at) => Some((v, at)),
             Found::Missing => None,
         };
-        match fetch.await {
+        // With a kept part to show instead, never wait for the next quota window for it.
+        let fetched = if stale.is_some() {
+            crate::quota::impatiently(fetch).await
+        } else {
+            fetch.await
+        };
+        match fetched {
             Ok(v) => {
                 if let (Some(c), Some(v)) = (self.cache(), v.as_ref()) {
                     keep(c, v);

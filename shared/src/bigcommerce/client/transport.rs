@@ -62,9 +62,9 @@ pub struct Client {
     quota: Option<(Arc<Watch>, Arc<Spend>)>,
     /// Which calls of this client give way first when the share runs low.
     priority: Priority,
-    /// The latest an essential call held back by the share may still be answered, waiting for
-    /// the next window (`None`: only within the deadline).
-    late: Option<Instant>,
+    /// Past the deadline, when an essential call of this request waited for the next quota
+    /// window (`quota::patiently`): the request's calls may run until then (shared by clones).
+    extended: Arc<std::sync::Mutex<Option<Instant>>>,
     /// Whether an essential call may wait for the next window at all.
     may_wait: bool,
     /// The shared cache, as this request read it (`None`: every read goes to BigCommerce).
@@ -82,8 +82,8 @@ impl Drop for InFlight {
 
 /// An essential call (an auto-link, a customer's orders) waits this long at most for the next
 /// window when the share is spent, if the request's deadline allows: a late answer beats a 503.
-/// A lookup's client may wait longer, up to its late bound (`with_late`). An optional call never
-/// waits: a card without tracking is still true, and says so.
+/// A lookup's essential calls may wait longer, up to its late bound (`quota::patiently`). An
+/// optional call never waits: a card without tracking is still true, and says so.
 const MAX_WINDOW_WAIT: Duration = Duration::from_secs(3);
 /// What a call that waited for the next window has, from the window's start, to be answered.
 const AFTER_WINDOW_WAIT: Duration = Duration::from_secs(2);
@@ -144,7 +144,7 @@ impl Client {
             wrote: Arc::new(AtomicBool::new(false)),
             quota: None,
             priority: Priority::Essential,
-            late: None,
+            extended: Arc::new(std::sync::Mutex::new(None)),
             may_wait: true,
             cache: None,
         })
@@ -172,15 +172,6 @@ impl Client {
             .path_segments()?
             .rfind(|s| !s.is_empty())
             .map(String::from)
-    }
-
-    /// Lets an essential call whose share is spent wait for the next window as long as it can
-    /// be answered by `late`, past the request's deadline: a lookup's auto-link or customer
-    /// answered late beats a 503 (Gladly waits 15 s, and a failed lookup fails it for every
-    /// integration of the org).
-    pub fn with_late(mut self, late: Instant) -> Self {
-        self.late = Some(late);
-        self
     }
 
     /// The same client, for a call that goes before optional ones but never waits for the next
@@ -216,7 +207,7 @@ impl Client {
                 Verdict::Go => return Ok((Some(InFlight(watch.clone())), waited)),
                 Verdict::Spent(ends_in) => {
                     let wake = Instant::now() + ends_in + Duration::from_millis(20);
-                    let in_time = match self.late {
+                    let in_time = match crate::quota::patient_until() {
                         Some(late) => wake + AFTER_WINDOW_WAIT <= late,
                         None => {
                             ends_in <= MAX_WINDOW_WAIT
@@ -232,6 +223,8 @@ impl Client {
                     );
                     tokio::time::sleep_until(wake).await;
                     waited = Some(wake + AFTER_WINDOW_WAIT);
+                    let mut extended = self.extended.lock().unwrap_or_else(|e| e.into_inner());
+                    *extended = (*extended).max(waited);
                 }
             }
         }
@@ -288,14 +281,14 @@ impl Client {
     ) -> Result<Option<Value>, BcError> {
         let idempotent = kind == Kind::Read;
         let mut attempt = 0;
-        let mut deadline = self.deadline;
         loop {
             attempt += 1;
             // Every attempt, a retry after a 429 too, is spent from the adaptor's share.
-            let (in_flight, waited) = self.admit().await?;
-            if let Some(until) = waited {
-                deadline = deadline.max(until);
-            }
+            let (in_flight, _) = self.admit().await?;
+            // After a wait for the next window, this request's calls (the one that waited, and
+            // those the lookup makes after it) may run past the deadline, to the wait's end.
+            let extended = *self.extended.lock().unwrap_or_else(|e| e.into_inner());
+            let deadline = self.deadline.max(extended.unwrap_or(self.deadline));
             let left = deadline.saturating_duration_since(Instant::now());
             let timeout = match kind {
                 _ if left.is_zero() => return Err(BcError::Timeout),
