@@ -195,16 +195,15 @@ impl Client {
 
     /// Asks the share before a call: go, wait for a window that ends soon, or leave it unsent.
     /// The guard it returns marks the call in flight until dropped: when the call is answered,
-    /// fails, or is abandoned at a deadline (its future dropped), never later.
-    /// When it waited for the next window, it also says until when the call may now run.
-    async fn admit(&self) -> Result<(Option<InFlight>, Option<Instant>), BcError> {
+    /// fails, or is abandoned at a deadline (its future dropped), never later. A wait for the
+    /// next window extends the request's calls to the wait's end (`extended`).
+    async fn admit(&self) -> Result<Option<InFlight>, BcError> {
         let Some((watch, spend)) = &self.quota else {
-            return Ok((None, None));
+            return Ok(None);
         };
-        let mut waited = None;
         for _ in 0..2 {
             match spend.ask(watch, self.priority, Instant::now()) {
-                Verdict::Go => return Ok((Some(InFlight(watch.clone())), waited)),
+                Verdict::Go => return Ok(Some(InFlight(watch.clone()))),
                 Verdict::Spent(ends_in) => {
                     let wake = Instant::now() + ends_in + Duration::from_millis(20);
                     let in_time = match crate::quota::patient_until() {
@@ -222,9 +221,8 @@ impl Client {
                         "the share of this quota window is spent: waiting for the next window"
                     );
                     tokio::time::sleep_until(wake).await;
-                    waited = Some(wake + AFTER_WINDOW_WAIT);
                     let mut extended = self.extended.lock().unwrap_or_else(|e| e.into_inner());
-                    *extended = (*extended).max(waited);
+                    *extended = (*extended).max(Some(wake + AFTER_WINDOW_WAIT));
                 }
             }
         }
@@ -284,7 +282,7 @@ impl Client {
         loop {
             attempt += 1;
             // Every attempt, a retry after a 429 too, is spent from the adaptor's share.
-            let (in_flight, _) = self.admit().await?;
+            let in_flight = self.admit().await?;
             // After a wait for the next window, this request's calls (the one that waited, and
             // those the lookup makes after it) may run past the deadline, to the wait's end.
             let extended = *self.extended.lock().unwrap_or_else(|e| e.into_inner());
