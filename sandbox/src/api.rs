@@ -190,14 +190,13 @@ async fn orders(State(st): St, headers: HeaderMap, RawQuery(q): RawQuery) -> Api
     let customer_id: Option<u64> = p.number("customer_id", f)?;
     let status_id: Option<u32> = p.number("status_id", f)?;
     let email = p.get("email").map(str::to_lowercase);
-    let min_date = match p.get("min_date_created") {
-        None => None,
-        Some(s) => Some(parse_filter_date(s).ok_or_else(|| invalid_param(f, "min_date_created"))?),
+    let date = |name: &str| -> Result<_, ApiError> {
+        p.get(name)
+            .map(|s| parse_filter_date(s).ok_or_else(|| invalid_param(f, name)))
+            .transpose()
     };
-    let min_modified = match p.get("min_date_modified") {
-        None => None,
-        Some(s) => Some(parse_filter_date(s).ok_or_else(|| invalid_param(f, "min_date_modified"))?),
-    };
+    let min_date = date("min_date_created")?;
+    let min_modified = date("min_date_modified")?;
     let consignments =
         p.includes("consignments.line_items") && p.get("consignment_structure") == Some("object");
     let root = api_root(&st, &headers);

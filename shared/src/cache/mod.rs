@@ -290,7 +290,6 @@ impl Session {
             }
         };
         let changed_at = got.get(&keys::changed(store)).map_or(0, |e| e.at_ms);
-        // Containers name a window by the second it ends, as each saw it: a little apart.
         let count = |w: i64| {
             let found: Vec<u32> = (w - 1..=w + 1)
                 .filter_map(|id| got.get(&keys::spend(store, id)))
@@ -629,15 +628,11 @@ impl Session {
             }
             let g = lock(&self.guests);
             if g.dirty {
-                puts.extend(g.index.to_text().map(|value| Put {
-                    key: keys::guest_index(&self.store),
-                    entry: Entry {
-                        value,
-                        at_ms: self.started_ms,
-                    },
-                    expires_at: (self.started_ms + secs(SETTLED_SHIPMENTS_MAX_AGE + KEPT_STALE))
-                        / 1000,
-                }));
+                puts.extend(self.put_of(
+                    keys::guest_index(&self.store),
+                    &g.index,
+                    SETTLED_SHIPMENTS_MAX_AGE,
+                ));
             }
             puts
         };

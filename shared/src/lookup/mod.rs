@@ -135,13 +135,7 @@ pub async fn basic<S: Store>(
     let asked = ctx.asked(facts);
     if let Some(number) = &q.order_number {
         return match OrderId::parse(number) {
-            Some(id) => {
-                crate::quota::patiently(
-                    deadline,
-                    by_order_number(store, id, deadline, facts, &asked),
-                )
-                .await
-            }
+            Some(id) => essential(ctx, by_order_number(store, id, deadline, facts, &asked)).await,
             None => Ok(Vec::new()),
         };
     }
@@ -161,7 +155,7 @@ pub async fn basic<S: Store>(
         }
         // No account: perhaps a guest who checked out with this email.
         let guest = guest_profile(store, &emails[0], deadline, facts, &asked);
-        if let Some(p) = crate::quota::patiently(deadline, guest).await? {
+        if let Some(p) = essential(ctx, guest).await? {
             return Ok(vec![p]);
         }
         tracing::info!(email = %mask::email(&emails[0]), "no customer or guest orders for email");
@@ -471,8 +465,8 @@ pub async fn detailed<S: Store>(
         }
         ShopperId::Guest(email) => {
             let (orders, facts) = tokio::join!(
-                crate::quota::patiently(
-                    ctx.late,
+                essential(
+                    ctx,
                     guest_orders(store, email, GuestQuery::History, ctx.late)
                 ),
                 ctx.store_facts(store),
@@ -583,8 +577,8 @@ pub async fn shopper_orders<S: Store>(
             }
             return Ok(cards);
         }
-        ShopperId::Guest(email) => crate::quota::patiently(
-            ctx.late,
+        ShopperId::Guest(email) => essential(
+            ctx,
             guest_orders(store, email, GuestQuery::Cards(ctx.order_limit), ctx.late),
         )
         .await

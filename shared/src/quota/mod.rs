@@ -427,6 +427,11 @@ mod tests {
         }
     }
 
+    /// `allow` with the default share and the default essential part.
+    fn allows(p: Priority, w: Window, ours: u32, before: Option<u32>) -> bool {
+        allow(p, Share::default(), &w, ours, before, 0.7)
+    }
+
     #[test]
     fn shares_outside_zero_to_one_are_refused() {
         for bad in ["", "x", "0", "-0.5", "1.01", "NaN", "inf", "1e9"] {
@@ -471,29 +476,14 @@ mod tests {
 
     #[test]
     fn essential_calls_spend_up_to_the_share_less_a_margin() {
-        let s = Share::default();
-        assert!(allow(
-            Priority::Essential,
-            s,
-            &window(150, 29),
-            0,
-            None,
-            0.7
-        ));
-        assert!(allow(
-            Priority::Essential,
-            s,
-            &window(80, 10),
-            70,
-            None,
-            0.7
-        ));
+        assert!(allows(Priority::Essential, window(150, 29), 0, None));
+        assert!(allows(Priority::Essential, window(80, 10), 70, None));
         assert!(
-            !allow(Priority::Essential, s, &window(80, 10), 72, None, 0.7),
+            !allows(Priority::Essential, window(80, 10), 72, None),
             "75 less 3 in flight"
         );
         assert!(
-            !allow(Priority::Essential, s, &window(7, 10), 0, None, 0.7),
+            !allows(Priority::Essential, window(7, 10), 0, None),
             "the store's last calls are left to the others"
         );
     }
@@ -502,96 +492,26 @@ mod tests {
     fn optional_calls_give_way_when_the_window_is_busy() {
         let s = Share::default();
         // 15 s in, 30 calls so far (2 a second, 70 % essential): 23 more essential expected.
-        assert!(allow(
-            Priority::Optional,
-            s,
-            &window(150, 15),
-            30,
-            None,
-            0.7
-        ));
+        assert!(allows(Priority::Optional, window(150, 15), 30, None));
         // A busy window: 42 calls in 15 s would want 32 more essential ones (72 in all).
-        assert!(!allow(
-            Priority::Optional,
-            s,
-            &window(150, 15),
-            42,
-            None,
-            0.7
-        ));
-        assert!(allow(
-            Priority::Essential,
-            s,
-            &window(150, 15),
-            42,
-            None,
-            0.7
-        ));
+        assert!(!allows(Priority::Optional, window(150, 15), 42, None));
+        assert!(allows(Priority::Essential, window(150, 15), 42, None));
         // Late in a quiet window, tracking goes, but never into the essential calls' last tenth.
-        assert!(allow(Priority::Optional, s, &window(150, 1), 60, None, 0.7));
-        assert!(!allow(
-            Priority::Optional,
-            s,
-            &window(150, 1),
-            65,
-            None,
-            0.7
-        ));
-        assert!(allow(
-            Priority::Essential,
-            s,
-            &window(150, 1),
-            71,
-            None,
-            0.7
-        ));
+        assert!(allows(Priority::Optional, window(150, 1), 60, None));
+        assert!(!allows(Priority::Optional, window(150, 1), 65, None));
+        assert!(allows(Priority::Essential, window(150, 1), 71, None));
         // Early, with few calls, the rate is judged over 5 s, not over a few milliseconds.
-        assert!(allow(Priority::Optional, s, &window(150, 30), 3, None, 0.7));
+        assert!(allows(Priority::Optional, window(150, 30), 3, None));
         // A burst early in the window (20 calls in 3 s) is no reason to drop tracking yet.
-        assert!(allow(
-            Priority::Optional,
-            s,
-            &window(150, 27),
-            20,
-            None,
-            0.7
-        ));
-        assert!(!allow(
-            Priority::Optional,
-            s,
-            &window(150, 22),
-            40,
-            None,
-            0.7
-        ));
+        assert!(allows(Priority::Optional, window(150, 27), 20, None));
+        assert!(!allows(Priority::Optional, window(150, 22), 40, None));
         // A burst in a quiet window (35 calls 10 s in, 35 in the whole window before): judged
         // over both, 1.75 calls a second, the rest of the window wants about 25: tracking goes.
-        assert!(allow(
-            Priority::Optional,
-            s,
-            &window(150, 20),
-            35,
-            Some(35),
-            0.7
-        ));
+        assert!(allows(Priority::Optional, window(150, 20), 35, Some(35)));
         // Judged over this window alone it would give way.
-        assert!(!allow(
-            Priority::Optional,
-            s,
-            &window(150, 20),
-            35,
-            None,
-            0.7
-        ));
+        assert!(!allows(Priority::Optional, window(150, 20), 35, None));
         // Busy before as well (72): it gives way.
-        assert!(!allow(
-            Priority::Optional,
-            s,
-            &window(150, 20),
-            35,
-            Some(72),
-            0.7
-        ));
+        assert!(!allows(Priority::Optional, window(150, 20), 35, Some(72)));
         // A mix that says nothing sane is taken as the default.
         assert!(allow(
             Priority::Optional,

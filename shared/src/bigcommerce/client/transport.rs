@@ -286,7 +286,7 @@ impl Client {
             // After a wait for the next window, this request's calls (the one that waited, and
             // those the lookup makes after it) may run past the deadline, to the wait's end.
             let extended = *self.extended.lock().unwrap_or_else(|e| e.into_inner());
-            let deadline = self.deadline.max(extended.unwrap_or(self.deadline));
+            let deadline = extended.map_or(self.deadline, |e| e.max(self.deadline));
             let left = deadline.saturating_duration_since(Instant::now());
             let timeout = match kind {
                 _ if left.is_zero() => return Err(BcError::Timeout),
