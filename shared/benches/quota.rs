@@ -31,6 +31,7 @@ use shared::app::App;
 use shared::cache::Table;
 use shared::config::{SecretSource, Settings};
 use shared::handlers::lookup_customer;
+use shared::quota::{self, Share};
 use shared::telemetry::{self, RequestStats};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -260,6 +261,8 @@ enum Level {
 struct Lookup {
     level: Level,
     status: u16,
+    /// When it was asked, since the sandbox started (near enough: since just before).
+    at: Duration,
     /// From asking to the answer, waiting for a free container included.
     wall: Duration,
     waited: Duration,
@@ -270,18 +273,21 @@ struct Lookup {
 /// The warm containers: a request takes a free one (first come, first served) and gives it back.
 struct Containers {
     apps: Vec<App>,
+    /// The sandbox's clock: its log's `at_ms` count from here.
+    t0: Instant,
     free_tx: mpsc::UnboundedSender<usize>,
     free_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<usize>>,
 }
 
 impl Containers {
-    fn new(n: usize, secret: &str, cache: Option<&Table>) -> Self {
+    fn new(n: usize, secret: &str, cache: Option<&Table>, t0: Instant) -> Self {
         let (free_tx, free_rx) = mpsc::unbounded_channel();
         for i in 0..n {
             let _ = free_tx.send(i);
         }
         Containers {
             apps: (0..n).map(|_| container(secret, cache)).collect(),
+            t0,
             free_tx,
             free_rx: tokio::sync::Mutex::new(free_rx),
         }
@@ -296,6 +302,7 @@ impl Containers {
             return Lookup {
                 level,
                 status: 0,
+                at: asked.saturating_duration_since(self.t0),
                 wall: asked.elapsed(),
                 waited,
                 stats: RequestStats::default(),
@@ -310,6 +317,7 @@ impl Containers {
         Lookup {
             level,
             status,
+            at: asked.saturating_duration_since(self.t0),
             wall: asked.elapsed(),
             waited,
             stats,
@@ -539,14 +547,12 @@ fn report(
             *parts.entry(p).or_default() += 1;
         }
     }
-    let complete = detailed
-        .iter()
-        .filter(|l| {
-            l.status == 200
-                && l.stats.left_out.is_empty()
-                && l.body["results"].as_array().is_some_and(|r| r.len() == 1)
-        })
-        .count() as u64;
+    let is_complete = |l: &Lookup| {
+        l.status == 200
+            && l.stats.left_out.is_empty()
+            && l.body["results"].as_array().is_some_and(|r| r.len() == 1)
+    };
+    let complete = detailed.iter().filter(|l| is_complete(l)).count() as u64;
     let mut why_failed: BTreeMap<&str, u64> = BTreeMap::new();
     for w in &outcome.failed_links {
         *why_failed.entry(w.as_str()).or_default() += 1;
@@ -648,6 +654,21 @@ fn report(
         "DETAILED complete (200, one profile, nothing left out): {complete} of {d_total} ({:.1} %)",
         pct(complete, d_total)
     );
+    // Kept tracking accumulates: a shopper seen before costs no tracking call for a day.
+    let mut by_minute: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+    for l in &detailed {
+        let m = by_minute.entry(l.at.as_secs() / 60).or_default();
+        m.1 += 1;
+        m.0 += u64::from(is_complete(l));
+    }
+    println!(
+        "  complete by minute of the run: {}",
+        by_minute
+            .values()
+            .map(|(c, n)| format!("{:.0} %", pct(*c, *n)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     println!(
         "failed auto-links: {failed_links} of {} ({:.1} %){}",
         basic.len(),
@@ -686,6 +707,61 @@ fn report(
             .map(|w| format!("{}+{}/{}+{}", w[0], w[1], w[2], w[3]))
             .collect::<Vec<_>>()
             .join("  ")
+    );
+    // Where the share went: the calls a lookup cannot answer without, and what was left of the
+    // adaptor's own ceiling (its share less the 5 % it keeps for calls in flight) for tracking
+    // and images, against what the cards held back. Share left unused in a window that held
+    // tracking back is what a better reckoning of the rest of the window could still load.
+    let ceiling =
+        Share::parse(&k.share.to_string()).map_or(share_limit, |s| quota::ceiling(s, QUOTA).into());
+    let optional_route = |r: &LoggedRequest| {
+        r.route.ends_with("/shipments") || r.route.starts_with("/v3/catalog/products")
+    };
+    let essential_calls = log
+        .iter()
+        .filter(|r| r.user_agent.starts_with(ADAPTOR_AGENT) && r.status != 429)
+        .filter(|r| !optional_route(r))
+        .count() as u64;
+    // The store starts a window at the first request after the last one ended.
+    let mut starts: BTreeMap<u64, u64> = BTreeMap::new();
+    for r in log {
+        if let Some(n) = r.window {
+            let s = starts.entry(n).or_insert(r.at_ms);
+            *s = (*s).min(r.at_ms);
+        }
+    }
+    let mut held: BTreeMap<u64, u64> = BTreeMap::new();
+    for l in lookups {
+        let ms = l.at.as_millis() as u64;
+        if let Some((n, _)) = starts.iter().rev().find(|(_, s)| **s <= ms) {
+            *held.entry(*n).or_default() += u64::from(
+                l.stats
+                    .held_back
+                    .saturating_sub(l.stats.held_back_essential),
+            );
+        }
+    }
+    let unused_while_held: u64 = per_window
+        .iter()
+        .filter(|(n, _)| held.get(n).copied().unwrap_or(0) > 0)
+        .map(|(_, w)| ceiling.saturating_sub(w[0]))
+        .sum();
+    println!(
+        "essential calls (auto-links, customers, orders, guest index, store settings): {essential_calls}, {:.1} per window; of the adaptor's ceiling ({ceiling} a window: the share less 5 % for calls in flight) that leaves {:.1} per window for tracking and images",
+        essential_calls as f64 / per_window.len().max(1) as f64,
+        ceiling as f64 - essential_calls as f64 / per_window.len().max(1) as f64,
+    );
+    println!(
+        "  per window (served of {ceiling} / tracking and images held back): {}",
+        per_window
+            .iter()
+            .map(|(n, w)| format!("{}/{}", w[0], held.get(n).copied().unwrap_or(0)))
+            .collect::<Vec<_>>()
+            .join("  ")
+    );
+    println!(
+        "  left unused in windows that held tracking back: {unused_while_held} calls ({:.1} per window): the most a better reckoning of each window could have spent on tracking",
+        unused_while_held as f64 / per_window.len().max(1) as f64
     );
     println!(
         "429s the store answered: adaptor {adaptor_429} of {adaptor_calls} calls ({:.1} %), other app {other_429} of {other_total} ({:.1} %)",
@@ -806,6 +882,7 @@ fn main() -> ExitCode {
 async fn run(k: Knobs) -> Result<(), String> {
     let crowd = with_crowd(DEFAULT_SEED, SHOPPERS).map_err(|e| format!("crowd: {e}"))?;
     let seed = crowd.parse().map_err(|e| format!("crowd seed: {e}"))?;
+    let t0 = Instant::now();
     let store = Store::start(
         seed,
         SandboxSettings {
@@ -825,6 +902,7 @@ async fn run(k: Knobs) -> Result<(), String> {
         k.containers,
         &secret.to_string(),
         cache.as_ref(),
+        t0,
     ));
     let planned = plan(&k, &crowd.shoppers);
 

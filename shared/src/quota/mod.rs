@@ -253,6 +253,13 @@ const ESSENTIAL_PART: f64 = 0.7;
 /// The rate of calls so far is judged over at least this much of the window.
 const MIN_ELAPSED: Duration = Duration::from_secs(5);
 
+/// The most calls the adaptor spends in a window of `quota`: its share less a twentieth (at
+/// least one) for other containers' calls in flight that no count has caught yet.
+pub fn ceiling(share: Share, quota: u32) -> u32 {
+    let share_calls = share.calls(quota);
+    share_calls.saturating_sub((share_calls / 20).max(1)).max(1)
+}
+
 /// Whether a call may go, given the adaptor's calls in this window (`ours`, every container's
 /// as far as is known) and in the window before (`before`, when known), the store's calls left,
 /// how far into the window we are, and which part of the lookups' calls have been essential
@@ -265,10 +272,7 @@ pub fn allow(
     before: Option<u32>,
     essential_part: f64,
 ) -> bool {
-    let share_calls = share.calls(w.quota);
-    // Other containers' calls in flight that no count has caught yet.
-    let margin = (share_calls / 20).max(1);
-    let cap = share_calls.saturating_sub(margin).max(1);
+    let cap = ceiling(share, w.quota);
     // Never the store's last calls: the merchant's other apps would be answered 429.
     let floor = (w.quota / 20).max(2);
     if w.left <= floor || ours >= cap {
@@ -441,6 +445,10 @@ mod tests {
         assert_eq!(Share::parse("1").map(|s| s.calls(150)), Some(150));
         assert_eq!(Share::default().calls(150), 75);
         assert_eq!(Share::parse("0.001").map(|s| s.calls(150)), Some(1));
+        // The ceiling keeps a twentieth back for calls in flight, and never falls to none.
+        assert_eq!(ceiling(Share::default(), 150), 72);
+        assert_eq!(Share::parse("0.6").map(|s| ceiling(s, 150)), Some(86));
+        assert_eq!(Share::parse("0.001").map(|s| ceiling(s, 150)), Some(1));
     }
 
     #[test]
