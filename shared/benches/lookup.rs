@@ -29,6 +29,15 @@ async fn clear(base: &str) {
         .await;
 }
 
+/// One lookup by `app`, from a cleared request log: its answer, wall time and BigCommerce calls.
+async fn measured(base: &str, app: &App, body: &str) -> (u16, Duration, u64) {
+    clear(base).await;
+    let t = Instant::now();
+    let resp = lookup_customer::handle(app, signed_lookup(body)).await;
+    let wall = t.elapsed();
+    (resp.status().as_u16(), wall, count(base).await)
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -89,14 +98,12 @@ async fn main() {
             } else {
                 &warm
             };
-            clear(&base).await;
-            let t = Instant::now();
-            let resp = lookup_customer::handle(app, signed_lookup(body)).await;
-            times.push(t.elapsed());
-            if resp.status() != 200 {
-                eprintln!("{name}: status {}", resp.status());
+            let (status, wall, n) = measured(&base, app, body).await;
+            times.push(wall);
+            if status != 200 {
+                eprintln!("{name}: status {status}");
             }
-            calls = count(&base).await;
+            calls = n;
         }
         println!(
             "| {name} | {calls} | {:.1} ms |",
@@ -122,18 +129,12 @@ async fn main() {
             Some(t) => t,
             None => return eprintln!("cache table: not created"),
         };
-        let a = fresh_app().with_cache(empty.clone());
-        clear(&base).await;
-        let t = Instant::now();
-        let _ = lookup_customer::handle(&a, signed_lookup(body)).await;
-        cold.push(t.elapsed());
-        cold_calls = count(&base).await;
-        let b = fresh_app().with_cache(empty);
-        clear(&base).await;
-        let t = Instant::now();
-        let _ = lookup_customer::handle(&b, signed_lookup(body)).await;
-        hit.push(t.elapsed());
-        hit_calls = count(&base).await;
+        let (_, wall, n) = measured(&base, &fresh_app().with_cache(empty.clone()), body).await;
+        cold.push(wall);
+        cold_calls = n;
+        let (_, wall, n) = measured(&base, &fresh_app().with_cache(empty), body).await;
+        hit.push(wall);
+        hit_calls = n;
         // A store whose cache is in use: another shopper was looked up first (the store's
         // settings, the guest index and the catalog's images are kept), then customer #2 by a
         // new container: the guest index says his email has no guest order, so no guest query.
@@ -143,12 +144,9 @@ async fn main() {
         };
         let first = fresh_app().with_cache(used.clone());
         let _ = lookup_customer::handle(&first, signed_lookup(&other_shopper)).await;
-        let c = fresh_app().with_cache(used);
-        clear(&base).await;
-        let t = Instant::now();
-        let _ = lookup_customer::handle(&c, signed_lookup(body)).await;
-        busy.push(t.elapsed());
-        busy_calls = count(&base).await;
+        let (_, wall, n) = measured(&base, &fresh_app().with_cache(used), body).await;
+        busy.push(wall);
+        busy_calls = n;
     }
     println!(
         "| DETAILED, cold function, shared cache empty (moto on loopback) | {cold_calls} | {:.1} ms |",

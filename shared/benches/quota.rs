@@ -67,7 +67,7 @@ struct Knobs {
     /// The shared cache on (a DynamoDB table in moto), or off to measure without it.
     cache: bool,
     /// The store secret's `quota_share`.
-    share: f64,
+    share: Share,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -116,7 +116,11 @@ fn knobs() -> Result<Knobs, String> {
         duration: whole("DURATION", 180, 1, 3600, "seconds of arrivals")?,
         seed,
         cache: whole("CACHE", 1, 0, 1, "1: the shared cache on, 0: off")? == 1,
-        share: decimal("SHARE", 0.5, 0.01, 1.0, "the secret's quota_share")?,
+        share: {
+            let share = decimal("SHARE", 0.5, 0.01, 1.0, "the secret's quota_share")?;
+            Share::parse(&share.to_string())
+                .ok_or_else(|| format!("SHARE {share} is no quota_share"))?
+        },
     })
 }
 
@@ -586,7 +590,7 @@ fn report(
             .entry(format!("{} {}", r.method, r.route))
             .or_default() += 1;
     }
-    let share_limit = (k.share * f64::from(QUOTA)).floor() as u64;
+    let share_limit = u64::from(k.share.calls(QUOTA));
 
     println!();
     println!(
@@ -712,8 +716,7 @@ fn report(
     // adaptor's own ceiling (its share less the 5 % it keeps for calls in flight) for tracking
     // and images, against what the cards held back. Share left unused in a window that held
     // tracking back is what a better reckoning of the rest of the window could still load.
-    let ceiling =
-        Share::parse(&k.share.to_string()).map_or(share_limit, |s| quota::ceiling(s, QUOTA).into());
+    let ceiling = u64::from(quota::ceiling(k.share, QUOTA));
     let optional_route = |r: &LoggedRequest| {
         r.route.ends_with("/shipments") || r.route.starts_with("/v3/catalog/products")
     };
@@ -746,10 +749,10 @@ fn report(
         .filter(|(n, _)| held.get(n).copied().unwrap_or(0) > 0)
         .map(|(_, w)| ceiling.saturating_sub(w[0]))
         .sum();
+    let essential_per_window = essential_calls as f64 / per_window.len().max(1) as f64;
     println!(
-        "essential calls (auto-links, customers, orders, guest index, store settings): {essential_calls}, {:.1} per window; of the adaptor's ceiling ({ceiling} a window: the share less 5 % for calls in flight) that leaves {:.1} per window for tracking and images",
-        essential_calls as f64 / per_window.len().max(1) as f64,
-        ceiling as f64 - essential_calls as f64 / per_window.len().max(1) as f64,
+        "essential calls (auto-links, customers, orders, guest index, store settings): {essential_calls}, {essential_per_window:.1} per window; of the adaptor's ceiling ({ceiling} a window: the share less 5 % for calls in flight) that leaves {:.1} per window for tracking and images",
+        ceiling as f64 - essential_per_window,
     );
     println!(
         "  per window (served of {ceiling} / tracking and images held back): {}",
@@ -815,7 +818,7 @@ fn report(
         misses.push(format!(
             "adaptor took up to {} calls in a window (target <= {share_limit}, {} of {QUOTA})",
             max(&served),
-            k.share
+            k.share.value()
         ));
     }
     if pct(complete, d_total) < 90.0 {
@@ -846,7 +849,7 @@ fn report(
         k.other,
         k.duration,
         k.seed,
-        k.share,
+        k.share.value(),
         u8::from(k.cache)
     );
 }
@@ -892,7 +895,7 @@ async fn run(k: Knobs) -> Result<(), String> {
         },
     )?;
     let secret = json!({"store_hash": store.hash, "access_token": store.token,
-        "api_base_url": store.base, "gladly_signing_key": KEY, "quota_share": k.share.to_string()});
+        "api_base_url": store.base, "gladly_signing_key": KEY, "quota_share": k.share.value().to_string()});
     let cache = if k.cache {
         Some(cache_table().await?)
     } else {
@@ -908,7 +911,7 @@ async fn run(k: Knobs) -> Result<(), String> {
 
     println!(
         "bench-quota: RATE={} conversations/s (Poisson), CONTAINERS={}, OTHER={} calls/s, DURATION={} s, SEED={}, SHARE={}, CACHE={}",
-        k.rate, k.containers, k.other, k.duration, k.seed, k.share, u8::from(k.cache)
+        k.rate, k.containers, k.other, k.duration, k.seed, k.share.value(), u8::from(k.cache)
     );
     println!(
         "store: the sandbox, {QUOTA} requests per {} s window, {} ms per call; {SHOPPERS} shoppers with a shipped and an unshipped order each; {} conversations drawn",

@@ -13,7 +13,6 @@
 
 use crate::mapping::email::normal_email;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 
 /// How long "no guest orders" is trusted after the read that made the index complete: the same
@@ -97,11 +96,7 @@ pub enum Applied {
 }
 
 fn hash(email: &str) -> String {
-    let d = Sha256::digest(normal_email(email).as_bytes());
-    d.iter()
-        .take(HASH_HEX / 2)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::hash_prefix(&normal_email(email), HASH_HEX / 2)
 }
 
 impl GuestIndex {

@@ -102,9 +102,14 @@ type Kept = BTreeMap<u64, Timed>;
 /// The most products kept in the store's one item (DynamoDB items are at most 400 KB).
 const MAX_PRODUCTS: usize = 300;
 
-fn hash(text: &str) -> String {
+/// The first `bytes` of `text`'s SHA-256, in hex: how shoppers' emails appear in keys and items.
+fn hash_prefix(text: &str, bytes: usize) -> String {
     let d = Sha256::digest(text.as_bytes());
-    d.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    hex::encode(&d[..bytes.min(d.len())])
+}
+
+fn hash(text: &str) -> String {
+    hash_prefix(text, 16)
 }
 
 /// The keys, all under the store hash. Shoppers' emails appear only hashed.
@@ -270,13 +275,15 @@ impl Session {
             }
             _ => {}
         }
-        // Containers name a window by the second it ends, as each saw it: a little apart.
-        if let Some((w, length)) = window {
-            wanted.extend((w - 1..=w + 1).map(|id| keys::spend(store, id)));
-            if length > 2 {
-                let before = w.saturating_sub(length);
-                wanted.extend((before - 1..=before + 1).map(|id| keys::spend(store, id)));
-            }
+        // Containers name a window by the second it ends, as each saw it: a little apart, so a
+        // window's count is kept under the seconds around it. A window of 2 s or less would
+        // overlap its predecessor's keys: its count before is not read.
+        let spend_keys = |w: i64| (w - 1..=w + 1).map(|id| keys::spend(store, id));
+        let before = window
+            .filter(|(_, length)| *length > 2)
+            .map(|(w, length)| w.saturating_sub(length));
+        for w in window.map(|(w, _)| w).into_iter().chain(before) {
+            wanted.extend(spend_keys(w));
         }
         let got = match tokio::time::timeout(table::READ_BUDGET, table.get_many(&wanted)).await {
             Ok(Ok(found)) => found,
@@ -291,17 +298,14 @@ impl Session {
         };
         let changed_at = got.get(&keys::changed(store)).map_or(0, |e| e.at_ms);
         let count = |w: i64| {
-            let found: Vec<u32> = (w - 1..=w + 1)
-                .filter_map(|id| got.get(&keys::spend(store, id)))
+            let found: Vec<u32> = spend_keys(w)
+                .filter_map(|k| got.get(&k))
                 .filter_map(|e| e.value.trim().parse::<u32>().ok())
                 .collect();
             (!found.is_empty()).then(|| found.iter().fold(0u32, |a, n| a.saturating_add(*n)))
         };
         let spend_at_start = window.map(|(w, _)| (w, count(w).unwrap_or(0)));
-        // A window of 2 s or less would overlap its predecessor's keys.
-        let spend_before = window
-            .filter(|(_, length)| *length > 2)
-            .and_then(|(w, length)| count(w.saturating_sub(length)));
+        let spend_before = before.and_then(count);
         let kept = |key: Option<&String>| {
             key.and_then(|k| got.get(k))
                 .and_then(|e| serde_json::from_str::<Kept>(&e.value).ok())
@@ -702,6 +706,14 @@ mod tests {
         let again = Session::open(table.clone(), "storeA", &who, Some((7, 30)), now + 1000).await;
         assert_eq!(again.customers(&[1]), Some(vec![jane()]));
         assert_eq!(again.spend_at_start(), Some((7, 4)));
+        // The window before (30 s earlier) is read with it; none was counted for it.
+        assert_eq!(again.spend_before(), None);
+        again.close(&[(-23, 9)]).await;
+        let later = Session::open(table.clone(), "storeA", &who, Some((7, 30)), now + 2000).await;
+        assert_eq!(later.spend_before(), Some(9));
+        // A window of 2 s would share its predecessor's keys: its count before is not read.
+        let short = Session::open(table.clone(), "storeA", &who, Some((7, 2)), now + 2000).await;
+        assert_eq!(short.spend_before(), None);
         // The secret now names another store: nothing of the first is found.
         let b = Session::open(table, "storeB", &who, Some((7, 30)), now + 1000).await;
         assert_eq!(b.customers(&[1]), None);
