@@ -25,7 +25,7 @@ type ApiResult = Result<Response, ApiError>;
 pub fn routes() -> Router<Arc<AppState>> {
     use axum::routing::post;
     Router::new()
-        .route("/v3/customers", get(customers))
+        .route("/v3/customers", get(customers).delete(delete_customers))
         .route("/v3/customers/subscribers", get(subscribers))
         .route("/v2/orders", get(orders))
         .route("/v2/orders/{id}", get(order).put(update_order))
@@ -79,6 +79,16 @@ async fn customers(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
     let companies = p
         .list("company:in")
         .map(|l| l.into_iter().map(|n| n.to_lowercase()).collect::<Vec<_>>());
+    let date = |name: &str| -> Result<_, ApiError> {
+        p.get(name)
+            .map(|s| parse_v3_date(s).ok_or_else(|| invalid_param(Family::V3, name)))
+            .transpose()
+    };
+    let (created_min, created_max) = (date("date_created:min")?, date("date_created:max")?);
+    let (modified_min, modified_max) = (date("date_modified:min")?, date("date_modified:max")?);
+    let within = |t, min: Option<_>, max: Option<_>| {
+        min.is_none_or(|m| t >= m) && max.is_none_or(|m| t <= m)
+    };
     let data = st.data();
     let mut found: Vec<_> = data
         .customers
@@ -105,10 +115,19 @@ async fn customers(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
                 .as_ref()
                 .is_none_or(|co| co.contains(&c.company.to_lowercase()))
         })
+        .filter(|c| within(to_second(c.date_created), created_min, created_max))
+        .filter(|c| within(to_second(c.modified()), modified_min, modified_max))
         .collect();
     match p.get("sort") {
         Some("date_created:desc") => found.sort_by_key(|c| std::cmp::Reverse(c.date_created)),
         Some("date_created:asc") => found.sort_by_key(|c| c.date_created),
+        // Ties by id either way, so a poller paging through one second's changes misses none.
+        Some("date_modified:asc") => found.sort_by_key(|c| (to_second(c.modified()), c.id)),
+        Some("date_modified:desc") => found.sort_by(|a, b| {
+            to_second(b.modified())
+                .cmp(&to_second(a.modified()))
+                .then(a.id.cmp(&b.id))
+        }),
         Some("last_name:asc") => found.sort_by(|a, b| a.last_name.cmp(&b.last_name)),
         Some("last_name:desc") => found.sort_by(|a, b| b.last_name.cmp(&a.last_name)),
         Some(_) | None => found.sort_by_key(|c| c.id),
@@ -146,6 +165,19 @@ async fn customers(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
         meta["cursor_pagination"] = views::cursor_pagination(&ids, limit, first_id, last_id);
     }
     Ok(Json(json!({ "data": items, "meta": meta })).into_response())
+}
+
+/// `DELETE /v3/customers?id:in=…`: 204 whether or not any existed, and without `id:in` nothing
+/// is deleted. Their orders keep naming them (`customer_id`), as BigCommerce's do.
+async fn delete_customers(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
+    let p = Params::parse(q, Family::V3)?;
+    if let Some(ids) = p.ids("id:in")? {
+        let mut data = st.data();
+        data.customers.retain(|c| !ids.contains(&c.id));
+        data.pending_credit
+            .retain(|p| !ids.contains(&p.customer_id));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn subscribers(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
@@ -241,21 +273,44 @@ async fn orders(State(st): St, headers: HeaderMap, RawQuery(q): RawQuery) -> Api
 
 /// When an order last changed, to the second (v2 shows no finer): made, if never since.
 fn modified(o: &crate::model::Order) -> chrono::DateTime<chrono::Utc> {
-    let t = o.date_modified.unwrap_or(o.date_created);
+    to_second(o.date_modified.unwrap_or(o.date_created))
+}
+
+/// A time as the API shows it (v2 and v3 alike show whole seconds), so a filter on a shown time
+/// finds the record that showed it.
+fn to_second(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
 }
 
+/// v2 date filters: RFC 3339, RFC 2822 or a bare date.
 fn parse_filter_date(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::parse_from_rfc3339(s)
         .or_else(|_| chrono::DateTime::parse_from_rfc2822(s))
         .map(|d| d.with_timezone(&chrono::Utc))
         .ok()
+        .or_else(|| bare_date(s))
+}
+
+/// v3 date filters (`date_modified:min`): BigCommerce documents `2024-05-14T09:34:00` (UTC) and
+/// `2024-05-14`; clients also send RFC 3339 with an offset.
+fn parse_v3_date(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .map(|d| d.and_utc())
+        .ok()
         .or_else(|| {
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            chrono::DateTime::parse_from_rfc3339(s)
+                .map(|d| d.with_timezone(&chrono::Utc))
                 .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|d| d.and_utc())
         })
+        .or_else(|| bare_date(s))
+}
+
+/// `2024-05-14`: its midnight, UTC.
+fn bare_date(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
 }
 
 async fn order(State(st): St, headers: HeaderMap, Id(id): Id, RawQuery(q): RawQuery) -> ApiResult {
@@ -663,6 +718,7 @@ async fn create_refund(State(st): St, Id(id): Id, body: Bytes) -> ApiResult {
     if store_credit > Decimal::ZERO {
         if let Some(c) = data.customers.iter_mut().find(|c| c.id == customer_id) {
             c.store_credit += store_credit;
+            c.date_modified = Some(chrono::Utc::now());
         }
     }
     Ok(created(view))

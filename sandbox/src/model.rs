@@ -185,6 +185,10 @@ pub struct Customer {
     #[serde(default)]
     pub customer_group_id: u64,
     pub date_created: DateTime<Utc>,
+    /// Set by every change the API makes; none (never changed) reads as `date_created`, so seed
+    /// files need not carry it.
+    #[serde(default)]
+    pub date_modified: Option<DateTime<Utc>>,
     #[serde(default)]
     pub store_credit: Decimal,
     #[serde(default)]
@@ -194,6 +198,13 @@ pub struct Customer {
     /// The storefronts the customer may sign in to (the first is where they signed up).
     #[serde(default = "default_channels")]
     pub channel_ids: Vec<u64>,
+}
+
+impl Customer {
+    /// When the customer last changed: created, if never since.
+    pub fn modified(&self) -> DateTime<Utc> {
+        self.date_modified.unwrap_or(self.date_created)
+    }
 }
 
 fn default_channels() -> Vec<u64> {

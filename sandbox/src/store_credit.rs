@@ -63,6 +63,9 @@ struct CustomerPut {
     /// `customer_Put.notes`: replaces the customer's notes, in the same write as the credit.
     #[serde(default)]
     notes: Option<String>,
+    /// `customer_Put.email`: the shopper's new login email.
+    #[serde(default)]
+    email: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,10 +119,24 @@ async fn update(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Response
                 ))
             }
         };
-        changes.push((c.id, amount, c.notes.clone()));
+        if let Some(e) = &c.email {
+            let taken = st
+                .data()
+                .customers
+                .iter()
+                .any(|o| o.id != c.id && o.email.eq_ignore_ascii_case(e.trim()));
+            if !e.contains('@') || taken {
+                return Err(unprocessable(
+                    "email must be an email no other customer has.",
+                    &format!("{n}.email"),
+                    "invalid",
+                ));
+            }
+        }
+        changes.push((c.id, amount, c.notes.clone(), c.email.clone()));
     }
     let mut data = st.data();
-    for (n, (id, _, _)) in changes.iter().enumerate() {
+    for (n, (id, _, _, _)) in changes.iter().enumerate() {
         if !data.customers.iter().any(|c| c.id == *id) {
             return Err(unprocessable(
                 format!("Customer {id} does not exist."),
@@ -128,9 +145,11 @@ async fn update(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Response
             ));
         }
     }
-    let ids: Vec<u64> = changes.iter().map(|(id, _, _)| *id).collect();
+    let ids: Vec<u64> = changes.iter().map(|(id, _, _, _)| *id).collect();
     apply_pending(&mut data, &ids, When::BeforeNextWrite);
-    for (id, amount, notes) in &changes {
+    // Every customer written is modified, as BigCommerce stamps a PUT whatever it changed.
+    let now = chrono::Utc::now();
+    for (id, amount, notes, email) in &changes {
         let Some(c) = data.customers.iter_mut().find(|c| c.id == *id) else {
             continue;
         };
@@ -140,6 +159,10 @@ async fn update(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Response
         if let Some(n) = notes {
             c.notes = n.clone();
         }
+        if let Some(e) = email {
+            c.email = e.trim().to_string();
+        }
+        c.date_modified = Some(now);
     }
     let items: Vec<Value> = ids
         .iter()
@@ -160,6 +183,7 @@ fn apply_pending(data: &mut crate::state::Data, ids: &[u64], when: When) {
     for p in due {
         if let Some(c) = data.customers.iter_mut().find(|c| c.id == p.customer_id) {
             c.store_credit = p.amount;
+            c.date_modified = Some(chrono::Utc::now());
         }
     }
 }
@@ -209,6 +233,7 @@ async fn set_out_of_band(
     };
     if req.when == When::Now {
         c.store_credit = req.amount;
+        c.date_modified = Some(chrono::Utc::now());
     } else {
         data.pending_credit.push(PendingCredit {
             customer_id: id,

@@ -33,7 +33,7 @@ pub fn customer(c: &Customer, addresses: bool, storecredit: bool) -> Value {
         "registration_ip_address": "",
         "tax_exempt_category": "",
         "date_created": date_v3(c.date_created),
-        "date_modified": date_v3(c.date_created),
+        "date_modified": date_v3(c.modified()),
         "accepts_product_review_abandoned_cart_emails": c.accepts_marketing,
         "origin_channel_id": c.channel_ids.first().copied().unwrap_or(1),
         "channel_ids": c.channel_ids,

@@ -4,9 +4,8 @@
 mod common;
 
 use bigcommerce_sandbox::crowd::{self, with_crowd, CrowdError};
-use bigcommerce_sandbox::{parse_seed, start, Settings, DEFAULT_SEED};
+use bigcommerce_sandbox::{parse_seed, DEFAULT_SEED};
 use std::collections::HashSet;
-use std::net::SocketAddr;
 
 #[test]
 fn four_hundred_shoppers_each_with_one_shipped_and_one_unshipped_order() {
@@ -108,15 +107,7 @@ fn sizes_out_of_range_are_refused() {
 
 #[tokio::test]
 async fn the_store_serves_a_crowd_shopper() {
-    let crowd = with_crowd(DEFAULT_SEED, 400).expect("a crowd");
-    let seed = crowd.parse().expect("parses");
-    let sb = start(
-        seed,
-        Settings::default(),
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await
-    .expect("sandbox");
+    let (sb, crowd) = common::crowd_sandbox(400).await;
     let s = &crowd.shoppers[399];
     let found = common::call(
         &sb,

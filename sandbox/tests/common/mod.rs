@@ -16,6 +16,21 @@ pub async fn sandbox_with(settings: Settings) -> Running {
         .expect("sandbox starts")
 }
 
+/// The seed store with a crowd of `shoppers` generated shoppers (`crowd::with_crowd`), and
+/// the crowd, for its shoppers' details.
+pub async fn crowd_sandbox(shoppers: usize) -> (Running, bigcommerce_sandbox::crowd::Crowd) {
+    let crowd = bigcommerce_sandbox::crowd::with_crowd(DEFAULT_SEED, shoppers).expect("a crowd");
+    let seed = crowd.parse().expect("the crowd's seed parses");
+    let sb = start(
+        seed,
+        Settings::default(),
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .expect("sandbox starts");
+    (sb, crowd)
+}
+
 pub struct Answer {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
