@@ -857,6 +857,13 @@ fn report(
 // ---------------- main ----------------
 
 fn main() -> ExitCode {
+    // `BENCH_LOG=1`: the lookups' log lines (INFO and above) on stderr, to see why.
+    if std::env::var("BENCH_LOG").is_ok_and(|v| v == "1") {
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let k = match knobs() {
         Ok(k) => k,
         Err(e) => {

@@ -225,6 +225,12 @@ impl App {
                 )
                 .with_before(session.as_ref().and_then(|s| s.spend_before())),
             );
+            if let Some(s) = &session {
+                s.directory_mode(
+                    cfg.customer_directory,
+                    spend.busy(&self.quota, Instant::now()),
+                );
+            }
             let client = client.with_quota(self.quota.clone(), spend.clone());
             let client = match &session {
                 Some(s) => client.with_cache(s.clone()),

@@ -10,6 +10,7 @@
 //! when the store's quota leaves no other way, and then the card says how old it is. An action
 //! that changes an order marks the store changed: nothing fetched before it is served again.
 
+pub mod directory;
 pub mod guests;
 pub mod table;
 
@@ -155,6 +156,20 @@ pub mod keys {
     pub fn guest_index(store: &str) -> String {
         format!("{store}#guestindex")
     }
+    /// The state of the store's customer directory (`directory::Directory`); its entries are
+    /// kept under `emails` of one email.
+    pub fn directory(store: &str) -> String {
+        format!("{store}#directory")
+    }
+    /// Until when the directory is kept (its state's `busy_until_ms`, in an item of its own).
+    pub fn directory_busy(store: &str) -> String {
+        format!("{store}#directorybusy")
+    }
+    /// When an action last changed a customer (store credit): the directory's older entries
+    /// are not served.
+    pub fn customers_changed(store: &str) -> String {
+        format!("{store}#customerschanged")
+    }
     pub fn spend(store: &str, window: i64) -> String {
         format!("{store}#spend#{window}")
     }
@@ -211,6 +226,23 @@ pub struct Session {
     inner: Mutex<Inner>,
     /// The store's guest index as read, and what this request did to it.
     guests: Mutex<Guests>,
+    /// The store's customer directory as read, and what this request did to it.
+    directory: Mutex<Dir>,
+}
+
+#[derive(Debug, Default)]
+struct Dir {
+    state: directory::Directory,
+    mode: directory::Mode,
+    /// When an action last changed a customer.
+    customers_changed_at: i64,
+    read_taken: bool,
+    /// A read was taken: the state is written back.
+    dirty: bool,
+    /// The share was seen tight: the busy item is written.
+    busy_dirty: bool,
+    /// Entries this request read, by email: served at once.
+    read: BTreeMap<String, Vec<Value>>,
 }
 
 #[derive(Debug, Default)]
@@ -224,6 +256,9 @@ struct Guests {
 #[derive(Debug, Default)]
 struct Inner {
     puts: BTreeMap<String, Put>,
+    /// The customer directory's entries a read filed: up to a page's 250, written beside the
+    /// rest with a budget of their own (`directory::WRITE_BUDGET`).
+    listings: BTreeMap<String, Put>,
     shipments: Kept,
     products: Kept,
     shipments_dirty: bool,
@@ -261,7 +296,12 @@ impl Session {
             wanted.push(keys::guest_index(store));
         }
         match what {
-            Prefetch::Emails(e) if !e.is_empty() => wanted.push(keys::emails(store, e)),
+            Prefetch::Emails(e) if !e.is_empty() => {
+                wanted.push(keys::emails(store, e));
+                wanted.push(keys::directory(store));
+                wanted.push(keys::directory_busy(store));
+                wanted.push(keys::customers_changed(store));
+            }
             Prefetch::Shopper(s, limit) => {
                 if let ShopperId::Registered(c) = s {
                     wanted.push(keys::customer(store, c.0));
@@ -320,6 +360,17 @@ impl Session {
             kept(shipments_key.as_ref()),
             kept(Some(&keys::products(store))),
         );
+        let dir = Dir {
+            state: got
+                .get(&keys::directory(store))
+                .and_then(|e| directory::Directory::parse(&e.value))
+                .unwrap_or_default()
+                .with_busy_until(got.get(&keys::directory_busy(store)).map_or(0, |e| e.at_ms)),
+            customers_changed_at: got
+                .get(&keys::customers_changed(store))
+                .map_or(0, |e| e.at_ms),
+            ..Dir::default()
+        };
         Session {
             table,
             store: store.to_string(),
@@ -339,7 +390,172 @@ impl Session {
                 index,
                 ..Guests::default()
             }),
+            directory: Mutex::new(dir),
         }
+    }
+
+    /// What the secret says of the customer directory, and whether the adaptor's share is
+    /// tight now (`quota::Spend::busy`): a tight share keeps the directory for ten minutes more.
+    pub fn directory_mode(&self, mode: directory::Mode, busy: bool) {
+        let mut d = lock(&self.directory);
+        d.mode = mode;
+        let keep = match mode {
+            directory::Mode::Off => false,
+            directory::Mode::On => true,
+            directory::Mode::Auto => busy,
+        };
+        if keep && d.state.mark_busy(self.started_ms) {
+            d.busy_dirty = true;
+        }
+    }
+
+    /// The directory's read that is due, once per request: the caller makes it and hands the
+    /// page to `apply_directory_read`.
+    pub fn take_directory_read(&self) -> Option<directory::Read> {
+        let mut d = lock(&self.directory);
+        if d.read_taken || d.mode == directory::Mode::Off {
+            return None;
+        }
+        let read = d.state.due(self.started_ms, d.customers_changed_at)?;
+        d.read_taken = true;
+        Some(read)
+    }
+
+    /// A page of the read `take_directory_read` gave (v3 customers), as fetched at this
+    /// request's start: its customers are written under their emails and served at once.
+    /// An email may have an account on each storefront, on pages apart: each email's kept
+    /// entry is read first (one more round trip, on this request only) and the page's
+    /// customers are added to it; when it cannot be read, the page files nobody.
+    pub async fn apply_directory_read(
+        &self,
+        read: directory::Read,
+        customers: &[Value],
+        total: Option<u64>,
+    ) -> directory::Applied {
+        let (applied, gen) = {
+            let mut d = lock(&self.directory);
+            d.dirty = true;
+            let applied = match read {
+                directory::Read::Pass { .. } => {
+                    d.state.apply_pass(read, customers, total, self.started_ms)
+                }
+                directory::Read::Changes { .. } => {
+                    let full = customers.len() >= directory::PAGE as usize;
+                    d.state
+                        .apply_changes(read, customers, full, self.started_ms)
+                }
+            };
+            let gen = match read {
+                directory::Read::Pass { gen, .. } => gen,
+                directory::Read::Changes { .. } => d.state.vouching_gen(),
+            };
+            (applied, gen)
+        };
+        if matches!(
+            applied,
+            directory::Applied::OffBusy | directory::Applied::OffTooMany
+        ) {
+            return applied;
+        }
+        let listings = directory::listings(customers, gen);
+        let key_of = |email: &String| keys::emails(&self.store, std::slice::from_ref(email));
+        let wanted: Vec<String> = listings.keys().map(key_of).collect();
+        let reads = wanted.chunks(100).map(|k| self.table.get_many(k));
+        let kept = match tokio::time::timeout(
+            directory::READ_BUDGET,
+            futures::future::join_all(reads),
+        )
+        .await
+        {
+            Ok(all) => match all.into_iter().collect::<Result<Vec<_>, _>>() {
+                Ok(maps) => maps
+                    .into_iter()
+                    .flatten()
+                    .collect::<HashMap<String, Entry>>(),
+                Err(e) => {
+                    tracing::info!(error = %e, "customer directory entries unreadable: the page files nobody");
+                    return applied;
+                }
+            },
+            Err(_) => {
+                tracing::info!(
+                    "customer directory entries not read in time: the page files nobody"
+                );
+                return applied;
+            }
+        };
+        let mut written = Vec::new();
+        for (email, listing) in listings {
+            let key = key_of(&email);
+            let old = kept
+                .get(&key)
+                .and_then(|e| serde_json::from_str::<Value>(&e.value).ok())
+                .and_then(|v| directory::Listing::parse(&v));
+            let listing = match (read, old) {
+                // A pass adds to what it filed itself; an older pass's entry is replaced.
+                (directory::Read::Pass { .. }, Some(old)) if old.gen == gen => {
+                    directory::merged(old, listing)
+                }
+                (directory::Read::Changes { .. }, Some(old)) => directory::merged(old, listing),
+                _ => listing,
+            };
+            if let Some(put) = self.listing_put(key.clone(), &listing) {
+                lock(&self.inner).listings.insert(key, put);
+            }
+            written.push((email, listing.customers));
+        }
+        lock(&self.directory).read.extend(written);
+        applied
+    }
+
+    fn listing_put(&self, key: String, listing: &directory::Listing) -> Option<Put> {
+        Some(Put {
+            key,
+            entry: Entry {
+                value: serde_json::to_string(listing).ok()?,
+                at_ms: self.started_ms,
+            },
+            expires_at: (self.started_ms + directory::ENTRY_KEEP_MS) / 1000,
+        })
+    }
+
+    /// The directory's customers for one email, when it may serve them: read by this request,
+    /// or kept and vouched for by the directory. The customers are kept by id as of when the
+    /// directory last read the store's changes, for the DETAILED that follows.
+    fn directory_customers(&self, email: &str) -> Option<Vec<Value>> {
+        let d = lock(&self.directory);
+        if d.mode == directory::Mode::Off {
+            return None;
+        }
+        let (list, as_of) = match d.read.get(email) {
+            Some(list) => (list.clone(), self.started_ms),
+            None => {
+                let e = self
+                    .got
+                    .get(&keys::emails(&self.store, &[email.to_string()]))?;
+                let listing = serde_json::from_str::<Value>(&e.value)
+                    .ok()
+                    .and_then(|v| directory::Listing::parse(&v))?;
+                if !d
+                    .state
+                    .serves(&listing, e.at_ms, self.started_ms, d.customers_changed_at)
+                {
+                    return None;
+                }
+                (listing.customers, d.state.caught_up_ms().unwrap_or(e.at_ms))
+            }
+        };
+        drop(d);
+        for c in &list {
+            if let Some(id) = c["id"].as_u64() {
+                if let Some(mut put) = self.put_of(keys::customer(&self.store, id), c, LIST_MAX_AGE)
+                {
+                    put.entry.at_ms = as_of;
+                    lock(&self.inner).puts.insert(put.key.clone(), put);
+                }
+            }
+        }
+        Some(list)
     }
 
     /// Whether `email` may have guest orders, as the store's guest index tells now.
@@ -455,8 +671,15 @@ impl Session {
         (!out.is_empty()).then_some(out)
     }
 
-    /// The customers an email search found (BigCommerce's `data` list).
+    /// The customers an email search found (BigCommerce's `data` list), or for one email the
+    /// store's customer directory has.
     pub fn customers_by_email(&self, emails: &[String]) -> Option<Vec<Value>> {
+        if let [email] = emails {
+            if let Some(list) = self.directory_customers(&normal_email(email)) {
+                crate::telemetry::cache(true);
+                return Some(list);
+            }
+        }
         match self.entry(&keys::emails(&self.store, emails), LIST_MAX_AGE) {
             Found::Fresh(Value::Array(list)) => Some(list),
             _ => None,
@@ -470,13 +693,31 @@ impl Session {
                 self.keep(keys::customer(&self.store, id), c, LIST_MAX_AGE);
             }
         }
-        if let Some(e) = emails {
-            self.keep(
-                keys::emails(&self.store, e),
-                &Value::Array(list.to_vec()),
-                LIST_MAX_AGE,
-            );
+        let Some(e) = emails else {
+            return;
+        };
+        let key = keys::emails(&self.store, e);
+        // One email's customers, found while the directory vouches for its entries: kept as
+        // one, so it is served past the search's minute (an email without any is not: an
+        // account made since would be hidden until the next pass).
+        let d = lock(&self.directory);
+        if e.len() == 1
+            && !list.is_empty()
+            && d.mode != directory::Mode::Off
+            && d.state.vouches(self.started_ms)
+        {
+            let listing = directory::Listing {
+                gen: d.state.vouching_gen(),
+                customers: list.to_vec(),
+            };
+            drop(d);
+            if let Some(put) = self.listing_put(key.clone(), &listing) {
+                lock(&self.inner).puts.insert(key, put);
+            }
+            return;
         }
+        drop(d);
+        self.keep(key, &Value::Array(list.to_vec()), LIST_MAX_AGE);
     }
 
     /// A shopper's orders (v2's list, with line items).
@@ -638,6 +879,30 @@ impl Session {
                     SETTLED_SHIPMENTS_MAX_AGE,
                 ));
             }
+            let d = lock(&self.directory);
+            if d.busy_dirty {
+                let until = d.state.busy_until_ms();
+                puts.push(Put {
+                    key: keys::directory_busy(&self.store),
+                    entry: Entry {
+                        value: until.to_string(),
+                        at_ms: until,
+                    },
+                    expires_at: until / 1000 + 3600,
+                });
+            }
+            if d.dirty {
+                if let Ok(value) = serde_json::to_string(&d.state) {
+                    puts.push(Put {
+                        key: keys::directory(&self.store),
+                        entry: Entry {
+                            value,
+                            at_ms: self.started_ms,
+                        },
+                        expires_at: (self.started_ms + directory::ENTRY_KEEP_MS) / 1000,
+                    });
+                }
+            }
             puts
         };
         let expires = self.started_ms / 1000 + 3600;
@@ -657,7 +922,23 @@ impl Session {
                     .map(|_| ()),
             )
         };
-        match tokio::time::timeout(table::WRITE_BUDGET, all).await {
+        let listings: Vec<Put> = std::mem::take(&mut lock(&self.inner).listings)
+            .into_values()
+            .collect();
+        let filed = async {
+            if listings.is_empty() {
+                return;
+            }
+            match tokio::time::timeout(directory::WRITE_BUDGET, self.table.put_many(listings)).await
+            {
+                Ok(Ok(())) => {}
+                // Unwritten entries are searched for as before.
+                Ok(Err(e)) => tracing::warn!(error = %e, "customer directory entries not written"),
+                Err(_) => tracing::warn!("customer directory entries not written in time"),
+            }
+        };
+        let (written, ()) = tokio::join!(tokio::time::timeout(table::WRITE_BUDGET, all), filed);
+        match written {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "cache not written"),
             Err(_) => tracing::warn!("cache write did not finish in time"),
@@ -666,18 +947,25 @@ impl Session {
 }
 
 /// Marks the store changed (an action moved money or changed an order): every part fetched
-/// before now is fetched again. Bounded by `table::WRITE_BUDGET`; a failure is logged, and the
-/// parts it would have retired expire within `LIST_MAX_AGE`.
-pub async fn mark_changed(table: &Table, store: &str, now_ms: i64) {
-    let put = Put {
-        key: keys::changed(store),
+/// before now is fetched again; `customer`: the action changed a customer's record (store
+/// credit), so the customer directory's older entries are not served either. Bounded by
+/// `table::WRITE_BUDGET`; a failure is logged, and the parts it would have retired expire
+/// within `LIST_MAX_AGE` (the directory's lapse within `directory::FRESH_MS` of its next
+/// change read, which sees the customer's new modification time).
+pub async fn mark_changed(table: &Table, store: &str, now_ms: i64, customer: bool) {
+    let put = |key: String| Put {
+        key,
         entry: Entry {
             value: now_ms.to_string(),
             at_ms: now_ms,
         },
         expires_at: now_ms / 1000 + secs(SETTLED_SHIPMENTS_MAX_AGE + KEPT_STALE) / 1000,
     };
-    match tokio::time::timeout(table::WRITE_BUDGET, table.put_many(vec![put])).await {
+    let mut puts = vec![put(keys::changed(store))];
+    if customer {
+        puts.push(put(keys::customers_changed(store)));
+    }
+    match tokio::time::timeout(table::WRITE_BUDGET, table.put_many(puts)).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, "cache: the change was not recorded"),
         Err(_) => tracing::warn!("cache: the change was not recorded in time"),
@@ -753,7 +1041,7 @@ mod tests {
         let gone = Session::open(table.clone(), "s", &who, None, t0 + 2 * 3600 * 1000).await;
         assert_eq!(gone.orders(&q), Found::Missing);
         // An action changed the store: nothing fetched before is served, not even as stale.
-        mark_changed(&table, "s", t0 + 40_000).await;
+        mark_changed(&table, "s", t0 + 40_000, false).await;
         let after = Session::open(table, "s", &who, None, t0 + 50_000).await;
         assert_eq!(after.orders(&q), Found::Missing);
         assert_eq!(after.shipments(101), Found::Missing);

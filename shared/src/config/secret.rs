@@ -22,6 +22,32 @@ pub struct StoreConfig {
     pub default_phone_region: Option<crate::mapping::phone::Region>,
     /// The most of the store's API quota the adaptor may spend in a window.
     pub quota_share: crate::quota::Share,
+    /// When the store's customers are kept by email, so that an auto-link costs no call.
+    pub customer_directory: crate::cache::directory::Mode,
+}
+
+/// `customer_directory` as the secret has it (`auto`, `on`, `off`): anything else is logged once,
+/// naming the key, and the default (`auto`) is used.
+fn customer_directory(v: Option<&Value>) -> crate::cache::directory::Mode {
+    use crate::cache::directory::Mode;
+    static WARNED: Mutex<bool> = Mutex::new(false);
+    let parsed = match v {
+        None | Some(Value::Null) => return Mode::default(),
+        Some(Value::String(s)) if s.trim().is_empty() => return Mode::default(),
+        Some(Value::String(s)) => Mode::parse(s),
+        Some(_) => None,
+    };
+    parsed.unwrap_or_else(|| {
+        let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+        if !*warned {
+            tracing::error!(
+                key = "customer_directory",
+                "the store secret's customer_directory must be auto, on or off; using auto"
+            );
+            *warned = true;
+        }
+        Mode::default()
+    })
 }
 
 /// `quota_share` as the secret has it. A value out of range is not worth refusing every request
@@ -203,6 +229,7 @@ impl StoreConfig {
                 })
                 .transpose()?,
             quota_share: quota_share(obj.get("quota_share")),
+            customer_directory: customer_directory(obj.get("customer_directory")),
         })
     }
 }

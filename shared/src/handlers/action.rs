@@ -94,7 +94,8 @@ async fn after<L: Ledger>(
     crate::telemetry::action(kind, outcome.kind());
     // An order or a balance that may have changed (every leased target: an order, a
     // customer's store credit) is never shown from the cache as it was before.
-    if scope.lease().is_some()
+    let leased = scope.lease();
+    if leased.is_some()
         && matches!(
             outcome,
             Outcome::Done { .. } | Outcome::Partial { .. } | Outcome::Uncertain { .. }
@@ -105,6 +106,7 @@ async fn after<L: Ledger>(
                 table,
                 &cfg.store_hash,
                 chrono::Utc::now().timestamp_millis(),
+                matches!(leased, Some(crate::actions::engine::Target::Customer(_))),
             )
             .await;
         }

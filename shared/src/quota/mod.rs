@@ -358,6 +358,20 @@ impl Spend {
         f64::from(self.ours(watch, w.id)) / f64::from(self.share.calls(w.quota))
     }
 
+    /// Whether the share is tight: in the window in force the adaptor has spent a third of
+    /// its ceiling (where optional calls begin to be weighed), or half of it in the window
+    /// before. The customer directory is kept only then.
+    pub fn busy(&self, watch: &Watch, now: Instant) -> bool {
+        let Some(w) = watch.window(now) else {
+            return false;
+        };
+        let cap = ceiling(self.share, w.quota);
+        let before = self
+            .before
+            .filter(|_| self.at_start.is_some_and(|(id, _)| same_window(id, w.id)));
+        self.ours(watch, w.id) >= cap / 3 || before.is_some_and(|b| b >= cap / 2)
+    }
+
     /// Asks before a call; counts it when it may go.
     pub fn ask(&self, watch: &Watch, p: Priority, now: Instant) -> Verdict {
         let Some(w) = watch.window(now) else {

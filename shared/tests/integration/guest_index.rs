@@ -10,14 +10,7 @@ use std::sync::Arc;
 
 /// The queries of `GET /v2/orders` the store was asked since the log was cleared.
 async fn order_queries(sb: &bigcommerce_sandbox::Running) -> Vec<String> {
-    let log = control(sb, "GET", "/__sandbox/requests", None).await;
-    log["requests"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|r| r["method"] == "GET" && r["route"] == "/v2/orders")
-        .filter_map(|r| r["query"].as_str().map(String::from))
-        .collect()
+    get_queries(sb, "/v2/orders").await
 }
 
 fn index_reads(q: &[String]) -> usize {

@@ -13,6 +13,7 @@ mod card;
 mod chaos;
 mod credit_chaos;
 mod currencies;
+mod directory;
 mod edges;
 mod guest_index;
 mod hardening;

@@ -13,6 +13,7 @@ use crate::bigcommerce::requests::{
     PromotionPost, RefundItem, RefundPost, RefundQuotePost, StockAdjustment,
 };
 use crate::bigcommerce::{CustomerQuery, OrderQuery, OrdersSince, Store, StoreActions};
+use crate::cache::directory;
 use crate::cache::guests::{self, Says};
 use crate::cache::{Found, Session, StalePart, StorePart};
 use crate::ids::{CustomerId, OrderId, PromotionId};
@@ -118,6 +119,59 @@ impl Client {
         c.guests_say(email) != Says::NoGuestOrders
     }
 
+    /// Reads the store's customer directory's page that is due, if any (see
+    /// `cache::directory`): before an auto-link's search, which the page may spare.
+    async fn read_directory(&self) {
+        let Some(c) = self.cache() else {
+            return;
+        };
+        let Some(read) = c.take_directory_read() else {
+            return;
+        };
+        let mut query = vec![
+            ("include", "addresses,storecredit".to_string()),
+            ("limit", directory::PAGE.to_string()),
+        ];
+        match read {
+            directory::Read::Pass { page, .. } => query.push(("page", page.to_string())),
+            directory::Read::Changes { since_ms } => {
+                query.push(("date_modified:min", directory::since_param(since_ms)));
+                query.push(("sort", "date_modified:asc".to_string()));
+            }
+        }
+        // Before shipments and images (a page spares many searches), but never waiting for
+        // the next window: without it the auto-link searches as before.
+        let list: DataList<Value> = match self.at_once().get_value("v3/customers", &query).await {
+            Ok(Some(v)) => match decode(v) {
+                Ok(list) => list,
+                Err(e) => {
+                    tracing::info!(error = %e, "customer directory page unreadable");
+                    return;
+                }
+            },
+            // 204: nothing (no customer, or none changed since).
+            Ok(None) => DataList {
+                data: Vec::new(),
+                meta: Value::Null,
+            },
+            Err(e) => {
+                tracing::info!(error = %e, "customer directory not read; searching as before");
+                return;
+            }
+        };
+        let total = list.meta["pagination"]["total"].as_u64();
+        match c.apply_directory_read(read, &list.data, total).await {
+            directory::Applied::OffBusy => tracing::warn!(
+                "customers change faster than the customer directory reads them: it is off for an hour; auto-links search as before"
+            ),
+            directory::Applied::OffTooMany => tracing::warn!(
+                "more than {} customers: the customer directory is off for a day; auto-links search as before",
+                directory::MAX_CUSTOMERS
+            ),
+            applied => tracing::debug!(?applied, "customer directory read"),
+        }
+    }
+
     /// Every page of a small v3 list (`meta.pagination`), 250 at a time, at most 10 pages, as
     /// BigCommerce's elements.
     async fn every_page_raw(&self, path: &str) -> Result<Vec<Value>, BcError> {
@@ -192,6 +246,9 @@ impl Client {
 
 impl Store for Client {
     async fn customers(&self, q: &CustomerQuery) -> Result<Vec<Customer>, BcError> {
+        if matches!(q, CustomerQuery::Emails(e) if e.len() == 1) {
+            self.read_directory().await;
+        }
         let kept = self.cache().and_then(|c| match q {
             CustomerQuery::Ids(ids) => c.customers(ids),
             CustomerQuery::Emails(e) => c.customers_by_email(e),

@@ -193,6 +193,18 @@ pub async fn clear_log(sb: &Running) {
     control(sb, "DELETE", "/__sandbox/requests", None).await;
 }
 
+/// The queries of the `GET`s of `route` the store was asked since the log was cleared.
+pub async fn get_queries(sb: &Running, route: &str) -> Vec<String> {
+    let log = control(sb, "GET", "/__sandbox/requests", None).await;
+    log["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["method"] == "GET" && r["route"] == route)
+        .filter_map(|r| r["query"].as_str().map(String::from))
+        .collect()
+}
+
 /// Calls the store API made since the log was cleared, per route.
 pub async fn calls(sb: &Running) -> (u64, Value) {
     let log = control(sb, "GET", "/__sandbox/requests", None).await;
