@@ -236,6 +236,8 @@ struct Dir {
     mode: directory::Mode,
     /// When an action last changed a customer.
     customers_changed_at: i64,
+    /// The lookup's one read of the table answered.
+    readable: bool,
     read_taken: bool,
     /// A read was taken: the state is written back.
     dirty: bool,
@@ -325,17 +327,18 @@ impl Session {
         for w in window.map(|(w, _)| w).into_iter().chain(before) {
             wanted.extend(spend_keys(w));
         }
-        let got = match tokio::time::timeout(table::READ_BUDGET, table.get_many(&wanted)).await {
-            Ok(Ok(found)) => found,
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "cache unreadable; asking BigCommerce");
-                HashMap::new()
-            }
-            Err(_) => {
-                tracing::warn!("cache did not answer in time; asking BigCommerce");
-                HashMap::new()
-            }
-        };
+        let (got, readable) =
+            match tokio::time::timeout(table::READ_BUDGET, table.get_many(&wanted)).await {
+                Ok(Ok(found)) => (found, true),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "cache unreadable; asking BigCommerce");
+                    (HashMap::new(), false)
+                }
+                Err(_) => {
+                    tracing::warn!("cache did not answer in time; asking BigCommerce");
+                    (HashMap::new(), false)
+                }
+            };
         let changed_at = got.get(&keys::changed(store)).map_or(0, |e| e.at_ms);
         let count = |w: i64| {
             let found: Vec<u32> = spend_keys(w)
@@ -369,6 +372,9 @@ impl Session {
             customers_changed_at: got
                 .get(&keys::customers_changed(store))
                 .map_or(0, |e| e.at_ms),
+            // A table that could not be read would not keep what a read files either: no
+            // page is read (it would be read again by every lookup).
+            readable,
             ..Dir::default()
         };
         Session {
@@ -413,7 +419,7 @@ impl Session {
     /// page to `apply_directory_read`.
     pub fn take_directory_read(&self) -> Option<directory::Read> {
         let mut d = lock(&self.directory);
-        if d.read_taken || d.mode == directory::Mode::Off {
+        if d.read_taken || d.mode == directory::Mode::Off || !d.readable {
             return None;
         }
         let read = d.state.due(self.started_ms, d.customers_changed_at)?;

@@ -222,18 +222,19 @@ async fn a_changed_email_is_found_under_the_new_one_only_and_a_deleted_customer_
 #[tokio::test]
 async fn a_store_credit_retires_the_entries_and_a_quiet_store_is_never_read() {
     let sb = sandbox().await;
-    let (table, _memory) = Table::memory();
+    let (table, memory) = Table::memory();
     let app = app_with(&sb, &table, "on").await;
     until_served(&app, &sb, "jane.doe@example.com").await;
-    // An action changed a customer (as the store-credit action marks it): the entries
-    // written before are not served, and a new pass is read.
-    shared::cache::mark_changed(
-        &table,
-        &sb.store_hash,
-        chrono::Utc::now().timestamp_millis(),
-        true,
-    )
-    .await;
+    // An agent adds store credit to Jane: the entries written before are not served, and a
+    // new pass is read.
+    let (status, form) = app.form("/customers/1/store-credit").await;
+    assert_eq!(status, 200, "{form}");
+    let body = json!({"amount": "5", "reason": "late"});
+    let (status, done) = app.submit(&action_url(&form), &body).await;
+    assert_eq!(status, 200, "{done}");
+    assert!(memory
+        .raw(&keys::customers_changed(&sb.store_hash))
+        .is_some());
     clear_log(&sb).await;
     let (status, _) = app.lookup(&auto_link("jane.doe@example.com")).await;
     assert_eq!(status, 200);
@@ -251,6 +252,19 @@ async fn a_store_credit_retires_the_entries_and_a_quiet_store_is_never_read() {
     let q = customer_queries(&sb).await;
     assert_eq!(directory_reads(&q), 0, "{q:?}");
     assert!(memory.raw(&keys::directory(&sb.store_hash)).is_none());
+    // A table that cannot be read keeps nothing: no page is read, the auto-link searches.
+    let (down, memory) = Table::memory();
+    memory
+        .down
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let app = app_with(&sb, &down, "on").await;
+    for _ in 0..3 {
+        clear_log(&sb).await;
+        let (status, _) = app.lookup(&auto_link("jane.doe@example.com")).await;
+        assert_eq!(status, 200);
+        let q = customer_queries(&sb).await;
+        assert_eq!((searches(&q), directory_reads(&q)), (1, 0), "{q:?}");
+    }
     // `off` even when told the store is busy; and a value the secret cannot mean is `auto`.
     for mode in ["off", "sometimes"] {
         let (t, memory) = Table::memory();

@@ -133,7 +133,12 @@ impl Client {
             ("limit", directory::PAGE.to_string()),
         ];
         match read {
-            directory::Read::Pass { page, .. } => query.push(("page", page.to_string())),
+            // Oldest first: a customer made during the pass lands on a later page, never
+            // shifting one not yet read onto a page already read.
+            directory::Read::Pass { page, .. } => {
+                query.push(("sort", "date_created:asc".to_string()));
+                query.push(("page", page.to_string()));
+            }
             directory::Read::Changes { since_ms } => {
                 query.push(("date_modified:min", directory::since_param(since_ms)));
                 query.push(("sort", "date_modified:asc".to_string()));
@@ -167,6 +172,10 @@ impl Client {
             directory::Applied::OffTooMany => tracing::warn!(
                 "more than {} customers: the customer directory is off for a day; auto-links search as before",
                 directory::MAX_CUSTOMERS
+            ),
+            directory::Applied::Complete => tracing::info!(
+                customers = total,
+                "customer directory: a pass was read to its end; auto-links by email are answered from it"
             ),
             applied => tracing::debug!(?applied, "customer directory read"),
         }
