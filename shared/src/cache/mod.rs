@@ -1054,6 +1054,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_lookup_that_only_saw_the_share_tight_never_writes_back_an_older_directory() {
+        let (table, memory) = Table::memory();
+        let who = Prefetch::Emails(vec!["jane@example.com".into()]);
+        let t = 1_780_000_000_000;
+        let open = |at: i64| Session::open(table.clone(), "s", &who, None, at);
+        // Two lookups open the same (empty) directory at once; the first reads the pass.
+        let (reader, other) = (open(t).await, open(t).await);
+        reader.directory_mode(directory::Mode::On, true);
+        other.directory_mode(directory::Mode::On, true);
+        let read = reader.take_directory_read();
+        assert_eq!(read, Some(directory::Read::Pass { gen: t, page: 1 }));
+        let jane =
+            json!({"id": 1, "email": "jane@example.com", "date_modified": "2026-05-28T20:00:00Z"});
+        let read = read.unwrap_or(directory::Read::Changes { since_ms: 0 });
+        assert_eq!(
+            reader.apply_directory_read(read, &[jane], Some(1)).await,
+            directory::Applied::Complete
+        );
+        reader.close(&[]).await;
+        // The other closes last, having only seen the share tight: the pass stays read.
+        other.close(&[]).await;
+        assert!(memory.raw(&keys::directory_busy("s")).is_some());
+        let next = open(t + 1_000).await;
+        next.directory_mode(directory::Mode::On, true);
+        assert!(
+            matches!(
+                next.take_directory_read(),
+                Some(directory::Read::Changes { .. })
+            ),
+            "the pass was kept; the changes are due next"
+        );
+    }
+
+    #[tokio::test]
     async fn a_table_that_fails_is_an_empty_cache() {
         let (table, memory) = Table::memory();
         memory
