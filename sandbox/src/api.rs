@@ -718,7 +718,7 @@ async fn create_refund(State(st): St, Id(id): Id, body: Bytes) -> ApiResult {
     if store_credit > Decimal::ZERO {
         if let Some(c) = data.customers.iter_mut().find(|c| c.id == customer_id) {
             c.store_credit += store_credit;
-            c.date_modified = Some(chrono::Utc::now());
+            c.touch();
         }
     }
     Ok(created(view))

@@ -205,6 +205,11 @@ impl Customer {
     pub fn modified(&self) -> DateTime<Utc> {
         self.date_modified.unwrap_or(self.date_created)
     }
+
+    /// Every change the API makes to a customer stamps it, as BigCommerce does.
+    pub fn touch(&mut self) {
+        self.date_modified = Some(Utc::now());
+    }
 }
 
 fn default_channels() -> Vec<u64> {

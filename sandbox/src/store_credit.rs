@@ -119,12 +119,23 @@ async fn update(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Response
                 ))
             }
         };
+        changes.push((c, amount));
+    }
+    let mut data = st.data();
+    for (n, (c, _)) in changes.iter().enumerate() {
+        let id = c.id;
+        if !data.customers.iter().any(|o| o.id == id) {
+            return Err(unprocessable(
+                format!("Customer {id} does not exist."),
+                &format!("{n}.id"),
+                "not found",
+            ));
+        }
         if let Some(e) = &c.email {
-            let taken = st
-                .data()
+            let taken = data
                 .customers
                 .iter()
-                .any(|o| o.id != c.id && o.email.eq_ignore_ascii_case(e.trim()));
+                .any(|o| o.id != id && o.email.eq_ignore_ascii_case(e.trim()));
             if !e.contains('@') || taken {
                 return Err(unprocessable(
                     "email must be an email no other customer has.",
@@ -133,36 +144,24 @@ async fn update(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Response
                 ));
             }
         }
-        changes.push((c.id, amount, c.notes.clone(), c.email.clone()));
     }
-    let mut data = st.data();
-    for (n, (id, _, _, _)) in changes.iter().enumerate() {
-        if !data.customers.iter().any(|c| c.id == *id) {
-            return Err(unprocessable(
-                format!("Customer {id} does not exist."),
-                &format!("{n}.id"),
-                "not found",
-            ));
-        }
-    }
-    let ids: Vec<u64> = changes.iter().map(|(id, _, _, _)| *id).collect();
+    let ids: Vec<u64> = changes.iter().map(|(c, _)| c.id).collect();
     apply_pending(&mut data, &ids, When::BeforeNextWrite);
     // Every customer written is modified, as BigCommerce stamps a PUT whatever it changed.
-    let now = chrono::Utc::now();
-    for (id, amount, notes, email) in &changes {
-        let Some(c) = data.customers.iter_mut().find(|c| c.id == *id) else {
+    for (put, amount) in &changes {
+        let Some(c) = data.customers.iter_mut().find(|c| c.id == put.id) else {
             continue;
         };
         if let Some(a) = amount {
             c.store_credit = *a;
         }
-        if let Some(n) = notes {
+        if let Some(n) = &put.notes {
             c.notes = n.clone();
         }
-        if let Some(e) = email {
+        if let Some(e) = &put.email {
             c.email = e.trim().to_string();
         }
-        c.date_modified = Some(now);
+        c.touch();
     }
     let items: Vec<Value> = ids
         .iter()
@@ -183,7 +182,7 @@ fn apply_pending(data: &mut crate::state::Data, ids: &[u64], when: When) {
     for p in due {
         if let Some(c) = data.customers.iter_mut().find(|c| c.id == p.customer_id) {
             c.store_credit = p.amount;
-            c.date_modified = Some(chrono::Utc::now());
+            c.touch();
         }
     }
 }
@@ -233,7 +232,7 @@ async fn set_out_of_band(
     };
     if req.when == When::Now {
         c.store_credit = req.amount;
-        c.date_modified = Some(chrono::Utc::now());
+        c.touch();
     } else {
         data.pending_credit.push(PendingCredit {
             customer_id: id,

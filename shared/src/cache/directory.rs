@@ -133,8 +133,8 @@ pub struct Listing {
 
 impl Listing {
     /// A kept entry, if it is one the directory wrote (a search's answer is a bare list).
-    pub fn parse(v: &Value) -> Option<Listing> {
-        let l: Listing = serde_json::from_value(v.clone()).ok()?;
+    pub fn parse(text: &str) -> Option<Listing> {
+        let l: Listing = serde_json::from_str(text).ok()?;
         (!l.customers.is_empty() && l.customers.iter().all(|c| c["id"].as_u64().is_some()))
             .then_some(l)
     }
@@ -167,8 +167,8 @@ pub fn since_param(since_ms: i64) -> String {
         .to_string()
 }
 
-/// A page's customers by email, as entries to write.
-pub fn listings(customers: &[Value], gen: i64) -> BTreeMap<String, Listing> {
+/// A page's customers by email, as entries of generation `gen`.
+fn listings(customers: &[Value], gen: i64) -> BTreeMap<String, Listing> {
     let mut out: BTreeMap<String, Listing> = BTreeMap::new();
     for c in customers.iter().filter(|c| c["id"].as_u64().is_some()) {
         if let Some(e) = email_of(c) {
@@ -184,10 +184,21 @@ pub fn listings(customers: &[Value], gen: i64) -> BTreeMap<String, Listing> {
     out
 }
 
+/// What a read files under one email, given the entry kept there: a pass adds to what it filed
+/// itself (an account on another storefront, on an earlier page) and replaces an older pass's
+/// entry; a change read adds to whatever is kept.
+pub fn filed(read: Read, old: Option<Listing>, new: Listing) -> Listing {
+    match (read, old) {
+        (Read::Pass { gen, .. }, Some(old)) if old.gen == gen => merged(old, new),
+        (Read::Changes { .. }, Some(old)) => merged(old, new),
+        _ => new,
+    }
+}
+
 /// `new`'s customers added to what `old` filed under the same email (an account on another
 /// storefront, a customer not on `new`'s page). The older generation is kept: a customer of
 /// `old` is vouched for only by the pass that read them.
-pub fn merged(old: Listing, new: Listing) -> Listing {
+fn merged(old: Listing, new: Listing) -> Listing {
     let fresh: Vec<u64> = new.ids().collect();
     let mut customers: Vec<Value> = old
         .customers
@@ -316,18 +327,39 @@ impl Directory {
         self.caught_up_ms
     }
 
-    /// Takes in a page of a pass, begun at `started_ms`; `total`: the store's count of
-    /// customers, as the page says it.
-    pub fn apply_pass(
+    /// Takes in the page `read` gave, begun at `started_ms`; `total`: the store's count of the
+    /// customers it asked for, as the page says it.
+    pub fn apply(
         &mut self,
         read: Read,
         customers: &[Value],
         total: Option<u64>,
         started_ms: i64,
     ) -> Applied {
-        let Read::Pass { gen, page } = read else {
-            return Applied::Reading;
+        match read {
+            Read::Pass { gen, page } => self.apply_pass(gen, page, customers, total, started_ms),
+            Read::Changes { since_ms } => self.apply_changes(since_ms, customers, started_ms),
+        }
+    }
+
+    /// The page's customers by email, as entries to write: a pass's carry its generation, a
+    /// change read's `vouching_gen`.
+    pub fn listings(&self, read: Read, customers: &[Value]) -> BTreeMap<String, Listing> {
+        let gen = match read {
+            Read::Pass { gen, .. } => gen,
+            Read::Changes { .. } => self.vouching_gen(),
         };
+        listings(customers, gen)
+    }
+
+    fn apply_pass(
+        &mut self,
+        gen: i64,
+        page: u32,
+        customers: &[Value],
+        total: Option<u64>,
+        started_ms: i64,
+    ) -> Applied {
         if total.is_some_and(|t| t > MAX_CUSTOMERS) {
             *self = Directory {
                 off_until_ms: started_ms.saturating_add(OFF_FOR_MS),
@@ -359,18 +391,9 @@ impl Directory {
         }
     }
 
-    /// Takes in a page of changes for `read`, begun at `started_ms`; `full`: it held `PAGE`
-    /// customers, so there may be more.
-    pub fn apply_changes(
-        &mut self,
-        read: Read,
-        customers: &[Value],
-        full: bool,
-        started_ms: i64,
-    ) -> Applied {
-        let Read::Changes { since_ms } = read else {
-            return Applied::Reading;
-        };
+    /// A page of the customers changed since `since_ms`; a full one may have more after it.
+    fn apply_changes(&mut self, since_ms: i64, customers: &[Value], started_ms: i64) -> Applied {
+        let full = customers.len() >= PAGE as usize;
         for c in customers {
             if let Some(id) = c["id"].as_u64() {
                 self.changed.insert(id, started_ms);
@@ -432,7 +455,7 @@ mod tests {
         let read = d.due(t, 0);
         assert_eq!(read, Some(Read::Pass { gen: t, page: 1 }));
         let read = read.unwrap_or(Read::Changes { since_ms: 0 });
-        assert_eq!(d.apply_pass(read, customers, Some(1), t), Applied::Complete);
+        assert_eq!(d.apply(read, customers, Some(1), t), Applied::Complete);
         let changes = d.due(t, 0);
         assert_eq!(
             changes,
@@ -441,7 +464,7 @@ mod tests {
             })
         );
         let changes = changes.unwrap_or(read);
-        assert_eq!(d.apply_changes(changes, &[], false, t), Applied::CaughtUp);
+        assert_eq!(d.apply(changes, &[], None, t), Applied::CaughtUp);
         d
     }
 
@@ -500,7 +523,7 @@ mod tests {
             .due(T + 41_000, 0)
             .unwrap_or(Read::Changes { since_ms: 0 });
         assert_eq!(
-            d.apply_changes(read, std::slice::from_ref(&moved), false, T + 41_000),
+            d.apply(read, std::slice::from_ref(&moved), None, T + 41_000),
             Applied::CaughtUp
         );
         assert!(!d.serves(&old, T, T + 42_000, 0), "the old email's entry");
@@ -540,7 +563,7 @@ mod tests {
         let jane_entry = listing(T, std::slice::from_ref(&jane));
         // Thirty minutes on (changes read meanwhile), a new pass is due; Jane was deleted.
         let t = T + REPASS_MS;
-        let _ = d.apply_changes(Read::Changes { since_ms: t }, &[], false, t - 1);
+        let _ = d.apply(Read::Changes { since_ms: t }, &[], None, t - 1);
         assert_eq!(d.due(t, 0), None, "busy ten minutes only");
         assert!(d.mark_busy(t));
         let pass = d.due(t, 0);
@@ -549,7 +572,7 @@ mod tests {
         assert!(d.serves(&jane_entry, T, t, 0));
         let pass = pass.unwrap_or(Read::Changes { since_ms: 0 });
         assert_eq!(
-            d.apply_pass(pass, std::slice::from_ref(&marcus), Some(1), t),
+            d.apply(pass, std::slice::from_ref(&marcus), Some(1), t),
             Applied::Complete
         );
         assert!(!d.serves(&jane_entry, T, t + 1, 0), "deleted: not served");
@@ -564,11 +587,11 @@ mod tests {
             .map(|i| customer(i, &format!("c{i}@example.com"), T))
             .collect();
         let first = d.due(T, 0).unwrap_or(Read::Changes { since_ms: 0 });
-        assert_eq!(d.apply_pass(first, &full, Some(300), T), Applied::Reading);
+        assert_eq!(d.apply(first, &full, Some(300), T), Applied::Reading);
         assert_eq!(d.due(T + 1_000, 0), Some(Read::Pass { gen: T, page: 2 }));
         // A page of a pass another lookup replaced is of no pass.
         let mut other = d.clone();
-        let _ = other.apply_pass(
+        let _ = other.apply(
             Read::Pass {
                 gen: T + 5,
                 page: 1,
@@ -578,13 +601,13 @@ mod tests {
             T + 5,
         );
         assert_eq!(
-            other.apply_pass(Read::Pass { gen: T, page: 2 }, &[], Some(300), T + 6),
+            other.apply(Read::Pass { gen: T, page: 2 }, &[], Some(300), T + 6),
             Applied::Reading
         );
         assert_eq!(other.complete, None);
         // The store's count ends a pass whose pages are all full.
         assert_eq!(
-            d.apply_pass(Read::Pass { gen: T, page: 2 }, &full, Some(300), T + 1_000),
+            d.apply(Read::Pass { gen: T, page: 2 }, &full, Some(300), T + 1_000),
             Applied::Complete
         );
     }
@@ -595,7 +618,7 @@ mod tests {
         assert!(d.mark_busy(T));
         let read = d.due(T, 0).unwrap_or(Read::Changes { since_ms: 0 });
         assert_eq!(
-            d.apply_pass(read, &[], Some(MAX_CUSTOMERS + 1), T),
+            d.apply(read, &[], Some(MAX_CUSTOMERS + 1), T),
             Applied::OffTooMany
         );
         assert_eq!(d.due(T + 1, 0), None);
@@ -608,10 +631,7 @@ mod tests {
         let read = d
             .due(T + DUE_MS, 0)
             .unwrap_or(Read::Changes { since_ms: 0 });
-        assert_eq!(
-            d.apply_changes(read, &same, true, T + DUE_MS),
-            Applied::OffBusy
-        );
+        assert_eq!(d.apply(read, &same, None, T + DUE_MS), Applied::OffBusy);
         assert!(!d.serves(&listing(T, &[jane]), T, T + DUE_MS + 1, 0));
         assert_eq!(d.due(T + DUE_MS + 1, 0), None);
     }
@@ -623,7 +643,7 @@ mod tests {
         let read = d
             .due(T + DUE_MS, 0)
             .unwrap_or(Read::Changes { since_ms: 0 });
-        let _ = d.apply_changes(read, &[future], false, T + DUE_MS);
+        let _ = d.apply(read, &[future], None, T + DUE_MS);
         assert_eq!(d.newest_ms, T + DUE_MS);
     }
 
@@ -653,8 +673,15 @@ mod tests {
         assert_eq!(ids, vec![1, 2, 9]);
         assert_eq!(m.gen, T, "the older pass vouches");
         assert_eq!(Directory::parse("{not json"), None);
-        assert_eq!(Listing::parse(&json!([{"id": 1}])), None, "a search's list");
-        assert_eq!(Listing::parse(&json!({"gen": 1, "customers": []})), None);
+        assert_eq!(
+            Listing::parse(&json!([{"id": 1}]).to_string()),
+            None,
+            "a search's list"
+        );
+        assert_eq!(
+            Listing::parse(&json!({"gen": 1, "customers": []}).to_string()),
+            None
+        );
         assert_eq!(Mode::parse(" ON "), Some(Mode::On));
         assert_eq!(Mode::parse("sometimes"), None);
         assert_eq!(since_param(T), "2026-05-28T20:26:40");

@@ -438,24 +438,11 @@ impl Session {
         customers: &[Value],
         total: Option<u64>,
     ) -> directory::Applied {
-        let (applied, gen) = {
+        let (applied, listings) = {
             let mut d = lock(&self.directory);
             d.dirty = true;
-            let applied = match read {
-                directory::Read::Pass { .. } => {
-                    d.state.apply_pass(read, customers, total, self.started_ms)
-                }
-                directory::Read::Changes { .. } => {
-                    let full = customers.len() >= directory::PAGE as usize;
-                    d.state
-                        .apply_changes(read, customers, full, self.started_ms)
-                }
-            };
-            let gen = match read {
-                directory::Read::Pass { gen, .. } => gen,
-                directory::Read::Changes { .. } => d.state.vouching_gen(),
-            };
-            (applied, gen)
+            let applied = d.state.apply(read, customers, total, self.started_ms);
+            (applied, d.state.listings(read, customers))
         };
         if matches!(
             applied,
@@ -463,7 +450,6 @@ impl Session {
         ) {
             return applied;
         }
-        let listings = directory::listings(customers, gen);
         let key_of = |email: &String| keys::emails(&self.store, std::slice::from_ref(email));
         let wanted: Vec<String> = listings.keys().map(key_of).collect();
         let reads = wanted.chunks(100).map(|k| self.table.get_many(k));
@@ -495,16 +481,8 @@ impl Session {
             let key = key_of(&email);
             let old = kept
                 .get(&key)
-                .and_then(|e| serde_json::from_str::<Value>(&e.value).ok())
-                .and_then(|v| directory::Listing::parse(&v));
-            let listing = match (read, old) {
-                // A pass adds to what it filed itself; an older pass's entry is replaced.
-                (directory::Read::Pass { .. }, Some(old)) if old.gen == gen => {
-                    directory::merged(old, listing)
-                }
-                (directory::Read::Changes { .. }, Some(old)) => directory::merged(old, listing),
-                _ => listing,
-            };
+                .and_then(|e| directory::Listing::parse(&e.value));
+            let listing = directory::filed(read, old, listing);
             if let Some(put) = self.listing_put(key.clone(), &listing) {
                 lock(&self.inner).listings.insert(key, put);
             }
@@ -514,15 +492,15 @@ impl Session {
         applied
     }
 
-    fn listing_put(&self, key: String, listing: &directory::Listing) -> Option<Put> {
-        Some(Put {
+    /// A directory item (an entry or the state) fetched at this request's start, kept as long
+    /// as the entries are.
+    fn listing_put(&self, key: String, v: &impl Serialize) -> Option<Put> {
+        put_until(
             key,
-            entry: Entry {
-                value: serde_json::to_string(listing).ok()?,
-                at_ms: self.started_ms,
-            },
-            expires_at: (self.started_ms + directory::ENTRY_KEEP_MS) / 1000,
-        })
+            v,
+            self.started_ms,
+            self.started_ms + directory::ENTRY_KEEP_MS,
+        )
     }
 
     /// The directory's customers for one email, when it may serve them: read by this request,
@@ -539,9 +517,7 @@ impl Session {
                 let e = self
                     .got
                     .get(&keys::emails(&self.store, &[email.to_string()]))?;
-                let listing = serde_json::from_str::<Value>(&e.value)
-                    .ok()
-                    .and_then(|v| directory::Listing::parse(&v))?;
+                let listing = directory::Listing::parse(&e.value)?;
                 if !d
                     .state
                     .serves(&listing, e.at_ms, self.started_ms, d.customers_changed_at)
@@ -553,12 +529,10 @@ impl Session {
         };
         drop(d);
         for c in &list {
-            if let Some(id) = c["id"].as_u64() {
-                if let Some(mut put) = self.put_of(keys::customer(&self.store, id), c, LIST_MAX_AGE)
-                {
-                    put.entry.at_ms = as_of;
-                    lock(&self.inner).puts.insert(put.key.clone(), put);
-                }
+            let key = c["id"].as_u64().map(|id| keys::customer(&self.store, id));
+            let until = as_of + secs(LIST_MAX_AGE + KEPT_STALE);
+            if let Some(put) = key.and_then(|k| put_until(k, c, as_of, until)) {
+                lock(&self.inner).puts.insert(put.key.clone(), put);
             }
         }
         Some(list)
@@ -641,15 +615,12 @@ impl Session {
     /// The write of `v` under `key`, fetched at this request's start, kept past `max_age` for
     /// `KEPT_STALE`.
     fn put_of(&self, key: String, v: &impl Serialize, max_age: Duration) -> Option<Put> {
-        let value = serde_json::to_string(v).ok()?;
-        Some(Put {
+        put_until(
             key,
-            entry: Entry {
-                value,
-                at_ms: self.started_ms,
-            },
-            expires_at: (self.started_ms + secs(max_age + KEPT_STALE)) / 1000,
-        })
+            v,
+            self.started_ms,
+            self.started_ms + secs(max_age + KEPT_STALE),
+        )
     }
 
     fn keep(&self, key: String, v: &Value, max_age: Duration) {
@@ -888,26 +859,11 @@ impl Session {
             let d = lock(&self.directory);
             if d.busy_dirty {
                 let until = d.state.busy_until_ms();
-                puts.push(Put {
-                    key: keys::directory_busy(&self.store),
-                    entry: Entry {
-                        value: until.to_string(),
-                        at_ms: until,
-                    },
-                    expires_at: until / 1000 + 3600,
-                });
+                let key = keys::directory_busy(&self.store);
+                puts.extend(put_until(key, &until, until, until + 3_600_000));
             }
             if d.dirty {
-                if let Ok(value) = serde_json::to_string(&d.state) {
-                    puts.push(Put {
-                        key: keys::directory(&self.store),
-                        entry: Entry {
-                            value,
-                            at_ms: self.started_ms,
-                        },
-                        expires_at: (self.started_ms + directory::ENTRY_KEEP_MS) / 1000,
-                    });
-                }
+                puts.extend(self.listing_put(keys::directory(&self.store), &d.state));
             }
             puts
         };
@@ -952,6 +908,18 @@ impl Session {
     }
 }
 
+/// The write of `v` under `key`, fetched at `at_ms`, kept by DynamoDB until `until_ms`.
+fn put_until(key: String, v: &impl Serialize, at_ms: i64, until_ms: i64) -> Option<Put> {
+    Some(Put {
+        key,
+        entry: Entry {
+            value: serde_json::to_string(v).ok()?,
+            at_ms,
+        },
+        expires_at: until_ms / 1000,
+    })
+}
+
 /// Marks the store changed (an action moved money or changed an order): every part fetched
 /// before now is fetched again; `customer`: the action changed a customer's record (store
 /// credit), so the customer directory's older entries are not served either. Bounded by
@@ -959,17 +927,17 @@ impl Session {
 /// within `LIST_MAX_AGE` (the directory's lapse within `directory::FRESH_MS` of its next
 /// change read, which sees the customer's new modification time).
 pub async fn mark_changed(table: &Table, store: &str, now_ms: i64, customer: bool) {
-    let put = |key: String| Put {
-        key,
-        entry: Entry {
-            value: now_ms.to_string(),
-            at_ms: now_ms,
-        },
-        expires_at: now_ms / 1000 + secs(SETTLED_SHIPMENTS_MAX_AGE + KEPT_STALE) / 1000,
-    };
-    let mut puts = vec![put(keys::changed(store))];
+    let until = now_ms + secs(SETTLED_SHIPMENTS_MAX_AGE + KEPT_STALE);
+    let mut puts: Vec<Put> = put_until(keys::changed(store), &now_ms, now_ms, until)
+        .into_iter()
+        .collect();
     if customer {
-        puts.push(put(keys::customers_changed(store)));
+        puts.extend(put_until(
+            keys::customers_changed(store),
+            &now_ms,
+            now_ms,
+            until,
+        ));
     }
     match tokio::time::timeout(table::WRITE_BUDGET, table.put_many(puts)).await {
         Ok(Ok(())) => {}

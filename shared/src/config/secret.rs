@@ -26,54 +26,61 @@ pub struct StoreConfig {
     pub customer_directory: crate::cache::directory::Mode,
 }
 
-/// `customer_directory` as the secret has it (`auto`, `on`, `off`): anything else is logged once,
-/// naming the key, and the default (`auto`) is used.
-fn customer_directory(v: Option<&Value>) -> crate::cache::directory::Mode {
-    use crate::cache::directory::Mode;
-    static WARNED: Mutex<bool> = Mutex::new(false);
-    let parsed = match v {
-        None | Some(Value::Null) => return Mode::default(),
-        Some(Value::String(s)) if s.trim().is_empty() => return Mode::default(),
-        Some(Value::String(s)) => Mode::parse(s),
-        Some(_) => None,
-    };
-    parsed.unwrap_or_else(|| {
-        let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
-        if !*warned {
-            tracing::error!(
-                key = "customer_directory",
-                "the store secret's customer_directory must be auto, on or off; using auto"
-            );
-            *warned = true;
-        }
-        Mode::default()
-    })
-}
-
-/// `quota_share` as the secret has it. A value out of range is not worth refusing every request
-/// for: it is logged once (naming the key) and the default is used.
-fn quota_share(v: Option<&Value>) -> crate::quota::Share {
-    use crate::quota::Share;
-    static WARNED: Mutex<Option<String>> = Mutex::new(None);
+/// An optional setting of the secret: absent, null or blank is the default. A value `parse`
+/// refuses is not worth refusing every request for: it is logged once (naming the key, saying
+/// what it `must` be and which default is used) and the default is used.
+fn setting<T: Default>(
+    v: Option<&Value>,
+    key: &str,
+    must: &str,
+    default_text: &str,
+    warned: &Mutex<Option<String>>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> T {
     let text = match v {
-        None | Some(Value::Null) => return Share::default(),
-        Some(Value::String(s)) if s.trim().is_empty() => return Share::default(),
+        None | Some(Value::Null) => return T::default(),
+        Some(Value::String(s)) if s.trim().is_empty() => return T::default(),
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
         Some(other) => other.to_string(),
     };
-    Share::parse(&text).unwrap_or_else(|| {
-        let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+    parse(&text).unwrap_or_else(|| {
+        let mut warned = warned.lock().unwrap_or_else(|e| e.into_inner());
         if warned.as_deref() != Some(text.as_str()) {
             tracing::error!(
-                key = "quota_share",
-                "the store secret's quota_share must be a number above 0 and at most 1; using {}",
-                Share::default().value()
+                key,
+                "the store secret's {key} must be {must}; using {default_text}"
             );
             *warned = Some(text);
         }
-        Share::default()
+        T::default()
     })
+}
+
+/// `customer_directory`: `auto` (the default), `on` or `off`.
+fn customer_directory(v: Option<&Value>) -> crate::cache::directory::Mode {
+    static WARNED: Mutex<Option<String>> = Mutex::new(None);
+    setting(
+        v,
+        "customer_directory",
+        "auto, on or off",
+        "auto",
+        &WARNED,
+        crate::cache::directory::Mode::parse,
+    )
+}
+
+/// `quota_share`: a number above 0 and at most 1 (default 0.5).
+fn quota_share(v: Option<&Value>) -> crate::quota::Share {
+    use crate::quota::Share;
+    static WARNED: Mutex<Option<String>> = Mutex::new(None);
+    setting(
+        v,
+        "quota_share",
+        "a number above 0 and at most 1",
+        &Share::default().value().to_string(),
+        &WARNED,
+        Share::parse,
+    )
 }
 
 /// `reasons` as the secret has it: absent or null is no list; an empty or malformed one is

@@ -358,6 +358,13 @@ impl Spend {
         f64::from(self.ours(watch, w.id)) / f64::from(self.share.calls(w.quota))
     }
 
+    /// The count before, while `window` is the one the request began in: it is of that
+    /// window's predecessor.
+    fn before_in(&self, window: i64) -> Option<u32> {
+        self.before
+            .filter(|_| self.at_start.is_some_and(|(id, _)| same_window(id, window)))
+    }
+
     /// Whether the share is tight enough for the customer directory to pay: the adaptor has
     /// spent a sixth of its ceiling in the window in force or the one before (at the default
     /// share 12 calls, some five conversations a window). A store of 10,000 customers costs the
@@ -367,12 +374,8 @@ impl Spend {
         let Some(w) = watch.window(now) else {
             return false;
         };
-        let cap = ceiling(self.share, w.quota);
-        let before = self
-            .before
-            .filter(|_| self.at_start.is_some_and(|(id, _)| same_window(id, w.id)));
-        let enough = (cap / 6).max(1);
-        self.ours(watch, w.id) >= enough || before.is_some_and(|b| b >= enough)
+        let enough = (ceiling(self.share, w.quota) / 6).max(1);
+        self.ours(watch, w.id) >= enough || self.before_in(w.id).is_some_and(|b| b >= enough)
     }
 
     /// Asks before a call; counts it when it may go.
@@ -384,17 +387,12 @@ impl Spend {
             *self.unplaced.lock().unwrap_or_else(|e| e.into_inner()) += 1;
             return Verdict::Go;
         };
-        // The count before is of the window the request began in's predecessor: only while
-        // that window is still in force.
-        let before = self
-            .before
-            .filter(|_| self.at_start.is_some_and(|(id, _)| same_window(id, w.id)));
         if !allow(
             p,
             self.share,
             &w,
             self.ours(watch, w.id),
-            before,
+            self.before_in(w.id),
             watch.essential_part(),
         ) {
             return Verdict::Spent(w.ends_in);

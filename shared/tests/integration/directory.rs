@@ -25,10 +25,6 @@ fn auto_link(email: &str) -> String {
     basic(json!({"emails": [email], "id": "gladly-auto"}))
 }
 
-fn found_ids(v: &Value) -> Vec<String> {
-    ids(v)
-}
-
 async fn app_with(sb: &bigcommerce_sandbox::Running, table: &Table, mode: &str) -> TestApp {
     let mut secret = store_secret(sb);
     secret["customer_directory"] = json!(mode);
@@ -161,8 +157,8 @@ async fn a_changed_email_is_found_under_the_new_one_only_and_a_deleted_customer_
     let marcus = app
         .basic(json!({"emails": ["marcus.chen@example.com"]}))
         .await;
-    assert!(!found_ids(&marcus).is_empty(), "{marcus}");
-    let marcus_id: u64 = found_ids(&marcus)[0].parse().expect("id");
+    assert!(!ids(&marcus).is_empty(), "{marcus}");
+    let marcus_id: u64 = ids(&marcus)[0].parse().expect("id");
 
     // Marcus changes his email in the store; the directory's next change read sees it.
     let r = reqwest::Client::new()
@@ -182,12 +178,12 @@ async fn a_changed_email_is_found_under_the_new_one_only_and_a_deleted_customer_
         .await;
     let q = customer_queries(&sb).await;
     assert!(q.iter().any(|q| q.contains("date_modified")), "{q:?}");
-    assert!(found_ids(&old).is_empty(), "not under the old email: {old}");
+    assert!(ids(&old).is_empty(), "not under the old email: {old}");
     clear_log(&sb).await;
     let new = app
         .basic(json!({"emails": ["marcus.new@example.com"]}))
         .await;
-    assert_eq!(found_ids(&new), vec![marcus_id.to_string()], "{new}");
+    assert_eq!(ids(&new), vec![marcus_id.to_string()], "{new}");
     assert_eq!(
         calls(&sb).await.0,
         0,
@@ -210,7 +206,7 @@ async fn a_changed_email_is_found_under_the_new_one_only_and_a_deleted_customer_
     let gone = app.basic(json!({"emails": ["jane.doe@example.com"]})).await;
     // Her guest checkouts remain: found as a guest, never as the deleted account.
     assert_eq!(
-        found_ids(&gone),
+        ids(&gone),
         vec!["guest:jane.doe@example.com".to_string()],
         "{gone}"
     );
