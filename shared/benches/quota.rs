@@ -591,6 +591,19 @@ fn report(
             .or_default() += 1;
     }
     let share_limit = u64::from(k.share.calls(QUOTA));
+    // `BENCH_REQUESTS=1`: the adaptor's every call to the store, in order, to see where a
+    // window's share went.
+    if std::env::var("BENCH_REQUESTS").is_ok_and(|v| v == "1") {
+        for r in log
+            .iter()
+            .filter(|r| r.user_agent.starts_with(ADAPTOR_AGENT))
+        {
+            eprintln!(
+                "{:>7} ms  window {:?}  {} {} {}?{}",
+                r.at_ms, r.window, r.status, r.method, r.path, r.query
+            );
+        }
+    }
 
     println!();
     println!(
