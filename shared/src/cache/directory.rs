@@ -121,6 +121,9 @@ pub enum Applied {
     CaughtUp,
     OffBusy,
     OffTooMany,
+    /// The entries the page adds to could not be read: it files nobody, and the directory
+    /// goes on as if it had not been read (the next lookup reads it again).
+    Unfiled,
 }
 
 /// One email's entry: the customers the store has under it, from the pass or change read

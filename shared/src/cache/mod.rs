@@ -430,29 +430,38 @@ impl Session {
     /// A page of the read `take_directory_read` gave (v3 customers), as fetched at this
     /// request's start: its customers are written under their emails and served at once.
     /// An email may have an account on each storefront, on pages apart: each email's kept
-    /// entry is read first (one more round trip, on this request only) and the page's
-    /// customers are added to it; when it cannot be read, the page files nobody.
+    /// entry is read first (one more round trip, on this request only, strongly consistent)
+    /// and the page's customers are added to it. When it cannot be read the page files nobody
+    /// and the directory does not count it read: a page skipped would leave an account out of
+    /// an email's entry, which the pass's end would then vouch for.
     pub async fn apply_directory_read(
         &self,
         read: directory::Read,
         customers: &[Value],
         total: Option<u64>,
     ) -> directory::Applied {
-        let (applied, listings) = {
+        let (applied, next, listings) = {
+            let d = lock(&self.directory);
+            let mut next = d.state.clone();
+            let applied = next.apply(read, customers, total, self.started_ms);
+            let listings = next.listings(read, customers);
+            (applied, next, listings)
+        };
+        let commit = |next: directory::Directory| {
             let mut d = lock(&self.directory);
+            d.state = next;
             d.dirty = true;
-            let applied = d.state.apply(read, customers, total, self.started_ms);
-            (applied, d.state.listings(read, customers))
         };
         if matches!(
             applied,
             directory::Applied::OffBusy | directory::Applied::OffTooMany
         ) {
+            commit(next);
             return applied;
         }
         let key_of = |email: &String| keys::emails(&self.store, std::slice::from_ref(email));
         let wanted: Vec<String> = listings.keys().map(key_of).collect();
-        let reads = wanted.chunks(100).map(|k| self.table.get_many(k));
+        let reads = wanted.chunks(100).map(|k| self.table.get_exact(k));
         let kept = match tokio::time::timeout(
             directory::READ_BUDGET,
             futures::future::join_all(reads),
@@ -465,15 +474,15 @@ impl Session {
                     .flatten()
                     .collect::<HashMap<String, Entry>>(),
                 Err(e) => {
-                    tracing::info!(error = %e, "customer directory entries unreadable: the page files nobody");
-                    return applied;
+                    tracing::info!(error = %e, "customer directory entries unreadable: the page files nobody and is read again");
+                    return directory::Applied::Unfiled;
                 }
             },
             Err(_) => {
                 tracing::info!(
-                    "customer directory entries not read in time: the page files nobody"
+                    "customer directory entries not read in time: the page files nobody and is read again"
                 );
-                return applied;
+                return directory::Applied::Unfiled;
             }
         };
         let mut written = Vec::new();
@@ -488,6 +497,7 @@ impl Session {
             }
             written.push((email, listing.customers));
         }
+        commit(next);
         lock(&self.directory).read.extend(written);
         applied
     }
@@ -820,7 +830,7 @@ impl Session {
     /// Writes what this request learnt and adds its calls to the adaptor's shared count, in one
     /// round trip bounded by `table::WRITE_BUDGET`.
     pub async fn close(&self, spent: &[(i64, u32)]) {
-        let puts: Vec<Put> = {
+        let puts = {
             let mut inner = lock(&self.inner);
             let mut puts: Vec<Put> = std::mem::take(&mut inner.puts).into_values().collect();
             // Entries past any use are dropped so the items stay small.
@@ -862,11 +872,24 @@ impl Session {
                 let key = keys::directory_busy(&self.store);
                 puts.extend(put_until(key, &until, until, until + 3_600_000));
             }
-            if d.dirty {
-                puts.extend(self.listing_put(keys::directory(&self.store), &d.state));
-            }
-            puts
+            let state = if d.dirty {
+                self.listing_put(keys::directory(&self.store), &d.state)
+            } else {
+                None
+            };
+            // The state that counts a page read is written once its entries are, never
+            // before: another lookup would read the next page and file an email over entries
+            // not there yet, and a page whose entries were lost would never be read again.
+            let state = match (state, inner.listings.is_empty()) {
+                (Some(p), true) => {
+                    puts.push(p);
+                    None
+                }
+                (state, _) => state,
+            };
+            (puts, state)
         };
+        let (puts, state_after_listings) = puts;
         let expires = self.started_ms / 1000 + 3600;
         let counted: Vec<(String, u32)> = spent
             .iter()
@@ -891,12 +914,21 @@ impl Session {
             if listings.is_empty() {
                 return;
             }
-            match tokio::time::timeout(directory::WRITE_BUDGET, self.table.put_many(listings)).await
-            {
+            let both = async {
+                self.table.put_many(listings).await?;
+                self.table
+                    .put_many(state_after_listings.into_iter().collect())
+                    .await
+            };
+            match tokio::time::timeout(directory::WRITE_BUDGET, both).await {
                 Ok(Ok(())) => {}
-                // Unwritten entries are searched for as before.
-                Ok(Err(e)) => tracing::warn!(error = %e, "customer directory entries not written"),
-                Err(_) => tracing::warn!("customer directory entries not written in time"),
+                // Unwritten entries are searched for as before, and their page read again.
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "customer directory entries not written; the page is read again")
+                }
+                Err(_) => tracing::warn!(
+                    "customer directory entries not written in time; the page is read again"
+                ),
             }
         };
         let (written, ()) = tokio::join!(tokio::time::timeout(table::WRITE_BUDGET, all), filed);
@@ -1053,6 +1085,108 @@ mod tests {
             ),
             "the pass was kept; the changes are due next"
         );
+    }
+
+    /// Where a pass over two pages loses a page, in `an_email_on_two_pages_keeps_both_accounts`.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Lost {
+        /// The first page's entries are left unwritten (DynamoDB throttled them).
+        FirstPageWrite,
+        /// The kept entry the second page adds to is left unread.
+        SecondPageRead,
+    }
+
+    /// Reads the directory to its end, a lookup per read, with `lost` injected once; the
+    /// reads made, whether the fault fired, and the accounts the directory then serves for
+    /// the email that has one on each page.
+    async fn two_page_pass(lost: Lost) -> (Vec<directory::Read>, bool, Option<Vec<u64>>) {
+        let (table, memory) = Table::memory();
+        let shared = "shared@example.com".to_string();
+        let key = keys::emails("s", std::slice::from_ref(&shared));
+        let customer = |id: u64, email: &str| json!({"id": id, "email": email});
+        // A full first page (one account of the shared email among 249 others), then a page
+        // with its account on the other storefront.
+        let mut first: Vec<Value> = (0..249)
+            .map(|i| customer(1_000 + i, &format!("filler{i}@example.com")))
+            .collect();
+        first.push(customer(1, &shared));
+        let second = vec![customer(2, &shared)];
+        let who = Prefetch::Emails(vec!["someone@example.com".into()]);
+        let t = 1_780_000_000_000;
+        let (mut reads, mut fired) = (Vec::new(), false);
+        for n in 0..8 {
+            let s = Session::open(table.clone(), "s", &who, None, t + n * 1_000).await;
+            s.directory_mode(directory::Mode::On, true);
+            let Some(read) = s.take_directory_read() else {
+                break;
+            };
+            reads.push(read);
+            let page: &[Value] = match read {
+                directory::Read::Pass { page: 1, .. } => &first,
+                directory::Read::Pass { .. } => &second,
+                directory::Read::Changes { .. } => &[],
+            };
+            let inject = !fired
+                && match (lost, read) {
+                    (Lost::FirstPageWrite, directory::Read::Pass { page, .. }) => page == 1,
+                    (Lost::SecondPageRead, directory::Read::Pass { page, .. }) => page == 2,
+                    _ => false,
+                };
+            if inject && lost == Lost::SecondPageRead {
+                lock(&memory.throttled).push(key.clone());
+            }
+            let applied = s.apply_directory_read(read, page, Some(251)).await;
+            if inject && lost == Lost::FirstPageWrite {
+                lock(&memory.throttled).push(key.clone());
+            }
+            s.close(&[]).await;
+            if inject {
+                // The premise: the shared email's entry was asked for (or written) and throttled.
+                fired = memory
+                    .throttled_hits
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    > 0;
+                lock(&memory.throttled).clear();
+            }
+            if applied == directory::Applied::CaughtUp {
+                break;
+            }
+        }
+        let lookup = Session::open(
+            table,
+            "s",
+            &Prefetch::Emails(vec![shared.clone()]),
+            None,
+            t + 20_000,
+        )
+        .await;
+        lookup.directory_mode(directory::Mode::On, true);
+        let served = lookup.customers_by_email(&[shared]).map(|list| {
+            let mut ids: Vec<u64> = list.iter().filter_map(|c| c["id"].as_u64()).collect();
+            ids.sort_unstable();
+            ids
+        });
+        (reads, fired, served)
+    }
+
+    #[tokio::test]
+    async fn an_email_on_two_pages_keeps_both_accounts_when_the_table_loses_a_page() {
+        for lost in [Lost::FirstPageWrite, Lost::SecondPageRead] {
+            let (reads, fired, served) = two_page_pass(lost).await;
+            assert!(fired, "{lost:?}: the fault was injected and fired");
+            // The page lost is read again, and only then is the pass complete.
+            let lost_page = if lost == Lost::FirstPageWrite { 1 } else { 2 };
+            let times = reads
+                .iter()
+                .filter(|r| matches!(r, directory::Read::Pass { page, .. } if *page == lost_page))
+                .count();
+            assert_eq!(times, 2, "{lost:?}: page {lost_page} read twice: {reads:?}");
+            assert_eq!(
+                served,
+                Some(vec![1, 2]),
+                "{lost:?}: both storefronts' accounts, never one alone"
+            );
+        }
     }
 
     #[tokio::test]

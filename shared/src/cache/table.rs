@@ -50,6 +50,11 @@ pub struct MemoryTable {
     counters: Mutex<HashMap<String, i64>>,
     /// Set by a test: every operation fails.
     pub down: std::sync::atomic::AtomicBool,
+    /// Set by a test: keys containing any of these are throttled, as DynamoDB leaves keys of a
+    /// batch unprocessed: a plain read misses them, an exact read and a write fail.
+    pub throttled: Mutex<Vec<String>>,
+    /// How many times a throttled key was asked for or written: a test's premise.
+    pub throttled_hits: std::sync::atomic::AtomicUsize,
 }
 
 impl MemoryTable {
@@ -75,6 +80,28 @@ impl MemoryTable {
             Ok(())
         }
     }
+
+    fn is_throttled(&self, key: &str) -> bool {
+        let hit = lock(&self.throttled)
+            .iter()
+            .any(|t| key.contains(t.as_str()));
+        if hit {
+            self.throttled_hits
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        hit
+    }
+}
+
+/// How a read treats keys the table left unread (DynamoDB's `UnprocessedKeys`, under
+/// throttling) and whether it must see every write that came before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// A cache read: an unread key is a miss, a write a moment old may not be seen yet.
+    Plain,
+    /// A read whose absence would be taken for "none" (the entries a write adds to): strongly
+    /// consistent, and an error unless every key was read.
+    Exact,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -114,8 +141,20 @@ impl Table {
     }
 
     /// The entries of `keys` that exist and read as entries (one BatchGetItem: one round trip).
-    /// Counters are read with them, as entries whose value is the count.
+    /// Counters are read with them, as entries whose value is the count. A key the table left
+    /// unread is missing from the answer, as a miss.
     pub async fn get_many(&self, keys: &[String]) -> Result<HashMap<String, Entry>, CacheError> {
+        self.get(keys, Read::Plain).await
+    }
+
+    /// As `get_many`, for entries about to be added to and written back: every write before it
+    /// is seen (a strongly consistent read), and a key left unread is an error, never taken
+    /// for an absent entry (whose content the write would then drop).
+    pub async fn get_exact(&self, keys: &[String]) -> Result<HashMap<String, Entry>, CacheError> {
+        self.get(keys, Read::Exact).await
+    }
+
+    async fn get(&self, keys: &[String], how: Read) -> Result<HashMap<String, Entry>, CacheError> {
         let mut keys: Vec<&String> = keys.iter().collect();
         keys.sort();
         keys.dedup();
@@ -126,10 +165,14 @@ impl Table {
         match self {
             Table::Memory(m) => {
                 m.check()?;
+                if how == Read::Exact && keys.iter().any(|k| m.is_throttled(k)) {
+                    return Err(CacheError("keys left unread (test)".into()));
+                }
                 let items = lock(&m.items);
                 let counters = lock(&m.counters);
                 Ok(keys
                     .into_iter()
+                    .filter(|k| !m.is_throttled(k))
                     .filter_map(|k| {
                         items
                             .get(k)
@@ -153,13 +196,23 @@ impl Table {
                 for k in &keys {
                     ka = ka.keys(HashMap::from([("k".to_string(), s(k))]));
                 }
-                let ka = ka.build().map_err(err)?;
+                let ka = ka
+                    .consistent_read(how == Read::Exact)
+                    .build()
+                    .map_err(err)?;
                 let out = client
                     .batch_get_item()
                     .request_items(table, ka)
                     .send()
                     .await
                     .map_err(|e| err(aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+                let unread = out
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(table.as_str()))
+                    .map_or(0, |ka| ka.keys().len());
+                if how == Read::Exact && unread > 0 {
+                    return Err(CacheError(format!("{unread} keys left unread (throttled)")));
+                }
                 let mut found = HashMap::new();
                 for item in out
                     .responses()
@@ -187,7 +240,8 @@ impl Table {
         }
     }
 
-    /// Writes the parts (BatchWriteItem, 25 at a time, side by side).
+    /// Writes the parts (BatchWriteItem, 25 at a time, side by side). Parts the table left
+    /// unwritten (throttled) make it an error: the caller must not take them for written.
     pub async fn put_many(&self, puts: Vec<Put>) -> Result<(), CacheError> {
         let puts: Vec<Put> = puts
             .into_iter()
@@ -200,10 +254,18 @@ impl Table {
             Table::Memory(m) => {
                 m.check()?;
                 let mut items = lock(&m.items);
+                let mut unwritten = 0;
                 for p in puts {
-                    items.insert(p.key, (p.entry, p.expires_at));
+                    if m.is_throttled(&p.key) {
+                        unwritten += 1;
+                    } else {
+                        items.insert(p.key, (p.entry, p.expires_at));
+                    }
                 }
-                Ok(())
+                match unwritten {
+                    0 => Ok(()),
+                    n => Err(CacheError(format!("{n} parts left unwritten (test)"))),
+                }
             }
             Table::Dynamo { client, table } => {
                 let batches = puts.chunks(25).map(|chunk| {
@@ -225,10 +287,19 @@ impl Table {
                         .request_items(table, writes)
                         .send()
                 });
+                let mut unwritten = 0;
                 for r in futures::future::join_all(batches).await {
-                    r.map_err(|e| err(aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+                    let out =
+                        r.map_err(|e| err(aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+                    unwritten += out
+                        .unprocessed_items()
+                        .and_then(|u| u.get(table.as_str()))
+                        .map_or(0, Vec::len);
                 }
-                Ok(())
+                match unwritten {
+                    0 => Ok(()),
+                    n => Err(CacheError(format!("{n} parts left unwritten (throttled)"))),
+                }
             }
         }
     }
