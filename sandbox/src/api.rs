@@ -17,6 +17,7 @@ use axum::{Json, Router};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 type St = State<Arc<AppState>>;
@@ -1003,17 +1004,50 @@ async fn find_code(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
 
 // ---------- catalog ----------
 
+/// `GET /v3/catalog/products`: `id:in`, `include=primary_image`, `sort` (`id`, `name`,
+/// `price`, `total_sold`) with `direction`, and `include_fields` (the id, the fields named and
+/// the sub-resources included).
 async fn catalog_products(State(st): St, RawQuery(q): RawQuery) -> ApiResult {
     let p = Params::parse(q, Family::V3)?;
     let (page_no, limit) = p.page_limit(Family::V3, 50, 250)?;
     let ids = p.ids("id:in")?;
     let image = p.includes("primary_image");
+    let fields = p.list("include_fields");
+    let descending = match p.get("direction") {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(invalid_param(Family::V3, "direction")),
+    };
     let data = st.data();
-    let found: Vec<Value> = data
+    let mut sold: HashMap<u64, u64> = HashMap::new();
+    for item in data.orders.iter().flat_map(|o| o.items.iter()) {
+        *sold.entry(item.product_id).or_default() += u64::from(item.quantity);
+    }
+    let mut products: Vec<&crate::model::Product> = data
         .products
         .iter()
         .filter(|pr| ids.as_ref().is_none_or(|i| i.contains(&pr.id)))
-        .map(|pr| views::catalog_product(pr, image))
+        .collect();
+    let sold_of = |id: u64| sold.get(&id).copied().unwrap_or(0);
+    match p.get("sort") {
+        None | Some("id") => products.sort_by_key(|pr| pr.id),
+        Some("name") => products.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id))),
+        Some("price") => products.sort_by(|a, b| a.price.cmp(&b.price).then(a.id.cmp(&b.id))),
+        Some("total_sold") => products.sort_by_key(|pr| (sold_of(pr.id), pr.id)),
+        Some(_) => return Err(invalid_param(Family::V3, "sort")),
+    }
+    if descending {
+        products.reverse();
+    }
+    let found: Vec<Value> = products
+        .into_iter()
+        .map(|pr| {
+            let mut v = views::catalog_product(pr, image, sold_of(pr.id));
+            if let (Some(fields), Some(obj)) = (&fields, v.as_object_mut()) {
+                obj.retain(|k, _| k == "id" || k == "primary_image" || fields.contains(k));
+            }
+            v
+        })
         .collect();
     let total = found.len();
     let items = page(&found, page_no, limit);

@@ -565,6 +565,56 @@ async fn catalog_images_in_one_call() {
 }
 
 #[tokio::test]
+async fn catalog_best_sellers_first_with_only_the_fields_asked() {
+    let sb = sandbox().await;
+    let all = call(&sb, "GET", "/v3/catalog/products?limit=250", None)
+        .await
+        .json();
+    let sold: Vec<u64> = all["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["total_sold"].as_u64())
+        .collect();
+    assert!(
+        sold.iter().any(|n| *n > 0),
+        "the seed's orders sell something"
+    );
+    let v = call(
+        &sb,
+        "GET",
+        "/v3/catalog/products?include=primary_image&include_fields=name&sort=total_sold&direction=desc&limit=250",
+        None,
+    )
+    .await
+    .json();
+    let rows = v["data"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), sold.len(), "every product, best sellers first");
+    let mut by_sold: Vec<u64> = sold.clone();
+    by_sold.sort_unstable_by(|a, b| b.cmp(a));
+    let first = rows.first().and_then(|r| r["id"].as_u64());
+    let top = all["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["total_sold"].as_u64() == by_sold.first().copied())
+        .filter_map(|p| p["id"].as_u64())
+        .max();
+    assert_eq!(first, top, "the best seller (highest id on a tie) first");
+    // The id, the fields named and the sub-resources included: no description.
+    for r in &rows {
+        let mut keys: Vec<&String> = r
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        keys.sort();
+        assert_eq!(keys, vec!["id", "name", "primary_image"]);
+    }
+    let bad = call(&sb, "GET", "/v3/catalog/products?sort=colour", None).await;
+    assert_eq!(bad.status, 422);
+}
+
+#[tokio::test]
 async fn wrong_token_or_store_is_refused_in_the_right_shape() {
     let sb = sandbox().await;
     let a = call_with_token(&sb, "GET", "/v2/orders", None, "wrong").await;

@@ -100,8 +100,9 @@ struct Timed {
 /// order (known only once their orders are), or the store's products (every card shows the same).
 type Kept = BTreeMap<u64, Timed>;
 
-/// The most products kept in the store's one item (DynamoDB items are at most 400 KB).
-const MAX_PRODUCTS: usize = 300;
+/// The most products kept in the store's one item (DynamoDB items are at most 400 KB): each
+/// kept as its id and thumbnail only, some 200 to 300 bytes.
+const MAX_PRODUCTS: usize = 1_000;
 
 /// The first `bytes` of `text`'s SHA-256, in hex: how shoppers' emails appear in keys and items.
 fn hash_prefix(text: &str, bytes: usize) -> String {
@@ -145,6 +146,10 @@ pub mod keys {
     }
     pub fn products(store: &str) -> String {
         format!("{store}#products")
+    }
+    /// When the store's best sellers were last read into `products`.
+    pub fn best_sellers(store: &str) -> String {
+        format!("{store}#bestsellers")
     }
     pub fn store_part(store: &str, p: StorePart) -> String {
         format!("{store}#store#{}", p.name())
@@ -228,6 +233,10 @@ pub struct Session {
     guests: Mutex<Guests>,
     /// The store's customer directory as read, and what this request did to it.
     directory: Mutex<Dir>,
+    /// When the store's best sellers were last read (`keys::best_sellers`), `None` when the
+    /// table could not be read (a page read then would be read by every lookup).
+    best_sellers_at: Option<i64>,
+    best_sellers_taken: Mutex<bool>,
 }
 
 #[derive(Debug, Default)]
@@ -288,6 +297,7 @@ impl Session {
         let mut wanted = vec![
             keys::changed(store),
             keys::products(store),
+            keys::best_sellers(store),
             keys::store_part(store, StorePart::Info),
             keys::store_part(store, StorePart::Channels),
             keys::store_part(store, StorePart::Sites),
@@ -377,6 +387,8 @@ impl Session {
             readable,
             ..Dir::default()
         };
+        let best_sellers_at =
+            readable.then(|| got.get(&keys::best_sellers(store)).map_or(0, |e| e.at_ms));
         Session {
             table,
             store: store.to_string(),
@@ -397,6 +409,8 @@ impl Session {
                 ..Guests::default()
             }),
             directory: Mutex::new(dir),
+            best_sellers_at,
+            best_sellers_taken: Mutex::new(false),
         }
     }
 
@@ -783,16 +797,15 @@ impl Session {
     }
 
     /// Catalog products by id (v3 elements): those kept fresh, and the ids still to ask for.
+    /// No action changes a product's image: they are kept past the store's changes.
     pub fn products(&self, ids: &[u64]) -> (Vec<Value>, Vec<u64>) {
         let inner = lock(&self.inner);
         let (mut found, mut missing) = (Vec::new(), Vec::new());
         for id in ids {
-            match inner
-                .products
-                .get(id)
-                .map(|t| self.judge(t.v.clone(), t.at, IMAGES_MAX_AGE))
-            {
-                Some(Found::Fresh(v)) => found.push(v),
+            match inner.products.get(id) {
+                Some(t) if self.started_ms.saturating_sub(t.at) <= secs(IMAGES_MAX_AGE) => {
+                    found.push(t.v.clone())
+                }
                 _ => missing.push(*id),
             }
         }
@@ -800,13 +813,43 @@ impl Session {
         (found, missing)
     }
 
+    /// Keeps what a card shows of each product, its thumbnail: a whole product (its
+    /// description is HTML of a few KB) would fill the store's one item with 150 of them, and
+    /// an item past DynamoDB's limit is not written at all.
     pub fn keep_products(&self, list: &[Value]) {
         let mut inner = lock(&self.inner);
         for p in list {
             if let Some(id) = p["id"].as_u64() {
-                inner.products.insert(id, self.stamp(p));
+                let thumbnail = p["primary_image"]["url_thumbnail"].clone();
+                let kept = serde_json::json!({
+                    "id": id,
+                    "primary_image": { "url_thumbnail": thumbnail },
+                });
+                inner.products.insert(id, self.stamp(&kept));
                 inner.products_dirty = true;
             }
+        }
+    }
+
+    /// Whether this request reads the store's best sellers (a page of 250 with their images)
+    /// before asking the catalog for the products it misses: once a day per store, so that
+    /// the products most orders hold cost one call, not one per card that first shows them.
+    pub fn take_best_sellers_read(&self) -> bool {
+        let Some(at) = self.best_sellers_at else {
+            return false;
+        };
+        let mut taken = lock(&self.best_sellers_taken);
+        let due = !*taken && self.started_ms.saturating_sub(at) > secs(IMAGES_MAX_AGE);
+        *taken |= due;
+        due
+    }
+
+    /// The best sellers were read (and kept with `keep_products`).
+    pub fn best_sellers_read(&self) {
+        let key = keys::best_sellers(&self.store);
+        let until = self.started_ms + secs(IMAGES_MAX_AGE);
+        if let Some(put) = put_until(key, &true, self.started_ms, until) {
+            lock(&self.inner).puts.insert(put.key.clone(), put);
         }
     }
 
@@ -837,16 +880,21 @@ impl Session {
             let oldest = self.started_ms - secs(SETTLED_SHIPMENTS_MAX_AGE + KEPT_STALE);
             if inner.products_dirty {
                 inner.products.retain(|_, t| t.at >= oldest);
-                while inner.products.len() > MAX_PRODUCTS {
-                    let stalest = inner
-                        .products
-                        .iter()
-                        .min_by_key(|(_, t)| t.at)
-                        .map(|(id, _)| *id);
-                    match stalest {
-                        Some(id) => inner.products.remove(&id),
-                        None => break,
-                    };
+                // At most MAX_PRODUCTS, and never past what one item holds (thumbnail
+                // addresses longer than most): the stalest go first.
+                let size = |p: &Kept| serde_json::to_string(p).map_or(usize::MAX, |t| t.len());
+                while !inner.products.is_empty()
+                    && (inner.products.len() > MAX_PRODUCTS
+                        || size(&inner.products) > table::MAX_VALUE_BYTES)
+                {
+                    let mut by_age: Vec<(i64, u64)> =
+                        inner.products.iter().map(|(id, t)| (t.at, *id)).collect();
+                    by_age.sort_unstable();
+                    let over = inner.products.len().saturating_sub(MAX_PRODUCTS);
+                    let drop = over.max(inner.products.len() / 10).max(1);
+                    for (_, id) in by_age.into_iter().take(drop) {
+                        inner.products.remove(&id);
+                    }
                 }
                 puts.extend(self.put_of(
                     keys::products(&self.store),
@@ -1187,6 +1235,86 @@ mod tests {
                 "{lost:?}: both storefronts' accounts, never one alone"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn the_kept_catalog_fits_its_item_whatever_the_products_descriptions() {
+        let (table, _) = Table::memory();
+        let t = 1_780_000_000_000;
+        // Products as BigCommerce answers them: a description of a few KB each (HTML), and a
+        // long CDN address for the image.
+        let products: Vec<Value> = (1..=MAX_PRODUCTS as u64)
+            .map(|id| {
+                json!({
+                    "id": id,
+                    "name": format!("Product {id}"),
+                    "description": format!("<p>{}</p>", "Soft organic cotton, cut to last. ".repeat(80)),
+                    "primary_image": {
+                        "id": id * 10,
+                        "url_thumbnail": format!("https://cdn11.bigcommerce.com/s-abcdefgh12/products/{id}/images/{}/product-{id}-photo__12345.1712345678.220.290.jpg?c=2", id * 10),
+                    },
+                })
+            })
+            .collect();
+        let s = Session::open(table.clone(), "s", &Prefetch::StoreOnly, None, t).await;
+        s.keep_products(&products);
+        s.close(&[]).await;
+        let next = Session::open(table.clone(), "s", &Prefetch::StoreOnly, None, t + 1_000).await;
+        let ids: Vec<u64> = (1..=MAX_PRODUCTS as u64).collect();
+        let (found, missing) = next.products(&ids);
+        // Addresses three times as long: the stalest give way, the item is still written.
+        let long: Vec<Value> = (5_001..=5_000 + MAX_PRODUCTS as u64)
+            .map(|id| json!({"id": id, "primary_image": {"url_thumbnail": format!("https://cdn.example.com/{}", "x".repeat(600))}}))
+            .collect();
+        next.keep_products(&long);
+        next.close(&[]).await;
+        let last = Session::open(table, "s", &Prefetch::StoreOnly, None, t + 2_000).await;
+        let (kept_long, _) = last.products(
+            &long
+                .iter()
+                .filter_map(|p| p["id"].as_u64())
+                .collect::<Vec<_>>(),
+        );
+        assert!(
+            kept_long.len() > MAX_PRODUCTS / 3 && kept_long.len() < MAX_PRODUCTS,
+            "{} of the long ones kept",
+            kept_long.len()
+        );
+        assert!(
+            missing.is_empty(),
+            "{} of {} products not kept",
+            missing.len(),
+            ids.len()
+        );
+        assert_eq!(
+            found
+                .first()
+                .map(|p| p["primary_image"]["url_thumbnail"].clone()),
+            products
+                .first()
+                .map(|p| p["primary_image"]["url_thumbnail"].clone())
+        );
+    }
+
+    #[tokio::test]
+    async fn the_best_sellers_are_read_once_a_day_and_never_when_the_table_is_unreadable() {
+        let (table, memory) = Table::memory();
+        let t = 1_780_000_000_000;
+        let open = |at: i64| Session::open(table.clone(), "s", &Prefetch::StoreOnly, None, at);
+        let s = open(t).await;
+        assert!(s.take_best_sellers_read(), "never read: due");
+        assert!(!s.take_best_sellers_read(), "once per request");
+        s.best_sellers_read();
+        s.close(&[]).await;
+        assert!(!open(t + 3_600_000).await.take_best_sellers_read());
+        assert!(open(t + 25 * 3_600_000).await.take_best_sellers_read());
+        memory
+            .down
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            !open(t + 25 * 3_600_000).await.take_best_sellers_read(),
+            "a page read by every lookup while the table is down"
+        );
     }
 
     #[tokio::test]

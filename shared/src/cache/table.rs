@@ -12,7 +12,7 @@ pub const READ_BUDGET: Duration = Duration::from_millis(250);
 /// The most a lookup waits, at its end, for what it learnt to be written.
 pub const WRITE_BUDGET: Duration = Duration::from_millis(300);
 /// DynamoDB's limit on an item is 400 KB; a larger part is not kept.
-const MAX_VALUE_BYTES: usize = 350_000;
+pub const MAX_VALUE_BYTES: usize = 350_000;
 
 /// One kept part: BigCommerce's answer as it came (JSON text), and when the call that fetched
 /// it started (ms since the epoch): a part fetched before a change is never taken for newer.

@@ -373,3 +373,56 @@ async fn a_guest_auto_link_that_waited_still_asks_its_guest_query_after_the_wait
         "{by_route}"
     );
 }
+
+#[tokio::test]
+async fn the_store_s_best_sellers_are_read_once_a_day_and_kept_past_an_action() {
+    let sb = sandbox().await;
+    let table = cache_table().await;
+    let route = "/v3/catalog/products";
+    let first = TestApp::of(&sb).cache(table.clone()).build().await;
+    clear_log(&sb).await;
+    let (status, answer, _) = first.lookup_measured(&detailed("1")).await;
+    assert_eq!(status, 200, "{answer}");
+    let asked = get_queries(&sb, route).await;
+    assert_eq!(asked.len(), 1, "one catalog call: {asked:?}");
+    assert!(
+        asked[0].contains("sort=total_sold") && asked[0].contains("include_fields=name"),
+        "the store's best sellers, the image only: {asked:?}"
+    );
+    assert!(
+        card(&answer, 101)["products"]
+            .to_string()
+            .contains("https://"),
+        "the card shows the images: {answer}"
+    );
+
+    // Another shopper, whose orders hold products the first card did not show, in another
+    // container: their images were among the best sellers.
+    let second = TestApp::of(&sb).cache(table.clone()).build().await;
+    clear_log(&sb).await;
+    let (status, other, _) = second.lookup_measured(&detailed("2")).await;
+    assert_eq!(status, 200, "{other}");
+    let text = other.to_string();
+    assert!(
+        ["/products/102/", "/products/111/", "/products/112/"]
+            .iter()
+            .any(|p| text.contains(p)),
+        "an image the first card did not show: {other}"
+    );
+    assert_eq!(get_queries(&sb, route).await, Vec::<String>::new());
+
+    // An action changes orders, never a product's image: still no catalog call.
+    let (_, form) = second.order_form(101, "refund").await;
+    let body = json!({"qty_1001": "1", "shipping": "7.95", "reason": "damaged"});
+    let (status, done) = second.submit(&action_url(&form), &body).await;
+    assert_eq!(status, 200, "{done}");
+    let third = TestApp::of(&sb).cache(table).build().await;
+    clear_log(&sb).await;
+    let (status, after, _) = third.lookup_measured(&detailed("1")).await;
+    assert_eq!(status, 200, "{after}");
+    assert!(
+        !calls(&sb).await.1.to_string().contains(route),
+        "the refund retired the order, not the images"
+    );
+    assert_eq!(get_queries(&sb, route).await, Vec::<String>::new());
+}

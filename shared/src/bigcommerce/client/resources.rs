@@ -119,6 +119,35 @@ impl Client {
         c.guests_say(email) != Says::NoGuestOrders
     }
 
+    /// A page of the catalog with each product's image, kept in the shared cache. Only the
+    /// image is shown: `include_fields` spares the rest (a description is HTML of a few KB);
+    /// the id always comes.
+    async fn catalog_page<const N: usize>(
+        &self,
+        filter: [(&'static str, String); N],
+    ) -> Result<Vec<Value>, BcError> {
+        let query: Vec<(&str, String)> = filter
+            .into_iter()
+            .chain([
+                ("include", "primary_image".to_string()),
+                ("include_fields", "name".to_string()),
+                ("limit", "250".to_string()),
+            ])
+            .collect();
+        let Some(v) = self
+            .optional()
+            .get_value("v3/catalog/products", &query)
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        let list: DataList<Value> = decode(v)?;
+        if let Some(c) = self.cache() {
+            c.keep_products(&list.data);
+        }
+        Ok(list.data)
+    }
+
     /// Reads the store's customer directory's page that is due, if any (see
     /// `cache::directory`): before an auto-link's search, which the page may spare.
     async fn read_directory(&self) {
@@ -374,32 +403,32 @@ impl Store for Client {
     }
 
     async fn catalog_products(&self, ids: &[u64]) -> Result<Vec<CatalogProduct>, BcError> {
-        let (mut found, missing) = match self.cache() {
+        let (mut found, mut missing) = match self.cache() {
             Some(c) => c.products(ids),
             None => (Vec::new(), ids.to_vec()),
         };
+        if !missing.is_empty() && self.cache().is_some_and(|c| c.take_best_sellers_read()) {
+            let best = [
+                ("sort", "total_sold".to_string()),
+                ("direction", "desc".to_string()),
+            ];
+            let page = self.catalog_page(best).await?;
+            if let Some(c) = self.cache() {
+                c.best_sellers_read();
+            }
+            let (wanted, _): (Vec<Value>, Vec<Value>) = page
+                .into_iter()
+                .partition(|p| p["id"].as_u64().is_some_and(|id| missing.contains(&id)));
+            missing.retain(|id| !wanted.iter().any(|p| p["id"].as_u64() == Some(*id)));
+            found.extend(wanted);
+        }
         if !missing.is_empty() {
             let list = missing
                 .iter()
                 .map(u64::to_string)
                 .collect::<Vec<_>>()
                 .join(",");
-            let query = [
-                ("id:in", list),
-                ("include", "primary_image".to_string()),
-                ("limit", "250".to_string()),
-            ];
-            if let Some(v) = self
-                .optional()
-                .get_value("v3/catalog/products", &query)
-                .await?
-            {
-                let list: DataList<Value> = decode(v)?;
-                if let Some(c) = self.cache() {
-                    c.keep_products(&list.data);
-                }
-                found.extend(list.data);
-            }
+            found.extend(self.catalog_page([("id:in", list)]).await?);
         }
         // A product that no longer reads is left without its image, not the whole card.
         Ok(found.into_iter().filter_map(|p| decode(p).ok()).collect())
