@@ -505,9 +505,17 @@ impl Session {
             let old = kept
                 .get(&key)
                 .and_then(|e| directory::Listing::parse(&e.value));
-            let listing = directory::filed(read, old, listing);
-            if let Some(put) = self.listing_put(key.clone(), &listing) {
-                lock(&self.inner).listings.insert(key, put);
+            let listing = directory::filed(read, old.clone(), listing);
+            // A page that adds nothing to the pass's entry (another lookup read it too) is
+            // not written: written late, it could put back the entry as it was before the
+            // next page added an account. A change read always writes: its entries must be
+            // newer than the change.
+            let adds_nothing =
+                matches!(read, directory::Read::Pass { .. }) && old.as_ref() == Some(&listing);
+            if !adds_nothing {
+                if let Some(put) = self.listing_put(key.clone(), &listing) {
+                    lock(&self.inner).listings.insert(key, put);
+                }
             }
             written.push((email, listing.customers));
         }
@@ -1215,6 +1223,69 @@ mod tests {
             ids
         });
         (reads, fired, served)
+    }
+
+    #[tokio::test]
+    async fn a_page_read_twice_never_puts_back_an_entry_the_next_page_added_to() {
+        let (table, memory) = Table::memory();
+        let shared = "shared@example.com".to_string();
+        let key = keys::emails("s", std::slice::from_ref(&shared));
+        let mut first: Vec<Value> = (0..249)
+            .map(|i| json!({"id": 1_000 + i, "email": format!("filler{i}@example.com")}))
+            .collect();
+        first.push(json!({"id": 1, "email": shared}));
+        let second = vec![json!({"id": 2, "email": shared})];
+        let who = Prefetch::Emails(vec!["someone@example.com".into()]);
+        let t = 1_780_000_000_000;
+        let open = |at: i64| {
+            let (table, who) = (table.clone(), who.clone());
+            async move {
+                let s = Session::open(table, "s", &who, None, at).await;
+                s.directory_mode(directory::Mode::On, true);
+                s
+            }
+        };
+        // Two lookups take the first page at once; one files it and closes.
+        let (a, late) = (open(t).await, open(t).await);
+        let page_one = Some(directory::Read::Pass { gen: t, page: 1 });
+        assert_eq!(a.take_directory_read(), page_one);
+        assert_eq!(late.take_directory_read(), page_one);
+        let one = directory::Read::Pass { gen: t, page: 1 };
+        a.apply_directory_read(one, &first, Some(251)).await;
+        a.close(&[]).await;
+        // The other files the same page, then stalls; meanwhile the next page is read.
+        late.apply_directory_read(one, &first, Some(251)).await;
+        let b = open(t + 1_000).await;
+        let two = b.take_directory_read();
+        assert_eq!(two, Some(directory::Read::Pass { gen: t, page: 2 }));
+        let two = two.unwrap_or(one);
+        b.apply_directory_read(two, &second, Some(251)).await;
+        b.close(&[]).await;
+        let ids = || {
+            memory
+                .raw(&key)
+                .and_then(|e| directory::Listing::parse(&e.value))
+                .map(|l| {
+                    let mut ids: Vec<u64> = l
+                        .customers
+                        .iter()
+                        .filter_map(|c| c["id"].as_u64())
+                        .collect();
+                    ids.sort_unstable();
+                    ids
+                })
+        };
+        assert_eq!(
+            ids(),
+            Some(vec![1, 2]),
+            "the premise: the second page added its account"
+        );
+        late.close(&[]).await;
+        assert_eq!(
+            ids(),
+            Some(vec![1, 2]),
+            "the late lookup wrote the page's entry back"
+        );
     }
 
     #[tokio::test]
