@@ -42,6 +42,8 @@ pub const REPASS_MS: i64 = 30 * 60_000;
 /// A pass begun longer ago than this no longer vouches for anything: its entries are about to
 /// expire (`ENTRY_KEEP_MS`).
 pub const PASS_TRUSTED_MS: i64 = 90 * 60_000;
+/// Passes begun within the same minute are one pass (`pass_gen`).
+pub const PASS_GEN_MS: i64 = 60_000;
 /// How long the store's table keeps an entry.
 pub const ENTRY_KEEP_MS: i64 = 2 * 3600 * 1000;
 /// Past this many customers a pass costs more than it saves (a call and 250 writes a page,
@@ -145,6 +147,14 @@ impl Listing {
     fn ids(&self) -> impl Iterator<Item = u64> + '_ {
         self.customers.iter().filter_map(|c| c["id"].as_u64())
     }
+}
+
+/// The generation of a pass begun at `now_ms`: the minute it began in (not before the last
+/// store-credit action, which a pass must follow). Lookups that find no pass under way at once
+/// (before either has written the state) begin the same pass: with a generation each, one
+/// pass's entries would be vouched for by neither, or replaced by the other's next page.
+pub fn pass_gen(now_ms: i64, customers_changed_ms: i64) -> i64 {
+    (now_ms - now_ms.rem_euclid(PASS_GEN_MS)).max(customers_changed_ms)
 }
 
 /// A customer's email as the directory files it: BigCommerce's, normalised; `None` when it is
@@ -310,7 +320,7 @@ impl Directory {
                 page,
             }),
             None if pass_due => Some(Read::Pass {
-                gen: now_ms,
+                gen: pass_gen(now_ms, customers_changed_ms),
                 page: 1,
             }),
             None => None,
@@ -444,7 +454,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const T: i64 = 1_780_000_000_000;
+    const T: i64 = 1_779_999_960_000;
 
     fn customer(id: u64, email: &str, modified_ms: i64) -> Value {
         let d = chrono::DateTime::from_timestamp_millis(modified_ms).unwrap_or_default();
@@ -547,10 +557,28 @@ mod tests {
         let d = built(T, std::slice::from_ref(&jane));
         let entry = listing(T, &[jane]);
         assert!(!d.serves(&entry, T, T + 2_000, T + 1_000));
+        // The new pass is of the action's time (not the minute's start, which is before it).
         assert_eq!(
             d.due(T + 2_000, T + 1_000),
             Some(Read::Pass {
-                gen: T + 2_000,
+                gen: T + 1_000,
+                page: 1
+            })
+        );
+    }
+
+    #[test]
+    fn lookups_that_begin_a_pass_in_the_same_minute_begin_the_same_one() {
+        let mut d = Directory::default();
+        assert!(d.mark_busy(T));
+        let a = d.due(T + 1_000, 0);
+        let b = d.due(T + 59_999, 0);
+        assert_eq!(a, Some(Read::Pass { gen: T, page: 1 }));
+        assert_eq!(a, b);
+        assert_eq!(
+            d.due(T + 60_000, 0),
+            Some(Read::Pass {
+                gen: T + 60_000,
                 page: 1
             })
         );
@@ -687,6 +715,6 @@ mod tests {
         );
         assert_eq!(Mode::parse(" ON "), Some(Mode::On));
         assert_eq!(Mode::parse("sometimes"), None);
-        assert_eq!(since_param(T), "2026-05-28T20:26:40");
+        assert_eq!(since_param(T), "2026-05-28T20:26:00");
     }
 }

@@ -1113,7 +1113,7 @@ mod tests {
     async fn a_lookup_that_only_saw_the_share_tight_never_writes_back_an_older_directory() {
         let (table, memory) = Table::memory();
         let who = Prefetch::Emails(vec!["jane@example.com".into()]);
-        let t = 1_780_000_000_000;
+        let t = 1_779_999_960_000;
         let open = |at: i64| Session::open(table.clone(), "s", &who, None, at);
         // Two lookups open the same (empty) directory at once; the first reads the pass.
         let (reader, other) = (open(t).await, open(t).await);
@@ -1168,7 +1168,7 @@ mod tests {
         first.push(customer(1, &shared));
         let second = vec![customer(2, &shared)];
         let who = Prefetch::Emails(vec!["someone@example.com".into()]);
-        let t = 1_780_000_000_000;
+        let t = 1_779_999_960_000;
         let (mut reads, mut fired) = (Vec::new(), false);
         for n in 0..8 {
             let s = Session::open(table.clone(), "s", &who, None, t + n * 1_000).await;
@@ -1236,7 +1236,7 @@ mod tests {
         first.push(json!({"id": 1, "email": shared}));
         let second = vec![json!({"id": 2, "email": shared})];
         let who = Prefetch::Emails(vec!["someone@example.com".into()]);
-        let t = 1_780_000_000_000;
+        let t = 1_779_999_960_000;
         let open = |at: i64| {
             let (table, who) = (table.clone(), who.clone());
             async move {
@@ -1311,7 +1311,7 @@ mod tests {
     #[tokio::test]
     async fn the_kept_catalog_fits_its_item_whatever_the_products_descriptions() {
         let (table, _) = Table::memory();
-        let t = 1_780_000_000_000;
+        let t = 1_779_999_960_000;
         // Products as BigCommerce answers them: a description of a few KB each (HTML), and a
         // long CDN address for the image.
         let products: Vec<Value> = (1..=MAX_PRODUCTS as u64)
@@ -1370,7 +1370,7 @@ mod tests {
     #[tokio::test]
     async fn the_best_sellers_are_read_once_a_day_and_never_when_the_table_is_unreadable() {
         let (table, memory) = Table::memory();
-        let t = 1_780_000_000_000;
+        let t = 1_779_999_960_000;
         let open = |at: i64| Session::open(table.clone(), "s", &Prefetch::StoreOnly, None, at);
         let s = open(t).await;
         assert!(s.take_best_sellers_read(), "never read: due");
