@@ -881,7 +881,7 @@ impl Session {
     /// Writes what this request learnt and adds its calls to the adaptor's shared count, in one
     /// round trip bounded by `table::WRITE_BUDGET`.
     pub async fn close(&self, spent: &[(i64, u32)]) {
-        let puts = {
+        let (puts, state_after_listings) = {
             let mut inner = lock(&self.inner);
             let mut puts: Vec<Put> = std::mem::take(&mut inner.puts).into_values().collect();
             // Entries past any use are dropped so the items stay small.
@@ -945,7 +945,6 @@ impl Session {
             };
             (puts, state)
         };
-        let (puts, state_after_listings) = puts;
         let expires = self.started_ms / 1000 + 3600;
         let counted: Vec<(String, u32)> = spent
             .iter()
