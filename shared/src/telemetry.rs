@@ -138,7 +138,7 @@ pub fn lookup_level(level: &'static str) {
 pub fn held_back(p: crate::quota::Priority) {
     note(|s| {
         s.held_back += 1;
-        if p == crate::quota::Priority::Essential {
+        if p != crate::quota::Priority::Optional {
             s.held_back_essential += 1;
         }
     })

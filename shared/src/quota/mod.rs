@@ -216,14 +216,15 @@ impl Watch {
         let mut mix = self.mix.lock().unwrap_or_else(|e| e.into_inner());
         match p {
             Priority::Essential => mix.0 += 1,
-            Priority::Optional => mix.1 += 1,
+            Priority::Optional | Priority::Once => mix.1 += 1,
         }
         if mix.0 + mix.1 > 200 {
             *mix = (mix.0 / 2, mix.1 / 2);
         }
     }
 
-    /// Essential calls' part of this container's recent calls.
+    /// Essential calls' part of this container's recent calls (calls made once for many
+    /// lookups count as not essential: they will not come again this window).
     pub fn essential_part(&self) -> f64 {
         let (e, o) = *self.mix.lock().unwrap_or_else(|e| e.into_inner());
         if e + o < 10 {
@@ -246,6 +247,11 @@ pub enum Priority {
     Essential,
     /// Shipments, product images: a card is still true without them, and says so.
     Optional,
+    /// Essential, but made once for many lookups (the store's settings, the guest index's and
+    /// the customer directory's reads): never held back for tracking, and no measure of the
+    /// essential calls the rest of a window will want (a cold start's dozen of them would
+    /// hold tracking back in the windows after it).
+    Once,
 }
 
 /// Essential calls' part of all the lookups' calls, before any was seen.
@@ -279,7 +285,7 @@ pub fn allow(
         return false;
     }
     match p {
-        Priority::Essential => true,
+        Priority::Essential | Priority::Once => true,
         // Optional calls leave room for the essential calls the rest of the window will want
         // at the rate calls have come so far (and a tenth more, for bursts): in a busy window
         // tracking gives way, never an auto-link or a customer's orders.
@@ -509,6 +515,46 @@ mod tests {
             !allows(Priority::Essential, window(7, 10), 0, None),
             "the store's last calls are left to the others"
         );
+    }
+
+    #[test]
+    fn calls_made_once_for_many_lookups_are_no_measure_of_the_essential_rate() {
+        // A cold start: the store's settings and the directory's and guest index's reads (8),
+        // then 12 lookups' orders and 10 of their shipments.
+        let watch = Watch::default();
+        for _ in 0..8 {
+            watch.mixed(Priority::Once);
+        }
+        for _ in 0..12 {
+            watch.mixed(Priority::Essential);
+        }
+        for _ in 0..10 {
+            watch.mixed(Priority::Optional);
+        }
+        assert!((watch.essential_part() - 12.0 / 30.0).abs() < 1e-9);
+        // 3 s into the window after a cold one of 70 calls, 26 spent: counted as essential,
+        // the one-off calls would hold tracking back (some 58 more essential calls expected);
+        // as what they are, it goes (some 35).
+        let w = window(150, 27);
+        assert!(!allow(
+            Priority::Optional,
+            Share::default(),
+            &w,
+            26,
+            Some(70),
+            20.0 / 30.0
+        ));
+        assert!(allow(
+            Priority::Optional,
+            Share::default(),
+            &w,
+            26,
+            Some(70),
+            watch.essential_part()
+        ));
+        // Never held back for tracking, as essential calls are not.
+        assert!(allows(Priority::Once, window(150, 1), 70, None));
+        assert!(!allows(Priority::Once, window(150, 1), 72, None));
     }
 
     #[test]

@@ -251,7 +251,7 @@ impl Client {
     async fn store_part(&self, part: StorePart) -> Result<Option<Value>, BcError> {
         // Essential, unlike shipments and images: without them a card would show another
         // currency and another country's phones. They are read about once an hour per store.
-        let essential = self;
+        let essential = self.once();
         let fetch = async {
             match part {
                 StorePart::Info => essential.get_value("v2/store", &[]).await,

@@ -179,8 +179,17 @@ impl Client {
     /// without.
     pub fn at_once(&self) -> Self {
         Self {
-            priority: Priority::Essential,
+            priority: Priority::Once,
             may_wait: false,
+            ..self.clone()
+        }
+    }
+
+    /// The same client, for an essential call made once for many lookups (the store's
+    /// settings): it may wait like any essential call, but is no measure of the rate of them.
+    pub fn once(&self) -> Self {
+        Self {
+            priority: Priority::Once,
             ..self.clone()
         }
     }
