@@ -197,14 +197,36 @@ fn listings(customers: &[Value], gen: i64) -> BTreeMap<String, Listing> {
     out
 }
 
+/// What a read files under one email, and whether it is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filed {
+    pub listing: Listing,
+    pub write: bool,
+}
+
 /// What a read files under one email, given the entry kept there: a pass adds to what it filed
 /// itself (an account on another storefront, on an earlier page) and replaces an older pass's
-/// entry; a change read adds to whatever is kept.
-pub fn filed(read: Read, old: Option<Listing>, new: Listing) -> Listing {
+/// entry; a change read adds to whatever is kept. A page that adds nothing to its pass's entry
+/// (another lookup read it too) is not written: written late, it could put back the entry as
+/// it was before the next page added an account. A change read always writes: its entries
+/// must be newer than the change.
+pub fn filed(read: Read, old: Option<Listing>, new: Listing) -> Filed {
     match (read, old) {
-        (Read::Pass { gen, .. }, Some(old)) if old.gen == gen => merged(old, new),
-        (Read::Changes { .. }, Some(old)) => merged(old, new),
-        _ => new,
+        (Read::Pass { gen, .. }, Some(old)) if old.gen == gen => {
+            let listing = merged(old.clone(), new);
+            Filed {
+                write: listing != old,
+                listing,
+            }
+        }
+        (Read::Changes { .. }, Some(old)) => Filed {
+            listing: merged(old, new),
+            write: true,
+        },
+        _ => Filed {
+            listing: new,
+            write: true,
+        },
     }
 }
 

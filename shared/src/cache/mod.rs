@@ -233,10 +233,10 @@ pub struct Session {
     guests: Mutex<Guests>,
     /// The store's customer directory as read, and what this request did to it.
     directory: Mutex<Dir>,
-    /// When the store's best sellers were last read (`keys::best_sellers`), `None` when the
-    /// table could not be read (a page read then would be read by every lookup).
-    best_sellers_at: Option<i64>,
-    best_sellers_taken: Mutex<bool>,
+    /// When the store's best sellers were last read (`keys::best_sellers`); `None` once this
+    /// request took the read, or when the table could not be read (a page read then would be
+    /// read by every lookup).
+    best_sellers_at: Mutex<Option<i64>>,
 }
 
 #[derive(Debug, Default)]
@@ -409,8 +409,7 @@ impl Session {
                 ..Guests::default()
             }),
             directory: Mutex::new(dir),
-            best_sellers_at,
-            best_sellers_taken: Mutex::new(false),
+            best_sellers_at: Mutex::new(best_sellers_at),
         }
     }
 
@@ -505,19 +504,13 @@ impl Session {
             let old = kept
                 .get(&key)
                 .and_then(|e| directory::Listing::parse(&e.value));
-            let listing = directory::filed(read, old.clone(), listing);
-            // A page that adds nothing to the pass's entry (another lookup read it too) is
-            // not written: written late, it could put back the entry as it was before the
-            // next page added an account. A change read always writes: its entries must be
-            // newer than the change.
-            let adds_nothing =
-                matches!(read, directory::Read::Pass { .. }) && old.as_ref() == Some(&listing);
-            if !adds_nothing {
-                if let Some(put) = self.listing_put(key.clone(), &listing) {
+            let filed = directory::filed(read, old, listing);
+            if filed.write {
+                if let Some(put) = self.listing_put(key.clone(), &filed.listing) {
                     lock(&self.inner).listings.insert(key, put);
                 }
             }
-            written.push((email, listing.customers));
+            written.push((email, filed.listing.customers));
         }
         commit(next);
         lock(&self.directory).read.extend(written);
@@ -843,13 +836,9 @@ impl Session {
     /// before asking the catalog for the products it misses: once a day per store, so that
     /// the products most orders hold cost one call, not one per card that first shows them.
     pub fn take_best_sellers_read(&self) -> bool {
-        let Some(at) = self.best_sellers_at else {
-            return false;
-        };
-        let mut taken = lock(&self.best_sellers_taken);
-        let due = !*taken && self.started_ms.saturating_sub(at) > secs(IMAGES_MAX_AGE);
-        *taken |= due;
-        due
+        let mut at = lock(&self.best_sellers_at);
+        at.take_if(|at| self.started_ms.saturating_sub(*at) > secs(IMAGES_MAX_AGE))
+            .is_some()
     }
 
     /// The best sellers were read (and kept with `keep_products`).
@@ -928,22 +917,19 @@ impl Session {
                 let key = keys::directory_busy(&self.store);
                 puts.extend(put_until(key, &until, until, until + 3_600_000));
             }
-            let state = if d.dirty {
-                self.listing_put(keys::directory(&self.store), &d.state)
-            } else {
-                None
-            };
+            let state = d
+                .dirty
+                .then(|| self.listing_put(keys::directory(&self.store), &d.state))
+                .flatten();
             // The state that counts a page read is written once its entries are, never
             // before: another lookup would read the next page and file an email over entries
             // not there yet, and a page whose entries were lost would never be read again.
-            let state = match (state, inner.listings.is_empty()) {
-                (Some(p), true) => {
-                    puts.push(p);
-                    None
-                }
-                (state, _) => state,
-            };
-            (puts, state)
+            if inner.listings.is_empty() {
+                puts.extend(state);
+                (puts, None)
+            } else {
+                (puts, state)
+            }
         };
         let expires = self.started_ms / 1000 + 3600;
         let counted: Vec<(String, u32)> = spent

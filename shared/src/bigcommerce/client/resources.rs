@@ -416,11 +416,15 @@ impl Store for Client {
             if let Some(c) = self.cache() {
                 c.best_sellers_read();
             }
-            let (wanted, _): (Vec<Value>, Vec<Value>) = page
-                .into_iter()
-                .partition(|p| p["id"].as_u64().is_some_and(|id| missing.contains(&id)));
-            missing.retain(|id| !wanted.iter().any(|p| p["id"].as_u64() == Some(*id)));
-            found.extend(wanted);
+            for p in page {
+                if let Some(at) = p["id"]
+                    .as_u64()
+                    .and_then(|id| missing.iter().position(|m| *m == id))
+                {
+                    missing.remove(at);
+                    found.push(p);
+                }
+            }
         }
         if !missing.is_empty() {
             let list = missing

@@ -179,9 +179,8 @@ impl Client {
     /// without.
     pub fn at_once(&self) -> Self {
         Self {
-            priority: Priority::Once,
             may_wait: false,
-            ..self.clone()
+            ..self.once()
         }
     }
 
